@@ -1,0 +1,107 @@
+/**
+ * The worker's configuration: read once, at the entry point, from the Lambda environment (the CDK
+ * stack sets these variables) or built directly by the local engine. Nothing below the entry point
+ * reads process.env.
+ */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Where the worker gets its database credentials. */
+export type CredentialSource =
+  /** An RDS-style JSON secret ({"username","password",...}) in Secrets Manager, by name or ARN. */
+  | { readonly kind: 'secretsManager'; readonly secretId: string }
+  /** Given directly (local mode). */
+  | { readonly kind: 'static'; readonly user: string; readonly password: string };
+
+export interface WorkerConfig {
+  readonly writer: Endpoint;
+  readonly reader: Endpoint;
+  readonly database: string;
+  readonly credentials: CredentialSource;
+  /**
+   * Hosts a message may name explicitly, besides the writer and reader hosts. Matching is exact
+   * (case-insensitive); there are no wildcards.
+   */
+  readonly allowedHosts: readonly string[];
+  /** TLS: 'verify-full' checks the certificate chain and host name; 'disable' is for local mode. */
+  readonly tls: 'verify-full' | 'disable';
+  /** PEM file with extra CAs (e.g. the RDS bundle) to trust, when the runtime's store lacks them. */
+  readonly caFile?: string;
+  /** Connections per pool (one pool per endpoint). */
+  readonly poolMax: number;
+  /** Per-statement timeout, ms; a statement over it fails with SQLSTATE 57014. */
+  readonly statementTimeoutMs: number;
+  /** Connect timeout, ms. */
+  readonly connectTimeoutMs: number;
+  /** CloudWatch namespace for the custom metrics. */
+  readonly metricNamespace: string;
+  /** Stop scheduling slice work this long before the invocation's deadline. */
+  readonly deadlineMarginMs: number;
+}
+
+/** Names of the environment variables the Lambda function is configured with. */
+export const ENV = {
+  writerHost: 'DB_WRITER_HOST',
+  readerHost: 'DB_READER_HOST',
+  port: 'DB_PORT',
+  database: 'DB_NAME',
+  secretId: 'DB_SECRET_ID',
+  allowedHosts: 'DB_ALLOWED_HOSTS',
+  tls: 'DB_TLS',
+  caFile: 'DB_CA_FILE',
+  poolMax: 'DB_POOL_MAX',
+  statementTimeoutMs: 'DB_STATEMENT_TIMEOUT_MS',
+  metricNamespace: 'METRIC_NAMESPACE',
+} as const;
+
+export const DEFAULTS = {
+  port: 5432,
+  database: 'postgres',
+  poolMax: 4,
+  statementTimeoutMs: 30_000,
+  connectTimeoutMs: 5_000,
+  metricNamespace: 'AuroraLoadTest',
+  deadlineMarginMs: 3_000,
+} as const;
+
+/** A configuration mistake; the message names the variable and says what to set. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function posInt(env: Record<string, string | undefined>, key: string, dflt: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${key} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+/** Read the worker's configuration from the Lambda environment. */
+export function configFromEnv(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  const need = (key: string): string => {
+    const v = env[key];
+    if (!v) throw new ConfigError(`${key} is not set; the stack sets it on the worker function`);
+    return v;
+  };
+  const tls = env[ENV.tls] ?? 'verify-full';
+  if (tls !== 'verify-full' && tls !== 'disable') throw new ConfigError(`${ENV.tls} must be verify-full or disable, got "${tls}"`);
+  const port = posInt(env, ENV.port, DEFAULTS.port);
+  const caFile = env[ENV.caFile];
+  return {
+    writer: { host: need(ENV.writerHost).toLowerCase(), port },
+    reader: { host: need(ENV.readerHost).toLowerCase(), port },
+    database: env[ENV.database] || DEFAULTS.database,
+    credentials: { kind: 'secretsManager', secretId: need(ENV.secretId) },
+    allowedHosts: (env[ENV.allowedHosts] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    tls,
+    ...(caFile ? { caFile } : {}),
+    poolMax: posInt(env, ENV.poolMax, DEFAULTS.poolMax),
+    statementTimeoutMs: posInt(env, ENV.statementTimeoutMs, DEFAULTS.statementTimeoutMs),
+    connectTimeoutMs: DEFAULTS.connectTimeoutMs,
+    metricNamespace: env[ENV.metricNamespace] || DEFAULTS.metricNamespace,
+    deadlineMarginMs: DEFAULTS.deadlineMarginMs,
+  };
+}
