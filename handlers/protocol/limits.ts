@@ -24,6 +24,6 @@ export const LIMITS = {
   maxScale: 1_000,
   /** Run ids: short, printable, safe as a CloudWatch dimension value. */
   runIdPattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-  /** Host names: DNS names or IPv4 literals only. */
-  hostPattern: /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+  /** Host names: DNS names or IPv4 literals, optionally with `:port`. */
+  hostPattern: /^(?=[^:]{1,253}(:|$))[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[1-9][0-9]{0,4})?$/,
 } as const;

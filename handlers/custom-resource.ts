@@ -1,0 +1,27 @@
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { LIMITS } from './protocol/limits';
+import type { Worker } from './worker';
+import { isWorkloadName } from './workloads/catalog';
+
+export interface CustomResourceResult {
+  PhysicalResourceId: string;
+  Data?: Record<string, string>;
+}
+
+/**
+ * The stack's schema custom resource (properties `Workload`, `Scale`): Create and Update run the
+ * workload's idempotent init through the worker; Delete leaves the data alone, since the cluster's
+ * own removal policy decides what happens to it.
+ */
+export async function handleCustomResource(worker: Pick<Worker, 'init'>, event: CloudFormationCustomResourceEvent): Promise<CustomResourceResult> {
+  const props = event.ResourceProperties as { Workload?: unknown; Scale?: unknown };
+  if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
+  const workload = props.Workload;
+  if (!isWorkloadName(workload)) throw new Error(`custom resource: unknown Workload "${String(workload)}"`);
+  const scale = props.Scale === undefined ? 1 : Number(props.Scale);
+  if (!Number.isInteger(scale) || scale < 1 || scale > LIMITS.maxScale) {
+    throw new Error(`custom resource: Scale must be an integer from 1 to ${LIMITS.maxScale}, got "${String(props.Scale)}"`);
+  }
+  const { summary } = await worker.init(workload, { scale });
+  return { PhysicalResourceId: `workload-${workload}`, Data: { Summary: summary } };
+}

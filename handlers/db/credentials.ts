@@ -1,0 +1,78 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CredentialSource } from '../config';
+
+/** A user name and a password. The password is non-enumerable, so it never reaches a log line. */
+export interface Credentials {
+  readonly user: string;
+  readonly password: string;
+}
+
+export function makeCredentials(user: string, password: string): Credentials {
+  const c = { user } as { user: string; password: string };
+  Object.defineProperty(c, 'password', { value: password, enumerable: false });
+  Object.defineProperty(c, 'toJSON', { value: () => ({ user, password: '[redacted]' }), enumerable: false });
+  return c;
+}
+
+export interface CredentialProvider {
+  /** The current credentials; cached after the first call. */
+  get(): Promise<Credentials>;
+  /** Forget the cache, so the next get() reads the secret again (after an authentication failure). */
+  invalidate(): void;
+}
+
+export class StaticCredentials implements CredentialProvider {
+  private readonly creds: Credentials;
+  constructor(user: string, password: string) {
+    this.creds = makeCredentials(user, password);
+  }
+  async get(): Promise<Credentials> { return this.creds; }
+  invalidate(): void { /* nothing to re-read */ }
+}
+
+/**
+ * Credentials from an RDS-style JSON secret in Secrets Manager, read once and cached for the life
+ * of the process; re-read after invalidate(), which the pool calls once when authentication fails
+ * (the secret was rotated).
+ */
+export class SecretsManagerCredentials implements CredentialProvider {
+  private cached?: Promise<Credentials>;
+  constructor(private readonly secretId: string, private readonly client: SecretsManagerClient) {}
+
+  get(): Promise<Credentials> {
+    this.cached ??= this.read().catch((err: unknown) => {
+      this.cached = undefined;
+      throw err;
+    });
+    return this.cached;
+  }
+
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
+  private async read(): Promise<Credentials> {
+    let out;
+    try {
+      out = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
+    } catch (err) {
+      // The SDK's message names the secret and the reason, never its value.
+      throw new Error(`cannot read secret ${this.secretId}: ${(err as Error).name}: ${(err as Error).message}`);
+    }
+    let parsed: { username?: unknown; password?: unknown };
+    try {
+      parsed = JSON.parse(out.SecretString ?? '') as typeof parsed;
+    } catch {
+      throw new Error(`secret ${this.secretId} is not JSON with "username" and "password"`);
+    }
+    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
+      throw new Error(`secret ${this.secretId} lacks a string "username" or "password"`);
+    }
+    return makeCredentials(parsed.username, parsed.password);
+  }
+}
+
+export function credentialProvider(source: CredentialSource, client?: SecretsManagerClient): CredentialProvider {
+  if (source.kind === 'static') return new StaticCredentials(source.user, source.password);
+  return new SecretsManagerCredentials(source.secretId, client ?? new SecretsManagerClient({}));
+}

@@ -1,0 +1,47 @@
+/**
+ * Classify a failed statement by SQLSTATE class, so errors can be counted the way PostgreSQL
+ * documents them (Appendix A): "08" connection exception, "25" invalid transaction state (e.g.
+ * 25006, a write on a read-only standby), "40" transaction rollback, "57" operator intervention
+ * (e.g. 57P01, the server is shutting down), "28" invalid authorization.
+ */
+
+/** Client-side failures that mean "the connection is gone" are counted as class 08. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /not queryable/i, /connection ended/i, /Client has encountered a connection error/i];
+
+/** The full SQLSTATE of a PostgreSQL error, or undefined for client-side errors. */
+export function sqlstateOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** The error's SQLSTATE class ("08", "25", ...); "08" for lost connections; "client" otherwise. */
+export function errorClassOf(err: unknown): string {
+  const state = sqlstateOf(err);
+  if (state) return state.slice(0, 2);
+  if (isConnectionError(err)) return '08';
+  return 'client';
+}
+
+/** True when the error means the connection (or the server) is gone, so the client must be discarded. */
+export function isConnectionError(err: unknown): boolean {
+  const state = sqlstateOf(err);
+  if (state) return state.startsWith('08') || state === '57P01' || state === '57P02' || state === '57P03';
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return CONNECTION_MESSAGES.some((re) => re.test(message));
+}
+
+/** True for authentication failures, after which credentials are re-read once (rotation). */
+export function isAuthError(err: unknown): boolean {
+  const state = sqlstateOf(err);
+  return state === '28P01' || state === '28000';
+}
+
+/** One line describing an error for logs: SQLSTATE and the server's message, nothing else. */
+export function describeError(err: unknown): string {
+  const state = sqlstateOf(err);
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  return state ? `${state}: ${message}` : message;
+}

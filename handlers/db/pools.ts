@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { Endpoint, WorkerConfig } from '../config';
+import type { ServerRole } from '../metrics/types';
+import type { CredentialProvider } from './credentials';
+import { endpointKey } from './allowlist';
+import { isAuthError, isConnectionError } from './errors';
+
+/** A pooled connection and the role its server reported when the connection was opened. */
+export interface Lease {
+  readonly client: pg.PoolClient;
+  readonly role: ServerRole;
+  /** Return the connection; pass the error that ended its use so a broken one is discarded. */
+  release(err?: unknown): void;
+}
+
+interface Logger {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * One pg.Pool per endpoint, created on first use and kept for the life of the process (module scope
+ * in Lambda, so warm invocations reuse their connections). A connection that fails with a
+ * connection-class error is destroyed instead of returned, so a restarted server costs the
+ * statements in flight, not the pool.
+ */
+export class Pools {
+  private readonly pools = new Map<string, pg.Pool>();
+  private readonly roles = new WeakMap<pg.ClientBase, Promise<ServerRole>>();
+  private readonly ssl: pg.PoolConfig['ssl'];
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly credentials: CredentialProvider,
+    private readonly log: Logger,
+  ) {
+    this.ssl = config.tls === 'disable'
+      ? false
+      : { rejectUnauthorized: true, ...(config.caFile ? { ca: readFileSync(config.caFile, 'utf8') } : {}) };
+  }
+
+  /** Borrow a connection to `endpoint`; the caller must call release() exactly once. */
+  async acquire(endpoint: Endpoint): Promise<Lease> {
+    const pool = await this.poolFor(endpoint);
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      if (!isAuthError(err)) throw err;
+      // The secret may have been rotated since we cached it: read it again, once.
+      this.credentials.invalidate();
+      client = await pool.connect();
+    }
+    let role: ServerRole;
+    try {
+      role = await this.roleOf(client);
+    } catch (err) {
+      client.release(true);
+      throw err;
+    }
+    let released = false;
+    return {
+      client,
+      role,
+      release: (err?: unknown) => {
+        if (released) return;
+        released = true;
+        client.release(err !== undefined && isConnectionError(err) ? true : undefined);
+      },
+    };
+  }
+
+  /** Close every pool (tests and local runs; Lambda just freezes the process). */
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
+  }
+
+  private roleOf(client: pg.ClientBase): Promise<ServerRole> {
+    let role = this.roles.get(client);
+    if (!role) {
+      role = client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')
+        .then((r) => (r.rows[0]?.standby ? 'standby' : 'primary'));
+      this.roles.set(client, role);
+    }
+    return role;
+  }
+
+  private async poolFor(endpoint: Endpoint): Promise<pg.Pool> {
+    const key = endpointKey(endpoint);
+    const existing = this.pools.get(key);
+    if (existing) return existing;
+    const { user } = await this.credentials.get();
+    // Re-check: another message may have created it while we awaited the credentials.
+    const raced = this.pools.get(key);
+    if (raced) return raced;
+    const credentials = this.credentials;
+    const pool = new pg.Pool({
+      host: endpoint.host,
+      port: endpoint.port,
+      database: this.config.database,
+      user,
+      // A function, so a rotated secret is picked up by the next new connection.
+      password: async () => (await credentials.get()).password,
+      ssl: this.ssl,
+      max: this.config.poolMax,
+      connectionTimeoutMillis: this.config.connectTimeoutMs,
+      idleTimeoutMillis: 60_000,
+      statement_timeout: this.config.statementTimeoutMs,
+      application_name: 'aurora-load-test',
+      keepAlive: true,
+    });
+    // An idle connection whose server went away emits 'error'; the pool drops it. Without a
+    // listener the process would crash.
+    pool.on('error', (err) => this.log.warn({ endpoint: key, err: err.message }, 'idle connection lost'));
+    this.pools.set(key, pool);
+    return pool;
+  }
+}

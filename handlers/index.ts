@@ -1,0 +1,28 @@
+/**
+ * The Lambda entry point. Everything here is module scope, so it is built once per execution
+ * environment and reused by every warm invocation: configuration, logger, pools, cached secret,
+ * metrics client.
+ *
+ * Two kinds of event arrive: SQS batches (the load), and CloudFormation custom resource events
+ * from the stack's provider, which create the workload schema on deploy (only code inside the VPC
+ * can reach the database).
+ */
+import type { CloudFormationCustomResourceEvent, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { configFromEnv } from './config';
+import { handleCustomResource, type CustomResourceResult } from './custom-resource';
+import { createLogger } from './log';
+import { CloudWatchSink } from './metrics/cloudwatch-sink';
+import { createWorker } from './worker';
+
+const config = configFromEnv();
+const logger = createLogger();
+const worker = createWorker({ config, sink: new CloudWatchSink(config.metricNamespace), logger });
+
+export async function handler(event: SQSEvent | CloudFormationCustomResourceEvent, context: Context): Promise<SQSBatchResponse | CustomResourceResult> {
+  if ('RequestType' in event) {
+    const result = await handleCustomResource(worker, event);
+    logger.info({ requestId: context.awsRequestId, requestType: event.RequestType, result: result.Data?.Summary }, 'custom resource');
+    return result;
+  }
+  return worker.handle(event, context);
+}

@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { inspect } from 'node:util';
+import { LocalCluster } from '../../trigger/local/cluster';
+import { createWorker } from '../../handlers/worker';
+import { SecretsManagerCredentials, makeCredentials } from '../../handlers/db/credentials';
+import { CapturedLog, MemorySink, body, configFor, context, sqsEvent } from '../helpers/worker-fixture';
+
+describe('worker credentials (Secrets Manager, real PostgreSQL)', function () {
+  this.timeout(60_000);
+  let cluster: LocalCluster;
+  const sm = mockClient(SecretsManagerClient);
+  const secret = (password: string) => ({ SecretString: JSON.stringify({ username: cluster.user, password, engine: 'postgres' }) });
+
+  before(async () => {
+    cluster = await LocalCluster.start();
+    const setup = createWorker({ config: configFor(cluster), sink: new MemorySink(), logger: new CapturedLog().logger });
+    await setup.init('seed');
+    await setup.close();
+  });
+  after(async () => {
+    sm.restore();
+    await cluster?.stop();
+  });
+  beforeEach(() => sm.reset());
+
+  function workerWith(log: CapturedLog) {
+    const creds = new SecretsManagerCredentials('loadtest/db', new SecretsManagerClient({ region: 'us-east-1' }));
+    return createWorker({
+      config: configFor(cluster, { credentials: { kind: 'secretsManager', secretId: 'loadtest/db' } }),
+      sink: new MemorySink(), logger: log.logger, credentials: creds,
+    });
+  }
+
+  it('reads the secret once and reuses it across invocations', async () => {
+    sm.on(GetSecretValueCommand).resolves(secret(cluster.password));
+    const log = new CapturedLog();
+    const worker = workerWith(log);
+    for (let i = 0; i < 3; i++) {
+      const res = await worker.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+      expect(res.batchItemFailures).to.deep.equal([]);
+    }
+    await worker.close();
+    expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(1);
+  });
+
+  it('re-reads a rotated secret once after an authentication failure, and the message still runs', async () => {
+    sm.on(GetSecretValueCommand).resolvesOnce(secret('stale-password-before-rotation')).resolves(secret(cluster.password));
+    const log = new CapturedLog();
+    const worker = workerWith(log);
+    const res = await worker.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+    await worker.close();
+    expect(res.batchItemFailures).to.deep.equal([]);
+    expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(2);
+  });
+
+  it('never writes the secret into logs or error messages, even when authentication keeps failing', async () => {
+    const wrong = 'Wr0ng-But-Secret-Value-42';
+    sm.on(GetSecretValueCommand).resolves(secret(wrong));
+    const log = new CapturedLog();
+    const worker = workerWith(log);
+    const res = await worker.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+    await worker.close();
+    expect(res.batchItemFailures).to.have.length(1);
+    expect(log.text).to.include('28P01');
+    expect(log.text).not.to.include(wrong);
+    expect(log.text).not.to.include(cluster.password);
+  });
+
+  it('keeps the password out of JSON and inspect output of the credentials', () => {
+    const c = makeCredentials('app', 'hunter2-secret');
+    expect(JSON.stringify(c)).not.to.include('hunter2');
+    expect(inspect(c, { showHidden: false })).not.to.include('hunter2');
+    expect(c.password).to.equal('hunter2-secret');
+  });
+});

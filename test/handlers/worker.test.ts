@@ -1,0 +1,139 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import { LocalCluster } from '../../trigger/local/cluster';
+import { createWorker, type Worker } from '../../handlers/worker';
+import type { OpSeries } from '../../handlers/metrics/types';
+import { tpcbBalances } from '../../handlers/workloads/tpcb';
+import { CapturedLog, MemorySink, body, configFor, context, sqsEvent } from '../helpers/worker-fixture';
+
+describe('worker (against a real writer + hot standby)', function () {
+  this.timeout(120_000);
+  let cluster: LocalCluster;
+  let worker: Worker;
+  let sink: MemorySink;
+  let log: CapturedLog;
+  let writer: pg.Client;
+
+  before(async () => {
+    cluster = await LocalCluster.start();
+    sink = new MemorySink();
+    log = new CapturedLog();
+    worker = createWorker({ config: configFor(cluster, { allowedHosts: [`localhost:${cluster.writer.port}`] }), sink, logger: log.logger });
+    await worker.init('seed');
+    await worker.init('tpcb', { scale: 1 });
+    writer = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
+    await writer.connect();
+  });
+
+  after(async () => {
+    await writer?.end();
+    await worker?.close();
+    await cluster?.stop();
+  });
+
+  const rows = async (): Promise<number> => Number((await writer.query<{ n: string }>('SELECT count(*) AS n FROM transactions')).rows[0]!.n);
+  const lastSeries = (op: string, target: string): OpSeries =>
+    sink.invocations[sink.invocations.length - 1]!.series.find((s) => s.op === op && s.target === target)!;
+
+  it('runs reads on the standby and writes on the primary, as the answering server reports', async () => {
+    const res = await worker.handle(sqsEvent([
+      body({ kind: 'statements', op: 'select', count: 5 }),
+      body({ kind: 'statements', op: 'insert', count: 5 }),
+    ]), context);
+    expect(res.batchItemFailures).to.deep.equal([]);
+    expect(Object.fromEntries(lastSeries('select', 'reader').answeredBy)).to.deep.equal({ standby: 5 });
+    expect(Object.fromEntries(lastSeries('insert', 'writer').answeredBy)).to.deep.equal({ primary: 5 });
+  });
+
+  it('fails a write sent to the reader with SQLSTATE 25006 and returns it as an item failure', async () => {
+    const event = sqsEvent([body({ kind: 'statements', op: 'insert', count: 1, target: 'reader' })]);
+    const res = await worker.handle(event, context);
+    expect(res.batchItemFailures).to.deep.equal([{ itemIdentifier: event.Records[0]!.messageId }]);
+    expect(Object.fromEntries(lastSeries('insert', 'reader').errors)).to.deep.equal({ 25: 1 });
+    const logged = log.entries().find((e) => e.messageId === event.Records[0]!.messageId)!;
+    expect(logged.error).to.match(/^25006: /);
+  });
+
+  it('returns each bad message as an item failure with its reason logged, and runs the good ones in the same batch', async () => {
+    const bad = [
+      '{"v":1,"kind":',
+      body({ v: 2, kind: 'statements', op: 'insert', count: 1 }),
+      body({ kind: 'explode' }),
+      body({ kind: 'statements', workload: 'tpcc', op: 'insert', count: 1 }),
+      body({ kind: 'statements', op: 'truncate', count: 1 }),
+      body({ kind: 'statements', op: 'insert', count: 0 }),
+      body({ kind: 'statements', op: 'insert', count: 1_000_000 }),
+      body({ kind: 'slice', mix: [{ op: 'insert', weight: 1 }], rate: 1e9, durationMs: 1000, startAt: Date.now() }),
+      body({ kind: 'statements', op: 'insert', count: 1, pad: 'x'.repeat(9000) }),
+      body({ kind: 'statements', op: 'insert', count: 1, hosts: { writer: 'attacker.example.com' } }),
+      body({ kind: 'statements', op: 'insert', count: 1, sql: 'DROP TABLE type' }),
+      body({ kind: 'slice', mix: [{ op: 'select', weight: 1 }], rate: 10, durationMs: 1000, startAt: Date.now() + 86_400_000 }),
+    ];
+    const good = [body({ kind: 'statements', op: 'insert', count: 3 }), body({ kind: 'statements', op: 'select', count: 2 })];
+    const before = await rows();
+    const event = sqsEvent([...bad.slice(0, 6), ...good, ...bad.slice(6)]);
+    const badIds = event.Records.filter((r) => !good.includes(r.body)).map((r) => r.messageId);
+    const res = await worker.handle(event, context);
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).to.deep.equal([...badIds].sort());
+    const reasons = new Map(log.entries().filter((e) => e.msg === 'invalid message').map((e) => [e.messageId, e.reason]));
+    for (const id of badIds) expect(reasons.get(id), `reason for ${id}`).to.be.a('string').and.not.empty;
+    expect(await rows()).to.equal(before + 3);
+  });
+
+  it('refuses an explicit host that is not on the allowlist without connecting to it', async () => {
+    const event = sqsEvent([body({ kind: 'statements', op: 'select', count: 1, hosts: { reader: '127.0.0.2:5432' } })]);
+    const res = await worker.handle(event, context);
+    expect(res.batchItemFailures).to.have.length(1);
+    expect(log.text).to.include("is not on the worker's allowlist");
+  });
+
+  it('sends statements to an explicit host that is on the allowlist', async () => {
+    const res = await worker.handle(sqsEvent([
+      body({ kind: 'statements', op: 'select', count: 2, hosts: { reader: `localhost:${cluster.writer.port}` } }),
+    ]), context);
+    expect(res.batchItemFailures).to.deep.equal([]);
+    expect(Object.fromEntries(lastSeries('select', 'reader').answeredBy)).to.deep.equal({ primary: 2 });
+  });
+
+  it('runs a slice at its rate for its duration, measuring latency from each scheduled start', async () => {
+    const res = await worker.handle(sqsEvent([body({
+      kind: 'slice', rate: 200, durationMs: 2000, startAt: Date.now() + 200,
+      mix: [{ op: 'select', weight: 3 }, { op: 'insert', weight: 1 }],
+    })]), context);
+    expect(res.batchItemFailures).to.deep.equal([]);
+    const reads = lastSeries('select', 'reader');
+    const writes = lastSeries('insert', 'writer');
+    expect(reads.latency.count + reads.skipped).to.equal(300);
+    expect(writes.latency.count + writes.skipped).to.equal(100);
+    expect(reads.lag.count).to.equal(reads.latency.count);
+    expect(Object.keys(Object.fromEntries(reads.answeredBy))).to.deep.equal(['standby']);
+  });
+
+  it('publishes once per invocation with the counts of what ran', async () => {
+    const before = sink.invocations.length;
+    await worker.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 4 }), body({ kind: 'statements', op: 'select', count: 6 })]), context);
+    expect(sink.invocations.length).to.equal(before + 1);
+    expect(lastSeries('select', 'reader').latency.count).to.equal(10);
+    expect(sink.invocations[sink.invocations.length - 1]!.messages[0]).to.include({ ok: 2, failed: 0, invalid: 0 });
+  });
+
+  it('keeps TPC-B consistency after a tpcb run: history deltas equal every balance total', async () => {
+    const res = await worker.handle(sqsEvent([1, 2, 3].map(() => body({
+      kind: 'slice', workload: 'tpcb', rate: 150, durationMs: 2000, startAt: Date.now() + 100,
+      mix: [{ op: 'tpcb', weight: 1 }, { op: 'select-only', weight: 1 }],
+    }))), context);
+    expect(res.batchItemFailures).to.deep.equal([]);
+    const b = await tpcbBalances(writer);
+    expect(b.historyRows).to.equal(lastSeries('tpcb', 'writer').latency.count);
+    expect(b.historyRows).to.be.greaterThan(0);
+    expect([b.accounts, b.tellers, b.branches]).to.deep.equal([b.history, b.history, b.history]);
+  });
+
+  it('runs init idempotently through the handler: a second init changes nothing', async () => {
+    const before = await rows();
+    const res = await worker.handle(sqsEvent([body({ kind: 'init' }), body({ kind: 'init', workload: 'tpcb', scale: 1 })]), context);
+    expect(res.batchItemFailures).to.deep.equal([]);
+    expect(await rows()).to.equal(before);
+    expect(log.text).to.include('tpcb ready: already loaded at scale 1');
+  });
+});

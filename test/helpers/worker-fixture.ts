@@ -1,0 +1,60 @@
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import type { WorkerConfig } from '../../handlers/config';
+import { DEFAULTS } from '../../handlers/config';
+import { createLogger, type Logger } from '../../handlers/log';
+import { MemorySink } from '../../handlers/metrics/memory-sink';
+import type { LocalCluster } from '../../trigger/local/cluster';
+
+/** Log lines captured from the worker's pino logger. */
+export class CapturedLog {
+  readonly lines: string[] = [];
+  readonly logger: Logger = createLogger({ write: (s: string) => { this.lines.push(s); } });
+  get text(): string { return this.lines.join(''); }
+  entries(): Array<Record<string, unknown>> { return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>); }
+}
+
+export function configFor(cluster: LocalCluster, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
+  return {
+    writer: { ...cluster.writer },
+    reader: { ...cluster.reader },
+    database: cluster.database,
+    credentials: { kind: 'static', user: cluster.user, password: cluster.password },
+    allowedHosts: [],
+    tls: 'disable',
+    poolMax: 4,
+    statementTimeoutMs: DEFAULTS.statementTimeoutMs,
+    connectTimeoutMs: DEFAULTS.connectTimeoutMs,
+    metricNamespace: 'Test',
+    deadlineMarginMs: 1000,
+    ...overrides,
+  };
+}
+
+let seq = 0;
+
+/** A message body with the fields every message carries. */
+export function body(fields: Record<string, unknown>, runId = 'test-run'): string {
+  return JSON.stringify({ v: 1, runId, seq: seq++, sentAt: Date.now(), workload: 'seed', ...fields });
+}
+
+export function sqsEvent(bodies: string[]): SQSEvent {
+  const now = String(Date.now());
+  return {
+    Records: bodies.map((b): SQSRecord => ({
+      messageId: randomUUID(),
+      receiptHandle: randomUUID(),
+      body: b,
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'test', ApproximateFirstReceiveTimestamp: now },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:test',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+export const context = { awsRequestId: 'test-request', getRemainingTimeInMillis: () => 60_000 };
+
+export { MemorySink };

@@ -1,0 +1,209 @@
+/**
+ * The whole cloud side on one machine: an embedded PostgreSQL writer + hot standby (or servers the
+ * user names), an in-process queue + DLQ with SQS semantics, a poller acting as the event source
+ * mapping, and the very same worker the Lambda runs, publishing into an in-memory sink.
+ */
+import { mkdirSync, createWriteStream } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { Endpoint, WorkerConfig } from '../../handlers/config';
+import { DEFAULTS } from '../../handlers/config';
+import { createLogger } from '../../handlers/log';
+import { MemorySink } from '../../handlers/metrics/memory-sink';
+import { createWorker, type InitResult, type Worker } from '../../handlers/worker';
+import type { WorkloadName } from '../../handlers/workloads/catalog';
+import { LocalCluster } from './cluster';
+import { LocalPoller } from './poller';
+import { LocalQueue } from './queue';
+
+export interface LocalEngineOptions {
+  /** `postgres://user:pass@host:port/db` of an existing writer. Give both URLs or neither. @default an embedded cluster */
+  readonly writerUrl?: string;
+  /** `postgres://...` of an existing reader (a hot standby of the writer, for honest read numbers). */
+  readonly readerUrl?: string;
+  /** Connections per endpoint per worker. @default 4 */
+  readonly poolMax?: number;
+  /** Messages per invocation, as the event source mapping's batch size. @default 10 */
+  readonly batchSize?: number;
+  /** Concurrent worker invocations, as the event source mapping's maximum concurrency. @default 4 */
+  readonly maxConcurrency?: number;
+  /** @default 5000 (short, so failed messages come back quickly) */
+  readonly visibilityTimeoutMs?: number;
+  /** Receives before a message moves to the DLQ. @default 3 */
+  readonly maxReceiveCount?: number;
+  /** Where the worker's JSON log goes. @default `<tmp>/aurora-load-test/worker-<pid>.log` */
+  readonly logFile?: string;
+  /** Progress lines while starting. */
+  readonly log?: (line: string) => void;
+}
+
+/** A user mistake in the engine's options; one line. */
+export class LocalEngineError extends Error {
+  override readonly name = 'LocalEngineError';
+}
+
+interface ParsedUrl {
+  readonly endpoint: Endpoint;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+/** Parse a postgres:// URL; the error never repeats the URL (it may hold a password). */
+export function parsePostgresUrl(text: string, which: string): ParsedUrl {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new LocalEngineError(`--${which}-url is not a URL; expected postgres://user:password@host:5432/database`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new LocalEngineError(`--${which}-url must start with postgres://, got ${url.protocol}//`);
+  }
+  if (!url.hostname) throw new LocalEngineError(`--${which}-url has no host`);
+  return {
+    endpoint: { host: url.hostname.toLowerCase(), port: url.port ? Number(url.port) : 5432 },
+    user: decodeURIComponent(url.username) || 'postgres',
+    password: decodeURIComponent(url.password),
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
+  };
+}
+
+export class LocalEngine {
+  private stopped = false;
+
+  private constructor(
+    readonly queue: LocalQueue,
+    readonly dlq: LocalQueue,
+    readonly sink: MemorySink,
+    readonly endpoints: { readonly writer: Endpoint; readonly reader: Endpoint },
+    readonly poolMax: number,
+    readonly maxConcurrency: number,
+    readonly logFile: string,
+    private readonly worker: Worker,
+    private readonly poller: LocalPoller,
+    private readonly config: WorkerConfig,
+    private readonly closeLog: () => void,
+    readonly cluster?: LocalCluster,
+  ) {}
+
+  static async start(opts: LocalEngineOptions = {}): Promise<LocalEngine> {
+    const say = opts.log ?? (() => undefined);
+    if ((opts.writerUrl === undefined) !== (opts.readerUrl === undefined)) {
+      throw new LocalEngineError('give both --writer-url and --reader-url, or neither (then an embedded cluster is started)');
+    }
+    const poolMax = opts.poolMax ?? DEFAULTS.poolMax;
+    const maxConcurrency = opts.maxConcurrency ?? 4;
+
+    let cluster: LocalCluster | undefined;
+    let writer: Endpoint;
+    let reader: Endpoint;
+    let credentials: { user: string; password: string; database: string };
+    if (opts.writerUrl !== undefined && opts.readerUrl !== undefined) {
+      const w = parsePostgresUrl(opts.writerUrl, 'writer');
+      const r = parsePostgresUrl(opts.readerUrl, 'reader');
+      if (w.user !== r.user || w.password !== r.password || w.database !== r.database) {
+        throw new LocalEngineError('--writer-url and --reader-url must use the same user, password and database (one secret, as in Aurora)');
+      }
+      writer = w.endpoint;
+      reader = r.endpoint;
+      credentials = { user: w.user, password: w.password, database: w.database };
+    } else {
+      say('starting embedded PostgreSQL: a writer and a streaming hot-standby reader...');
+      const t0 = Date.now();
+      cluster = await LocalCluster.start();
+      say(`cluster up in ${((Date.now() - t0) / 1000).toFixed(1)} s: writer 127.0.0.1:${cluster.writer.port}, reader 127.0.0.1:${cluster.reader.port}`);
+      writer = { ...cluster.writer };
+      reader = { ...cluster.reader };
+      credentials = { user: cluster.user, password: cluster.password, database: cluster.database };
+    }
+
+    const config: WorkerConfig = {
+      writer,
+      reader,
+      database: credentials.database,
+      credentials: { kind: 'static', user: credentials.user, password: credentials.password },
+      allowedHosts: [],
+      tls: 'disable',
+      poolMax,
+      statementTimeoutMs: DEFAULTS.statementTimeoutMs,
+      connectTimeoutMs: DEFAULTS.connectTimeoutMs,
+      metricNamespace: DEFAULTS.metricNamespace,
+      deadlineMarginMs: DEFAULTS.deadlineMarginMs,
+    };
+    const logFile = opts.logFile ?? path.join(os.tmpdir(), 'aurora-load-test', `worker-${process.pid}.log`);
+    mkdirSync(path.dirname(logFile), { recursive: true });
+    const stream = createWriteStream(logFile, { flags: 'a' });
+    const sink = new MemorySink();
+    const worker = createWorker({ config, sink, logger: createLogger(stream) });
+    const dlq = new LocalQueue({ name: 'dlq' });
+    const queue = new LocalQueue({
+      name: 'queue',
+      visibilityTimeoutMs: opts.visibilityTimeoutMs ?? 5_000,
+      maxReceiveCount: opts.maxReceiveCount ?? 3,
+      deadLetterQueue: dlq,
+    });
+    const poller = new LocalPoller(queue, (event, context) => worker.handle(event, context), {
+      batchSize: opts.batchSize ?? 10,
+      maxConcurrency,
+    });
+    poller.start();
+    return new LocalEngine(queue, dlq, sink, { writer, reader }, poolMax, maxConcurrency, logFile, worker, poller, config,
+      () => stream.end(), cluster);
+  }
+
+  /** Run a workload's idempotent init on the writer, through the worker. */
+  init(workload: WorkloadName, opts: { scale?: number; reset?: boolean } = {}): Promise<InitResult> {
+    return this.worker.init(workload, opts);
+  }
+
+  /** A plain connection to the writer or reader (reports, reconciliation, tests). Caller ends it. */
+  async connect(which: 'writer' | 'reader'): Promise<pg.Client> {
+    const e = this.cluster ? this.cluster[which] : this.endpoints[which];
+    const c = this.config.credentials;
+    if (c.kind !== 'static') throw new Error('local engine has static credentials');
+    const client = new pg.Client({ host: e.host, port: e.port, user: c.user, password: c.password, database: this.config.database });
+    await client.connect();
+    return client;
+  }
+
+  /** The writer's max_connections, for the trigger's connection budget. */
+  async maxConnections(): Promise<number> {
+    const client = await this.connect('writer');
+    try {
+      const { rows } = await client.query<{ max_connections: string }>('SHOW max_connections');
+      return Number(rows[0]!.max_connections);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Replica lag as the writer sees it, or null when there is no embedded cluster to ask. */
+  async replicationLag(): Promise<{ bytes: number; ms: number | null } | null> {
+    return this.cluster ? this.cluster.replicationLag() : null;
+  }
+
+  /** Resolves once nothing is queued or in flight. */
+  async idle(timeoutMs = 120_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`queue not drained after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.poller.idle(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stop polling, close the pools and stop every process started. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.poller.stop().catch(() => undefined);
+    await this.worker.close().catch(() => undefined);
+    this.closeLog();
+    if (this.cluster) await this.cluster.stop();
+  }
+}
