@@ -27,6 +27,7 @@ interface Logger {
 export class Pools {
   private readonly pools = new Map<string, pg.Pool>();
   private readonly roles = new WeakMap<pg.ClientBase, Promise<ServerRole>>();
+  private readonly guarded = new WeakSet<pg.ClientBase>();
   private readonly ssl: pg.PoolConfig['ssl'];
 
   constructor(
@@ -50,6 +51,12 @@ export class Pools {
       // The secret may have been rotated since we cached it: read it again, once.
       this.credentials.invalidate();
       client = await pool.connect();
+    }
+    if (!this.guarded.has(client)) {
+      // A checked-out client whose connection breaks emits 'error' besides failing its query;
+      // without a listener that event would crash the process. The failed query is what we count.
+      this.guarded.add(client);
+      client.on('error', () => undefined);
     }
     let role: ServerRole;
     try {

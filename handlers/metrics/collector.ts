@@ -12,7 +12,7 @@ export class Collector {
     const key = `${runId}\u0000${op}\u0000${target}`;
     let s = this.series.get(key);
     if (!s) {
-      s = { runId, workload, op, target, latency: new Histogram(), lag: new Histogram(), errors: new Map(), answeredBy: new Map(), skipped: 0 };
+      s = { runId, workload, op, target, latency: new Histogram(), lag: new Histogram(), errors: new Map(), answeredBy: new Map(), skipped: 0, perSecond: new Map(), outages: [] };
       this.series.set(key, s);
     }
     return s;
@@ -32,11 +32,26 @@ export class Collector {
   }
 }
 
-export function recordSuccess(s: OpSeries, latencyMs: number, role: ServerRole): void {
-  s.latency.record(latencyMs);
-  s.answeredBy.set(role, (s.answeredBy.get(role) ?? 0) + 1);
+function second(s: OpSeries, at: number): { ok: number; errors: number } {
+  const key = Math.floor(at / 1000);
+  let b = s.perSecond.get(key);
+  if (!b) s.perSecond.set(key, (b = { ok: 0, errors: 0 }));
+  return b;
 }
 
-export function recordError(s: OpSeries, errorClass: string): void {
+/** A statement that succeeded at `at` (epoch ms) after `latencyMs`, answered by a `role` server. */
+export function recordSuccess(s: OpSeries, latencyMs: number, role: ServerRole, at: number = Date.now()): void {
+  s.latency.record(latencyMs);
+  s.answeredBy.set(role, (s.answeredBy.get(role) ?? 0) + 1);
+  second(s, at).ok += 1;
+  const open = s.outages[s.outages.length - 1];
+  if (open && open.to === null) open.to = at;
+}
+
+/** A statement that failed at `at` (epoch ms) with an error of SQLSTATE class `errorClass`. */
+export function recordError(s: OpSeries, errorClass: string, at: number = Date.now()): void {
   s.errors.set(errorClass, (s.errors.get(errorClass) ?? 0) + 1);
+  second(s, at).errors += 1;
+  const last = s.outages[s.outages.length - 1];
+  if (!last || last.to !== null) s.outages.push({ from: at, to: null });
 }

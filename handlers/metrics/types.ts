@@ -20,6 +20,16 @@ export interface OpSeries {
   readonly answeredBy: Map<ServerRole, number>;
   /** Slice statements skipped because they could not start within lateLimitMs or before the deadline. */
   skipped: number;
+  /**
+   * Statements finished per wall-clock second (epoch s): successes and failures. What a report
+   * needs to show when the rate dipped and when it came back (failover drills).
+   */
+  readonly perSecond: Map<number, { ok: number; errors: number }>;
+  /**
+   * Client-visible outages, epoch ms: from the first failure to the first success after it
+   * (`to` is null when no success followed within this invocation).
+   */
+  readonly outages: Array<{ from: number; to: number | null }>;
 }
 
 /** Per-message facts of one invocation. */

@@ -14,6 +14,7 @@ import { MemorySink } from '../../handlers/metrics/memory-sink';
 import { createWorker, type InitResult, type Worker } from '../../handlers/worker';
 import type { WorkloadName } from '../../handlers/workloads/catalog';
 import { LocalCluster } from './cluster';
+import { EndpointProxy } from './endpoint-proxy';
 import { LocalPoller } from './poller';
 import { LocalQueue } from './queue';
 
@@ -34,6 +35,12 @@ export interface LocalEngineOptions {
   readonly maxReceiveCount?: number;
   /** Where the worker's JSON log goes. @default `<tmp>/aurora-load-test/worker-<pid>.log` */
   readonly logFile?: string;
+  /**
+   * Put a forwarding endpoint in front of the embedded writer and reader, as Aurora's cluster
+   * endpoints are, so {@link LocalEngine.failover} can move them. Costs a hop per packet; drills only.
+   * @default false
+   */
+  readonly failoverEndpoints?: boolean;
   /** Progress lines while starting. */
   readonly log?: (line: string) => void;
 }
@@ -86,6 +93,7 @@ export class LocalEngine {
     private readonly config: WorkerConfig,
     private readonly closeLog: () => void,
     readonly cluster?: LocalCluster,
+    private readonly proxies?: { readonly writer: EndpointProxy; readonly reader: EndpointProxy },
   ) {}
 
   static async start(opts: LocalEngineOptions = {}): Promise<LocalEngine> {
@@ -97,6 +105,7 @@ export class LocalEngine {
     const maxConcurrency = opts.maxConcurrency ?? 4;
 
     let cluster: LocalCluster | undefined;
+    let proxies: { writer: EndpointProxy; reader: EndpointProxy } | undefined;
     let writer: Endpoint;
     let reader: Endpoint;
     let credentials: { user: string; password: string; database: string };
@@ -114,8 +123,14 @@ export class LocalEngine {
       const t0 = Date.now();
       cluster = await LocalCluster.start();
       say(`cluster up in ${((Date.now() - t0) / 1000).toFixed(1)} s: writer 127.0.0.1:${cluster.writer.port}, reader 127.0.0.1:${cluster.reader.port}`);
-      writer = { ...cluster.writer };
-      reader = { ...cluster.reader };
+      if (opts.failoverEndpoints) {
+        proxies = { writer: await EndpointProxy.start(cluster.writer), reader: await EndpointProxy.start(cluster.reader) };
+        writer = { host: proxies.writer.host, port: proxies.writer.port };
+        reader = { host: proxies.reader.host, port: proxies.reader.port };
+      } else {
+        writer = { ...cluster.writer };
+        reader = { ...cluster.reader };
+      }
       credentials = { user: cluster.user, password: cluster.password, database: cluster.database };
     }
 
@@ -150,7 +165,21 @@ export class LocalEngine {
     });
     poller.start();
     return new LocalEngine(queue, dlq, sink, { writer, reader }, poolMax, maxConcurrency, logFile, worker, poller, config,
-      () => stream.end(), cluster);
+      () => stream.end(), cluster, proxies);
+  }
+
+  /**
+   * Failover drill: promote the standby, stop the old writer, and move both endpoints to the
+   * promoted server (Aurora's reader endpoint serves from the writer when no replica is left).
+   * Needs `failoverEndpoints`.
+   */
+  async failover(): Promise<void> {
+    if (!this.cluster || !this.proxies) {
+      throw new LocalEngineError('a local failover needs the embedded cluster started with failover endpoints');
+    }
+    await this.cluster.promoteReader();
+    this.proxies.writer.retarget(this.cluster.writer);
+    this.proxies.reader.retarget(this.cluster.reader);
   }
 
   /** Run a workload's idempotent init on the writer, through the worker. */
@@ -204,6 +233,7 @@ export class LocalEngine {
     await this.poller.stop().catch(() => undefined);
     await this.worker.close().catch(() => undefined);
     this.closeLog();
+    if (this.proxies) await Promise.all([this.proxies.writer.close(), this.proxies.reader.close()]);
     if (this.cluster) await this.cluster.stop();
   }
 }

@@ -54,3 +54,37 @@ describe('local engine: the whole system on one machine', function () {
     expect(succeeded).to.be.at.least(2 * engine.queue.stats.deleted);
   });
 });
+
+describe('local engine: failover endpoints', function () {
+  this.timeout(180_000);
+  let engine: LocalEngine;
+
+  before(async () => {
+    engine = await LocalEngine.start({ failoverEndpoints: true, visibilityTimeoutMs: 1000 });
+    await engine.init('seed', { reset: true });
+  });
+  after(async () => {
+    await engine?.stop();
+  });
+
+  it('moves both endpoints to the promoted standby, and writes succeed there after the failover', async () => {
+    engine.queue.send(body({
+      kind: 'slice', rate: 100, durationMs: 4000, startAt: Date.now() + 200,
+      mix: [{ op: 'select', weight: 1 }, { op: 'insert', weight: 1 }],
+    }, 'failover-run'));
+    await sleep(1700);
+    await engine.failover();
+    await engine.idle(60_000);
+    const series = engine.sink.invocations.flatMap((i) => i.series).filter((s) => s.runId === 'failover-run');
+    const writes = series.find((s) => s.op === 'insert')!;
+    const reads = series.find((s) => s.op === 'select')!;
+    // Every write after the failover went to the promoted server, which now answers as a primary;
+    // the reads moved there too.
+    expect(writes.latency.count).to.be.greaterThan(100);
+    expect(reads.answeredBy.get('primary') ?? 0, 'reads served by the promoted server').to.be.greaterThan(0);
+    const client = await engine.connect('writer');
+    const { rows } = await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
+    await client.end();
+    expect(rows[0]!.standby).to.equal(false);
+  });
+});
