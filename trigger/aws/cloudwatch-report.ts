@@ -1,0 +1,185 @@
+import {
+  GetMetricDataCommand,
+  ListMetricsCommand,
+  type CloudWatchClient,
+  type MetricDataQuery,
+} from '@aws-sdk/client-cloudwatch';
+import { CATALOG, targetOf, type Target, type WorkloadName, WORKLOAD_NAMES } from '../../handlers/workloads/catalog';
+import { assemble, type OpSummary, type RunContext, type RunSummary, type Stats } from '../report/summary';
+
+export interface MetricsWindow {
+  readonly namespace: string;
+  readonly runId: string;
+  /** Epoch ms; the query window is widened to whole minutes around it. */
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+const DIST_STATS = ['p50', 'p90', 'p99', 'Maximum', 'SampleCount', 'Average'] as const;
+
+type Dims = Record<string, string>;
+
+/** Builds GetMetricData queries and reads their single values back by key. */
+class QuerySet {
+  readonly queries: MetricDataQuery[] = [];
+  private readonly keys: string[] = [];
+
+  constructor(private readonly namespace: string, private readonly period: number) {}
+
+  add(key: string, metric: string, dims: Dims, stat: string): void {
+    this.keys.push(key);
+    this.queries.push({
+      Id: `q${this.queries.length}`,
+      ReturnData: true,
+      MetricStat: {
+        Metric: { Namespace: this.namespace, MetricName: metric, Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })) },
+        Period: this.period,
+        Stat: stat,
+      },
+    });
+  }
+
+  keyOf(id: string): string | undefined {
+    return this.keys[Number(id.slice(1))];
+  }
+}
+
+/** The window as GetMetricData wants it: whole minutes, one period covering the whole run. */
+export function queryWindow(startMs: number, endMs: number): { start: Date; end: Date; period: number } {
+  const start = Math.floor(startMs / 60_000) * 60_000;
+  const end = Math.max(start + 60_000, Math.ceil(endMs / 60_000) * 60_000);
+  return { start: new Date(start), end: new Date(end), period: (end - start) / 1000 };
+}
+
+/** Every (operation, target) a run of these workloads can have produced. */
+function opTargets(workloads: readonly WorkloadName[]): { op: string; target: Target }[] {
+  const out: { op: string; target: Target }[] = [];
+  for (const w of workloads) {
+    for (const [op, info] of Object.entries(CATALOG[w].ops)) {
+      // An op runs on its own endpoint; a statements message may also aim it at the other one.
+      const own = targetOf(info.kind);
+      out.push({ op, target: own }, { op, target: own === 'reader' ? 'writer' : 'reader' });
+    }
+  }
+  return out;
+}
+
+async function errorDimensions(cw: CloudWatchClient, w: MetricsWindow): Promise<Dims[]> {
+  const out: Dims[] = [];
+  let NextToken: string | undefined;
+  do {
+    const res = await cw.send(new ListMetricsCommand({
+      Namespace: w.namespace, MetricName: 'Errors', Dimensions: [{ Name: 'RunId', Value: w.runId }], ...(NextToken ? { NextToken } : {}),
+    }));
+    for (const m of res.Metrics ?? []) out.push(Object.fromEntries((m.Dimensions ?? []).map((d) => [d.Name!, d.Value!])));
+    NextToken = res.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+async function fetchValues(cw: CloudWatchClient, qs: QuerySet, start: Date, end: Date): Promise<Map<string, number>> {
+  const values = new Map<string, number>();
+  for (let i = 0; i < qs.queries.length; i += 500) {
+    let NextToken: string | undefined;
+    do {
+      const res = await cw.send(new GetMetricDataCommand({
+        MetricDataQueries: qs.queries.slice(i, i + 500), StartTime: start, EndTime: end, ScanBy: 'TimestampAscending',
+        ...(NextToken ? { NextToken } : {}),
+      }));
+      for (const r of res.MetricDataResults ?? []) {
+        const key = qs.keyOf(r.Id!);
+        const v = r.Values ?? [];
+        if (key !== undefined && v.length) values.set(key, v.length === 1 ? v[0]! : combine(key, v));
+      }
+      NextToken = res.NextToken;
+    } while (NextToken);
+  }
+  return values;
+}
+
+/** Several datapoints for one query (a window CloudWatch split): add counts, take the worst of the rest. */
+function combine(key: string, v: number[]): number {
+  return /\|(SampleCount|Sum)$/.test(key) ? v.reduce((a, b) => a + b, 0) : Math.max(...v);
+}
+
+function statsFrom(values: Map<string, number>, prefix: string): Stats | null {
+  const count = values.get(`${prefix}|SampleCount`) ?? 0;
+  if (!count) return null;
+  const g = (s: string): number => values.get(`${prefix}|${s}`) ?? 0;
+  return { count, avg: g('Average'), stddev: null, p50: g('p50'), p90: g('p90'), p99: g('p99'), max: g('Maximum') };
+}
+
+/**
+ * Read a run's metrics back from CloudWatch (GetMetricData: p50/p90/p99, Maximum, SampleCount,
+ * Average, Sum over one period spanning the run) into the same summary a local run produces.
+ *
+ * CloudWatch keeps `Answered` per target, not per operation: when a target has several
+ * operations, its answered-by counts are shared out in proportion to their successes.
+ */
+export async function readRunFromCloudWatch(cw: CloudWatchClient, w: MetricsWindow, ctx: RunContext): Promise<RunSummary> {
+  const { start, end, period } = queryWindow(w.startMs, w.endMs);
+  const qs = new QuerySet(w.namespace, period);
+  const workloads = (WORKLOAD_NAMES as readonly string[]).includes(ctx.workload) ? [ctx.workload as WorkloadName] : WORKLOAD_NAMES;
+  const pairs = opTargets(workloads);
+  for (const { op, target } of pairs) {
+    const dims = { RunId: w.runId, Operation: op, Target: target };
+    for (const s of DIST_STATS) {
+      qs.add(`lat|${op}|${target}|${s}`, 'Latency', dims, s);
+      qs.add(`lag|${op}|${target}|${s}`, 'ScheduleLag', dims, s);
+    }
+    qs.add(`skip|${op}|${target}|Sum`, 'Skipped', dims, 'Sum');
+  }
+  for (const target of ['reader', 'writer'] as const) {
+    for (const server of ['primary', 'standby'] as const) qs.add(`ans|${target}|${server}|Sum`, 'Answered', { RunId: w.runId, Target: target, Server: server }, 'Sum');
+  }
+  for (const s of DIST_STATS) qs.add(`dwell|${s}`, 'QueueDwell', { RunId: w.runId }, s);
+  for (const outcome of ['ok', 'failed', 'invalid'] as const) qs.add(`msg|${outcome}|Sum`, 'Messages', { RunId: w.runId, Outcome: outcome }, 'Sum');
+  const errorDims = await errorDimensions(cw, w);
+  for (const d of errorDims) {
+    if (d.Operation && d.Target && d.ErrorClass) qs.add(`err|${d.Operation}|${d.Target}|${d.ErrorClass}|Sum`, 'Errors', d, 'Sum');
+  }
+
+  const values = await fetchValues(cw, qs, start, end);
+  const seconds = ctx.durationMs / 1000;
+  const rows: OpSummary[] = [];
+  for (const { op, target } of pairs) {
+    const latency = statsFrom(values, `lat|${op}|${target}`);
+    const errorsByClass: Record<string, number> = {};
+    for (const d of errorDims) {
+      if (d.Operation !== op || d.Target !== target || !d.ErrorClass) continue;
+      const n = values.get(`err|${op}|${target}|${d.ErrorClass}|Sum`) ?? 0;
+      if (n) errorsByClass[d.ErrorClass] = (errorsByClass[d.ErrorClass] ?? 0) + n;
+    }
+    const errors = Object.values(errorsByClass).reduce((a, b) => a + b, 0);
+    const skipped = values.get(`skip|${op}|${target}|Sum`) ?? 0;
+    if (!latency && !errors && !skipped) continue;
+    const ok = latency?.count ?? 0;
+    rows.push({
+      op, target, ok, errors, errorsByClass, skipped,
+      throughput: seconds > 0 ? ok / seconds : 0,
+      latency, scheduleLag: statsFrom(values, `lag|${op}|${target}`),
+      answeredBy: { primary: 0, standby: 0 },
+    });
+  }
+  rows.sort((a, b) => a.target.localeCompare(b.target) || a.op.localeCompare(b.op));
+  const operations = rows.map((r): OpSummary => {
+    const sameTarget = rows.filter((x) => x.target === r.target);
+    const okTotal = sameTarget.reduce((s, x) => s + x.ok, 0);
+    const share = okTotal > 0 ? r.ok / okTotal : 0;
+    const g = (server: string): number => Math.round((values.get(`ans|${r.target}|${server}|Sum`) ?? 0) * share);
+    return { ...r, answeredBy: { primary: g('primary'), standby: g('standby') } };
+  });
+  const dwell = statsFrom(values, 'dwell');
+  const shared = operations.some((o) => operations.filter((x) => x.target === o.target).length > 1);
+  return assemble(
+    { ...ctx, notes: [...(ctx.notes ?? []), ...(shared ? ['CloudWatch records who answered per target; rows on the same target share it by their successes'] : [])] },
+    'cloudwatch',
+    operations,
+    {
+      ok: values.get('msg|ok|Sum') ?? 0,
+      failed: values.get('msg|failed|Sum') ?? 0,
+      invalid: values.get('msg|invalid|Sum') ?? 0,
+      dwell,
+    },
+  );
+}

@@ -1,0 +1,220 @@
+import { Command, CommanderError, Option } from 'commander';
+import { CATALOG, WORKLOAD_NAMES } from '../handlers/workloads/catalog';
+import type { CliIo } from './commands/io';
+import { CliError, EXIT, oneLine, UsageError } from './errors';
+import { RUN_DEFAULTS } from './options/run-options';
+import { DEFAULT_MIX } from './options/mix';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+const WORKLOADS = WORKLOAD_NAMES.map((w) => `${w} (${Object.keys(CATALOG[w].ops).join(', ')})`).join('; ');
+
+const RUN_EXAMPLES = `
+Examples:
+  $ node trigger --local                                  # ${RUN_DEFAULTS.durationMs.local / 1000}s at ${RUN_DEFAULTS.rate.local}/s on an embedded writer + hot standby
+  $ node trigger --local --reader --rate 500 --duration 30s           # read-only load on the standby
+  $ node trigger --local --writer-url postgres://u:pw@db1/app --reader-url postgres://u:pw@db2/app
+  $ node trigger --reader --writer --rate 200 --duration 5m          # deployed stack (found via CloudFormation)
+  $ node trigger --rate 1000 --ramp 2m --duration 10m --threshold "p99<50ms" --threshold "errors<1%"
+  $ node trigger --reader my-replica.abc.eu-west-1.rds.amazonaws.com --rate 50   # a host on the worker's allowlist
+  $ node trigger --mode statements --count 20 --rate 100 --queue-url https://sqs.eu-west-1.amazonaws.com/1234/q
+  $ node trigger --workload tpcb --mix tpcb=50,select-only=50 --workers 8 --rate 400 --max-connections 200 --json
+
+Traffic: --reader/--writer choose which endpoints get load (neither: both). Reads go to the
+reader, writes to the writer. A bare flag means the deployed (or local) endpoint; a value names a
+host, which the worker accepts only if it is on its allowlist.
+
+Modes: slice (default) plans W workers x rate r = --rate: each worker gets consecutive slices of
+at most 60s, sent --start-lead ahead, and runs them on an open-loop schedule, so the database sees
+exactly --rate whatever SQS does. statements sends messages of --count statements at rate/count
+messages per second (the 2019 sample's model; SQS batching shows through).
+
+Thresholds (repeatable; a breach exits 1): p50, p90, p99, max, avg in ms or s ("p99<50ms",
+"select:p90<=20ms", "reader:max<1s"); errors as a share or a count ("errors<1%", "errors<10");
+rate: the achieved rate's distance from the target ("rate<2%").
+
+Exit codes: 0 ok; 1 a threshold failed or nothing was measured; 2 a flag mistake, nothing deployed
+to run against, or a plan that cannot fit; 130 interrupted (Ctrl-C prints the partial summary).
+Coming later: --failover-at (a failover drill during the run) is planned in its own issue.`;
+
+/** Build the command tree. Actions set the exit code through `done`; nothing here exits. */
+export function buildProgram(io: CliIo, done: (code: number) => void): Command {
+  const program = new Command('node trigger');
+  program
+    .description('Rate-controlled load tests for Aurora PostgreSQL: plan the load, send it through SQS (or the local engine), report the latency.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+      outputError: (s, write) => write(`${oneLine(s)}\n`),
+    })
+    .showSuggestionAfterError(true)
+    .version(require('../package.json').version as string, '-V, --version');
+
+  const run = program.command('run', { isDefault: true })
+    .description('run a load test (the default command)')
+    .allowExcessArguments(true)
+    .option('--reader [host]', 'send read traffic to the reader endpoint (or to HOST)')
+    .option('--writer [host]', 'send write traffic to the writer endpoint (or to HOST)')
+    .option('--workload <name>', `workload: ${WORKLOADS}`, RUN_DEFAULTS.workload)
+    .option('--mix <weights>', 'relative weights, by read/write or op name', DEFAULT_MIX)
+    .option('--rate <n>', `statements per second (default: ${RUN_DEFAULTS.rate.aws}, ${RUN_DEFAULTS.rate.local} with --local)`)
+    .option('--duration <time>', `how long the load lasts, e.g. 90s, 5m, 1h (default: ${RUN_DEFAULTS.durationMs.aws / 1000}s, ${RUN_DEFAULTS.durationMs.local / 1000}s with --local)`)
+    .option('--ramp <time>', 'climb linearly from 0 to --rate over this time (part of --duration)')
+    .addOption(new Option('--mode <mode>', 'slice: linear load at the database; statements: the seed\'s message model').choices(['slice', 'statements']).default(RUN_DEFAULTS.mode))
+    .option('--count <n>', `statements per message (--mode statements, default ${RUN_DEFAULTS.count})`)
+    .option('--workers <n>', 'concurrent workers (--mode slice; default ceil(rate / --worker-rate))')
+    .option('--worker-rate <n>', 'most statements per second one worker is planned for (--mode slice, default 100)')
+    .option('--concurrency <n>', 'most SendMessageBatch calls in flight', String(RUN_DEFAULTS.concurrency))
+    .option('--max-connections <n>', "the database's max_connections, to refuse plans that cannot fit (read from the server with --local)")
+    .option('--start-lead <time>', 'send each slice this long before it starts (default 5s in AWS, 2s with --local)')
+    .option('--late-limit <time>', 'skip and count statements that cannot start this late (pgbench -L; default 1s)')
+    .option('--scale <n>', 'tpcb scale factor for the local init')
+    .option('--threshold <expr>', 'pass/fail criterion, repeatable (see below)', collect)
+    .option('--json', 'print the summary as JSON')
+    .option('--run-id <id>', 'name the run (default: generated and printed)')
+    .option('--no-save', 'do not save the summary under .runs/')
+    .option('--local', 'run on this machine: embedded PostgreSQL writer + hot standby, in-process queue')
+    .option('--writer-url <url>', 'with --local: use this PostgreSQL primary (postgres://user:pass@host:port/db)')
+    .option('--reader-url <url>', 'with --local: use this hot standby of it')
+    .option('--demo', 'what npm start runs: --local with a short explanation')
+    .option('--queue-url <url>', 'SQS queue to send to (default: the stack output QueueUrl)')
+    .option('--region <region>', 'AWS region (default: from the queue URL or the AWS configuration)')
+    .option('--stack <name>', `CloudFormation stack to read outputs from (default: ${RUN_DEFAULTS.stack})`)
+    .option('--namespace <ns>', 'CloudWatch namespace of the worker\'s metrics (default: the stack output, else AuroraLoadTest)')
+    .addHelpText('after', RUN_EXAMPLES)
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      if (cmd.args.length) {
+        throw new UsageError(`unknown command "${cmd.args[0]}": use run, report, stop or init (node trigger --help)`);
+      }
+      // Commander fills in defaults; the resolver needs to know what the user actually typed.
+      const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
+      const raw = Object.fromEntries(Object.entries(opts).filter(([k]) => given(k) || k === 'save'));
+      const { runCommand } = require('./commands/run') as typeof import('./commands/run');
+      done(await runCommand(raw, io));
+    });
+
+  program.command('report')
+    .description('print the summary of a run again: a saved local run, or an AWS run read back from CloudWatch')
+    .option('--run <id>', 'the run id (default: the latest run saved in .runs/)')
+    .option('--local', 'only look in .runs/ (local runs)')
+    .option('--threshold <expr>', 'check thresholds again, repeatable', collect)
+    .option('--json', 'print the summary as JSON')
+    .option('--since <time>', 'for AWS runs not started from here: the window to read (default 3h)')
+    .option('--region <region>', 'AWS region')
+    .option('--stack <name>', `stack to read the metric namespace from (default: ${RUN_DEFAULTS.stack})`)
+    .option('--namespace <ns>', 'CloudWatch namespace (default: the stack output, else AuroraLoadTest)')
+    .addHelpText('after', `
+Examples:
+  $ node trigger report                              # the latest run saved here
+  $ node trigger report --run run-20250101-120000-ab12 --json
+  $ node trigger report --run nightly-42 --since 12h --threshold "p99<50ms"`)
+    .action(async (opts: Record<string, unknown>) => {
+      const { reportCommand } = require('./commands/report') as typeof import('./commands/report');
+      done(await reportCommand(opts, io));
+    });
+
+  program.command('stop')
+    .description('purge the load-test queue so nothing queued starts (asks for --yes)')
+    .option('--yes', 'really purge')
+    .option('--local', '(local runs stop with Ctrl-C)')
+    .option('--queue-url <url>', 'queue to purge (default: the stack output QueueUrl)')
+    .option('--region <region>', 'AWS region')
+    .option('--stack <name>', `stack to read the queue from (default: ${RUN_DEFAULTS.stack})`)
+    .addHelpText('after', `
+Slices already running finish their current slice (at most a minute). SQS allows one purge a minute.
+
+Examples:
+  $ node trigger stop --yes
+  $ node trigger stop --yes --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/LoadTest-Queue`)
+    .action(async (opts: Record<string, unknown>) => {
+      const { stopCommand } = require('./commands/stop') as typeof import('./commands/stop');
+      done(await stopCommand(opts, io));
+    });
+
+  program.command('init')
+    .description("create and load a workload's schema through the worker (idempotent)")
+    .option('--workload <name>', `${WORKLOAD_NAMES.join(' or ')}`, RUN_DEFAULTS.workload)
+    .option('--scale <n>', 'tpcb scale factor (100,000 accounts each; default 1)')
+    .option('--reset', 'drop and recreate the tables')
+    .option('--local', 'on the local engine (embedded, or --writer-url/--reader-url)')
+    .option('--writer-url <url>', 'with --local: this PostgreSQL primary')
+    .option('--reader-url <url>', 'with --local: its hot standby')
+    .option('--queue-url <url>', 'queue to send the init message to (default: the stack output QueueUrl)')
+    .option('--region <region>', 'AWS region')
+    .option('--stack <name>', `stack (default: ${RUN_DEFAULTS.stack})`)
+    .option('--namespace <ns>', 'CloudWatch namespace to read the outcome from')
+    .option('--wait <time>', 'how long to wait for the worker to report the outcome (default 10m)')
+    .option('--no-wait', 'send the init message and return')
+    .addHelpText('after', `
+Examples:
+  $ node trigger init --workload tpcb --scale 10       # through the deployed worker
+  $ node trigger init --local --workload seed --reset`)
+    .action(async (opts: Record<string, unknown>) => {
+      const { initCommand } = require('./commands/init') as typeof import('./commands/init');
+      done(await initCommand(opts, io));
+    });
+
+  // `node trigger --help` documents everything: the default command's options and examples too.
+  program.addHelpText('after', () => {
+    const lines = run.helpInformation().split('\n');
+    return `\nrun (the default command): node trigger [run] [options]\n${lines.slice(lines.indexOf('Options:') + 1).join('\n').trimEnd()}\n${RUN_EXAMPLES}`;
+  });
+  return program;
+}
+
+/**
+ * Parse and run. Resolves to the exit code; never exits the process and never throws for a
+ * user's mistake (those print one line). Only a bug escapes with its stack.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => { code = c; });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof CliError) {
+      io.err(`error: ${oneLine(e.message)}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
+
+/** The process entry: real streams, Ctrl-C handling, exit code. */
+export function start(argv: readonly string[] = process.argv.slice(2)): void {
+  // The SDK warns, in nine lines, that its 2027 releases will need Node 22; we support Node 20.19+
+  // (package.json engines) and pin the SDK, so the warning is noise on every AWS command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const controller = new AbortController();
+  const io: CliIo = {
+    out: (s) => { process.stdout.write(`${s}\n`); },
+    err: (s) => { process.stderr.write(`${s}\n`); },
+    progressStream: process.stderr,
+    signal: controller.signal,
+    cwd: process.cwd(),
+  };
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.err('\ninterrupted: stopping the sends and summarising what ran (Ctrl-C again to quit at once)');
+      controller.abort();
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  });
+  main(argv, io).then(
+    (code) => process.stdout.write('', () => process.exit(code)),
+    (e: unknown) => {
+      process.stderr.write(`bug: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exit(EXIT.failed);
+    },
+  );
+}
+
+if (require.main === module) start();

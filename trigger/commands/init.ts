@@ -1,0 +1,115 @@
+import { validateMessage, PROTOCOL_VERSION, type InitMessage } from '../../handlers/protocol/message';
+import { LIMITS } from '../../handlers/protocol/limits';
+import { isWorkloadName, WORKLOAD_NAMES, type WorkloadName } from '../../handlers/workloads/catalog';
+import { cloudWatch, sqs } from '../aws/clients';
+import { readRunFromCloudWatch } from '../aws/cloudwatch-report';
+import { describeAwsFailure } from '../aws/discovery';
+import { systemClock } from '../clock';
+import { CliError, EXIT, UsageError } from '../errors';
+import { parseDuration } from '../options/duration';
+import { parsePostgresUrl } from '../options/host';
+import { generateRunId, parseQueueUrl, parseRegion, posInt, RUN_DEFAULTS } from '../options/run-options';
+import { SqsTransport } from '../send/sqs-transport';
+import { resolveAwsTarget } from './aws-target';
+import { aborted, type CliIo } from './io';
+import { initWorkload, startEngine } from './local-engine';
+
+export interface RawInitOptions {
+  workload?: string;
+  scale?: string;
+  reset?: boolean;
+  local?: boolean;
+  writerUrl?: string;
+  readerUrl?: string;
+  queueUrl?: string;
+  region?: string;
+  stack?: string;
+  namespace?: string;
+  wait?: string | boolean;
+}
+
+/**
+ * `init`: create and load a workload's schema through the worker (in AWS only code inside the VPC
+ * reaches the database). Local: the engine runs it and reports at once. AWS: an init message is
+ * sent, and its outcome read back from the worker's `Messages` metric.
+ */
+export async function initCommand(raw: RawInitOptions, io: CliIo): Promise<number> {
+  const name = raw.workload ?? RUN_DEFAULTS.workload;
+  if (!isWorkloadName(name)) throw new UsageError(`--workload "${name}" is unknown: use ${WORKLOAD_NAMES.join(' or ')}`);
+  const workload: WorkloadName = name;
+  const scale = raw.scale !== undefined ? posInt(raw.scale, '--scale', LIMITS.maxScale) : undefined;
+  const opts = { ...(scale !== undefined ? { scale } : {}), ...(raw.reset ? { reset: true } : {}) };
+  if (raw.local) {
+    if ((raw.writerUrl === undefined) !== (raw.readerUrl === undefined)) throw new UsageError('--writer-url and --reader-url go together: give both, or neither for the embedded cluster');
+    const writerUrl = raw.writerUrl !== undefined ? parsePostgresUrl(raw.writerUrl, '--writer-url') : undefined;
+    const readerUrl = raw.readerUrl !== undefined ? parsePostgresUrl(raw.readerUrl, '--reader-url') : undefined;
+    const engine = await startEngine({ ...(writerUrl ? { writerUrl } : {}), ...(readerUrl ? { readerUrl } : {}), log: io.err });
+    try {
+      await Promise.race([initWorkload(engine, workload, opts), aborted(io.signal)]);
+      if (io.signal.aborted) return EXIT.interrupted;
+      io.out(`initialised ${workload}${scale ? ` at scale ${scale}` : ''}${raw.reset ? ' (reset)' : ''} on the local ${writerUrl ? 'writer' : 'embedded writer'}`);
+      return EXIT.ok;
+    } finally {
+      await engine.stop();
+    }
+  }
+  for (const flag of ['writerUrl', 'readerUrl'] as const) {
+    if (raw[flag] !== undefined) throw new UsageError(`--${flag === 'writerUrl' ? 'writer' : 'reader'}-url is for --local`);
+  }
+  const waitMs = raw.wait === false ? 0 : typeof raw.wait === 'string' ? parseDuration(raw.wait, '--wait') : 10 * 60_000;
+  const queueUrl = raw.queueUrl !== undefined ? parseQueueUrl(raw.queueUrl) : undefined;
+  const region = raw.region !== undefined ? parseRegion(raw.region) : undefined;
+  const target = await resolveAwsTarget({
+    stack: raw.stack ?? RUN_DEFAULTS.stack,
+    ...(queueUrl ? { queueUrl } : {}), ...(region ? { region } : {}), ...(raw.namespace ? { namespace: raw.namespace } : {}),
+  });
+  const runId = `init-${generateRunId().slice('run-'.length)}`;
+  const sentAt = Date.now();
+  const msg: InitMessage = { v: PROTOCOL_VERSION, kind: 'init', runId, seq: 0, sentAt, workload, ...opts };
+  validateMessage(msg, sentAt);
+  const client = await sqs(target.region);
+  try {
+    const transport = new SqsTransport({ client, queueUrl: target.queueUrl, concurrency: 1 });
+    await transport.send([JSON.stringify(msg)]);
+    if (transport.stats.accepted !== 1) throw new CliError('the init message could not be sent (SQS kept failing it); try again', EXIT.failed);
+  } finally {
+    client.destroy();
+  }
+  io.err(`sent init for ${workload}${scale ? ` at scale ${scale}` : ''} (run id ${runId})`);
+  if (waitMs === 0) {
+    io.out(`init ${runId} sent; its outcome shows as the Messages metric (RunId ${runId}) and in the worker's logs`);
+    return EXIT.ok;
+  }
+  return awaitOutcome(runId, target.namespace, target.region, sentAt, waitMs, io);
+}
+
+/** Poll the worker's `Messages` metric for the init message's outcome. */
+async function awaitOutcome(runId: string, namespace: string, region: string | undefined, sentAt: number, waitMs: number, io: CliIo): Promise<number> {
+  const cw = await cloudWatch(region);
+  const deadline = Date.now() + waitMs;
+  try {
+    while (Date.now() < deadline && !io.signal.aborted) {
+      await systemClock.sleep(15_000, io.signal);
+      let s;
+      try {
+        s = await readRunFromCloudWatch(cw, { namespace, runId, startMs: sentAt - 60_000, endMs: Date.now() + 60_000 }, {
+          runId, workload: 'unknown', mode: 'statements', mix: '', startedAt: sentAt, durationMs: 1, interrupted: false,
+          rate: 0, averageRate: 0, plannedStatements: 0, messagesSent: 1, deadLettered: null,
+        });
+      } catch (e) {
+        throw new CliError(`init sent, but its outcome cannot be read from CloudWatch: ${describeAwsFailure(e)}`, EXIT.failed);
+      }
+      if (s.messages.ok > 0) {
+        io.out(`init ${runId} done: the worker created and loaded the schema`);
+        return EXIT.ok;
+      }
+      if (s.messages.invalid > 0) throw new CliError(`init ${runId} was refused as invalid by the worker (see its logs): is the worker older than this trigger?`, EXIT.failed);
+      if (s.messages.failed > 0) io.err(`init ${runId} failed once and will be retried by SQS; see the worker's logs`);
+      else io.err(`waiting for the worker to report init ${runId}...`);
+    }
+  } finally {
+    cw.destroy();
+  }
+  if (io.signal.aborted) return EXIT.interrupted;
+  throw new CliError(`init ${runId} not reported within ${Math.round(waitMs / 60_000)} min; check the worker's logs or the dead-letter queue`, EXIT.failed);
+}

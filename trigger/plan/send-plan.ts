@@ -1,0 +1,38 @@
+/**
+ * What the sender needs to know about a run, whatever its mode: how many messages, when each is
+ * due, and how to write each one. Built by the statements and slice planners, consumed by the
+ * sender and the progress line.
+ */
+export interface SendPlan {
+  readonly mode: 'statements' | 'slice';
+  /** Messages in the whole run. */
+  readonly total: number;
+  /** Messages due at or before `elapsedMs` after the send start. */
+  dueBy(elapsedMs: number): number;
+  /** Elapsed ms at which message `i` is due. */
+  dueAt(i: number): number;
+  /**
+   * The body of message `i`, stamped with the epoch ms it is sent at; `t0` is the epoch ms of the
+   * send start, from which slice start times are set.
+   */
+  body(i: number, sentAt: number, t0: number): string;
+  /** When the load on the database starts, in ms after the send start (slice mode: the lead). */
+  readonly loadStartMs: number;
+  /** How long the load lasts, ms. */
+  readonly loadDurationMs: number;
+  /** Statements the plan puts on the database in total. */
+  readonly statements: number;
+  /** Statements per second at full rate (what the user asked for). */
+  readonly peakRate: number;
+  /** Average planned statements per second over the load (below `peakRate` with a ramp). */
+  readonly averageRate: number;
+  /** One line describing the plan, for the start of the run. */
+  readonly description: string;
+}
+
+/** A statements-mode plan (see statements-plan.ts). */
+export interface StatementsPlan extends SendPlan {
+  readonly mode: 'statements';
+  /** Statements per message. */
+  readonly count: number;
+}

@@ -1,0 +1,119 @@
+import type { ThresholdResult } from './thresholds';
+import type { OpSummary, RunSummary, Stats } from './summary';
+
+/** Short names for the SQLSTATE classes a load test meets. */
+const SQLSTATE_CLASSES: Record<string, string> = {
+  '08': 'connection exception',
+  '25': 'invalid transaction state (e.g. write on a read-only standby)',
+  '40': 'transaction rollback (serialization / deadlock)',
+  '53': 'insufficient resources (e.g. too many connections)',
+  '57': 'operator intervention (e.g. statement timeout, shutdown)',
+  '58': 'system error',
+  XX: 'internal error',
+};
+
+function n(x: number, digits = 2): string {
+  if (!Number.isFinite(x)) return '-';
+  return x.toFixed(digits);
+}
+
+function signed(x: number, digits = 1): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells
+    .map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+    .join('  ')
+    .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+function answered(o: OpSummary): string {
+  const parts: string[] = [];
+  if (o.answeredBy.primary) parts.push(`primary ${o.answeredBy.primary}`);
+  if (o.answeredBy.standby) parts.push(`standby ${o.answeredBy.standby}`);
+  return parts.join(', ') || '-';
+}
+
+function statsLine(s: Stats | null): string {
+  if (!s) return 'none measured';
+  return `avg ${n(s.avg)} ms, p50 ${n(s.p50)}, p90 ${n(s.p90)}, p99 ${n(s.p99)}, max ${n(s.max)} ms (${s.count})`;
+}
+
+/** A rate as people write it: 200, 12.5, 0.33. */
+function rate(x: number): string {
+  return Number.isInteger(Math.round(x * 100) / 100) ? String(Math.round(x)) : String(Math.round(x * 100) / 100);
+}
+
+/** The achieved-vs-target sentence, e.g. "achieved 199.6/s of 200/s, -0.2%". */
+export function achievedLine(s: RunSummary): string {
+  const planned = s.target.averageRate;
+  const ramp = Math.abs(planned - s.target.rate) > 1e-6 ? ` planned (a ramp to ${rate(s.target.rate)}/s)` : '';
+  return `achieved ${n(s.achieved.rate, 1)}/s of ${rate(planned)}/s${ramp}, ${signed(s.achieved.rateErrorPct)}%`;
+}
+
+/**
+ * The human summary, in pgbench's vocabulary with k6's percentiles: one row per operation and
+ * target, then schedule lag, queue dwell, errors by class, who answered, and the thresholds.
+ */
+export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResult[] = []): string {
+  const out: string[] = [];
+  const secs = s.durationMs / 1000;
+  out.push(`run ${s.runId}: ${s.workload} workload, ${s.mode} mode, mix ${s.mix}, ${s.source === 'local' ? 'local engine' : 'CloudWatch'}`);
+  out.push(`load ${n(secs, 1)} s from ${s.startedAt}${s.interrupted ? ' (INTERRUPTED: partial results)' : ''}`);
+  out.push(`statements: ${s.achieved.statements} attempted (${s.totals.ok} ok, ${s.totals.errors} failed, ${n(s.totals.errorRatePct)}%), `
+    + `${s.totals.skipped} skipped, ${Math.round(s.target.statements)} planned`);
+  out.push(achievedLine(s));
+  out.push('');
+  if (s.operations.length === 0) {
+    out.push('no statements were measured for this run');
+  } else {
+    const rows = s.operations.map((o) => [
+      o.op, o.target, String(o.ok), n(o.throughput, 1),
+      o.latency ? n(o.latency.avg) : '-', o.latency?.stddev != null ? n(o.latency.stddev) : '-',
+      o.latency ? n(o.latency.p50) : '-', o.latency ? n(o.latency.p90) : '-', o.latency ? n(o.latency.p99) : '-', o.latency ? n(o.latency.max) : '-',
+      String(o.errors), String(o.skipped), answered(o),
+    ]);
+    out.push(...table(['operation', 'target', 'ok', 'tps', 'avg ms', 'stddev', 'p50', 'p90', 'p99', 'max', 'errors', 'skipped', 'answered by'], rows));
+  }
+  out.push('');
+  const lagRows = s.operations.filter((o) => o.scheduleLag);
+  if (lagRows.length) {
+    out.push('schedule lag (actual start - scheduled start):');
+    for (const o of lagRows) out.push(`  ${o.op}/${o.target}: ${statsLine(o.scheduleLag)}`);
+  }
+  const errorClasses = new Map<string, number>();
+  for (const o of s.operations) for (const [c, k] of Object.entries(o.errorsByClass)) errorClasses.set(c, (errorClasses.get(c) ?? 0) + k);
+  if (errorClasses.size) {
+    out.push('errors by SQLSTATE class:');
+    for (const [c, k] of [...errorClasses].sort()) out.push(`  ${c} ${SQLSTATE_CLASSES[c] ?? ''}: ${k}`.replace(' :', ':'));
+  }
+  const reads = s.operations.filter((o) => o.target === 'reader');
+  const standby = reads.reduce((x, o) => x + o.answeredBy.standby, 0);
+  const readOk = reads.reduce((x, o) => x + o.ok, 0);
+  const readAnswered = reads.reduce((x, o) => x + o.answeredBy.standby + o.answeredBy.primary, 0);
+  if (readOk > 0 && readAnswered > 0) {
+    const verdict = standby === readAnswered ? 'all on a standby' : standby === 0 ? 'NONE on a standby' : 'some on the primary';
+    out.push(`reads answered by a standby (pg_is_in_recovery() on the answering server): ${standby} of ${readAnswered}, ${verdict}`);
+  }
+  out.push(`queue dwell (sent -> received): ${statsLine(s.messages.dwell)}`);
+  out.push(`messages: ${s.messages.sent} sent, ${s.messages.ok} ok, ${s.messages.failed} failed, ${s.messages.invalid} invalid`
+    + `${s.messages.deadLettered !== null ? `, ${s.messages.deadLettered} in the dead-letter queue` : ''}`);
+  if (s.send) {
+    const x = s.send;
+    out.push(`sending: ${x.calls} batch calls, ${x.retries} retries, ${x.throttled} throttled, ${x.failedEntries} failed entries resent, ${x.lost} lost; latest send ${n(x.maxLateMs, 0)} ms behind schedule`);
+  }
+  if (s.replicaLag !== undefined) {
+    out.push(s.replicaLag
+      ? `replica lag at the end: ${s.replicaLag.bytes} bytes${s.replicaLag.ms !== null ? `, ${n(s.replicaLag.ms, 1)} ms` : ''}`
+      : 'replica lag: not available');
+  }
+  for (const note of s.notes) out.push(`note: ${note}`);
+  if (thresholds.length) {
+    out.push('thresholds:');
+    for (const t of thresholds) out.push(`  ${t.ok ? 'ok    ' : 'FAILED'} ${t.threshold}: ${t.actual}`);
+  }
+  return out.join('\n');
+}
