@@ -69,7 +69,12 @@ export interface SliceCallbacks {
   start(op: string, dueAt: number): Promise<void>;
   /** A statement that was not started: too late, or past the deadline. */
   skip(op: string): void;
+  /** True once the run should end early (interrupted): nothing more starts, nothing is counted as skipped. */
+  stopped?(): boolean;
 }
+
+/** Longest single sleep, so an interruption is noticed within this many ms. */
+const MAX_SLEEP_MS = 100;
 
 /**
  * Runs the schedule: sleeps until each statement is due, starts it without waiting for the ones
@@ -84,6 +89,7 @@ export async function runSchedule(run: SliceRun, cb: SliceCallbacks, clock: Slic
   for (let i = 0; i < n; i++) {
     const due = dueAt(run.startAt, run.rate, i);
     const op = picker.next();
+    if (cb.stopped?.()) break;
     let now = clock.now();
     if (due > now) {
       if (due > run.deadline) {
@@ -91,8 +97,11 @@ export async function runSchedule(run: SliceRun, cb: SliceCallbacks, clock: Slic
         cb.skip(op);
         continue;
       }
-      await clock.sleep(due - now);
-      now = clock.now();
+      while (due > now && !cb.stopped?.()) {
+        await clock.sleep(Math.min(due - now, MAX_SLEEP_MS));
+        now = clock.now();
+      }
+      if (cb.stopped?.()) break;
     }
     if (now > run.deadline || now - due > run.lateLimitMs) {
       skipped += 1;

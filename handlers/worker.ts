@@ -33,6 +33,11 @@ export interface Worker {
   handle(event: SQSEvent, context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse>;
   /** Run a workload's init directly (custom resource, local engine). */
   init(workload: WorkloadName, opts?: { scale?: number; reset?: boolean }): Promise<InitResult>;
+  /**
+   * Stop starting slice statements (Ctrl-C of a local run): running slices end within ~100 ms and
+   * their invocations publish what they measured. Statements not started are not counted.
+   */
+  interrupt(): void;
   /** Close the pools (local runs and tests; Lambda just freezes). */
   close(): Promise<void>;
 }
@@ -57,6 +62,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const pools = new Pools(config, deps.credentials ?? credentialProvider(config.credentials), logger);
   const allowlist = allowlistOf(config);
   const endpointState = new Map<string, Map<string, Promise<unknown>>>();
+  let interrupted = false;
 
   function opContext(endpoint: Endpoint): OpContext {
     const key = endpointKey(endpoint);
@@ -127,6 +133,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       { startAt: msg.startAt, rate: msg.rate, durationMs: msg.durationMs, mix: msg.mix, lateLimitMs, deadline },
       {
         skip: (op) => { routes.get(op)!.series.skipped += 1; },
+        stopped: () => interrupted,
         start: async (op, due) => {
           const { endpoint, series, ctx } = routes.get(op)!;
           let lease: Lease;
@@ -224,6 +231,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
     },
     init: (workload, opts = {}) => runInit({ workload, ...opts }),
+    interrupt: () => { interrupted = true; },
     close: () => pools.close(),
   };
 }

@@ -16,6 +16,8 @@ export interface EngineLike {
   replicationLag(): Promise<{ bytes: number; ms: number | null } | null>;
   init(workload: WorkloadName, opts?: { scale?: number; reset?: boolean }): Promise<unknown>;
   idle(timeoutMs?: number): Promise<void>;
+  /** Ctrl-C: running slices stop starting statements and publish what they measured. */
+  interrupt(): void;
   stop(): Promise<void>;
 }
 

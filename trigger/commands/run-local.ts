@@ -17,6 +17,8 @@ import { initWorkload, startEngine, type EngineLike } from './local-engine';
 /** Visibility timeout beyond lead + slice: the worker's deadline margin and a slow last statement. */
 const VISIBILITY_MARGIN_MS = 30_000;
 
+/** After Ctrl-C, how long running invocations get to stop and publish their partial metrics. */
+const INTERRUPT_SETTLE_MS = 3_000;
 /** After Ctrl-C, how long the engine may take to stop before the process exits anyway. */
 const INTERRUPT_STOP_GRACE_MS = 2_000;
 
@@ -123,8 +125,11 @@ async function drive(s: RunSettings, plan: ReturnType<typeof buildPlan>, engine:
   }
   const interrupted = io.signal.aborted;
   if (interrupted) {
+    engine.interrupt();
     const purged = await transport.purge().then(() => true, () => false);
-    notes.push(`interrupted after ${formatDuration(Date.now() - t0)}: ${result.sent} of ${plan.total} messages sent${purged ? ', the rest of the queue purged' : ''}; slices still running were cut short and are not counted`);
+    // Running slices now end within ~100 ms and publish what they measured.
+    const settled = await engine.idle(INTERRUPT_SETTLE_MS).then(() => true, () => false);
+    notes.push(`interrupted after ${formatDuration(Date.now() - t0)}: ${result.sent} of ${plan.total} messages sent${purged ? ', the rest of the queue purged' : ''}; ${settled ? 'running slices were stopped and what they ran is counted' : 'some invocations were still running and are not counted'}`);
   }
   const loadElapsed = Math.max(0, Date.now() - t0 - plan.loadStartMs);
   const durationMs = interrupted ? Math.min(plan.loadDurationMs, loadElapsed) : plan.loadDurationMs;

@@ -29,7 +29,12 @@ export interface LocalEngineOptions {
   readonly batchSize?: number;
   /** Concurrent worker invocations, as the event source mapping's maximum concurrency. @default 4 */
   readonly maxConcurrency?: number;
-  /** @default 5000 (short, so failed messages come back quickly) */
+  /**
+   * How long a received message stays invisible. A slice message is in flight for its whole
+   * duration, so this must exceed the longest slice sent (plus its start lead), or the slice is
+   * delivered again while it runs; shorter values make failed `statements` messages return sooner.
+   * @default 120000
+   */
   readonly visibilityTimeoutMs?: number;
   /** Receives before a message moves to the DLQ. @default 3 */
   readonly maxReceiveCount?: number;
@@ -155,7 +160,7 @@ export class LocalEngine {
     const dlq = new LocalQueue({ name: 'dlq' });
     const queue = new LocalQueue({
       name: 'queue',
-      visibilityTimeoutMs: opts.visibilityTimeoutMs ?? 5_000,
+      visibilityTimeoutMs: opts.visibilityTimeoutMs ?? 120_000,
       maxReceiveCount: opts.maxReceiveCount ?? 3,
       deadLetterQueue: dlq,
     });
@@ -211,6 +216,14 @@ export class LocalEngine {
   /** Replica lag as the writer sees it, or null when there is no embedded cluster to ask. */
   async replicationLag(): Promise<{ bytes: number; ms: number | null } | null> {
     return this.cluster ? this.cluster.replicationLag() : null;
+  }
+
+  /**
+   * Ctrl-C: running slices stop starting statements within ~100 ms, so their invocations end and
+   * publish what they measured. Purge the queue as well to drop what was not received yet.
+   */
+  interrupt(): void {
+    this.worker.interrupt();
   }
 
   /** Resolves once nothing is queued or in flight. */
