@@ -14,6 +14,7 @@ import { MemorySink } from '../../handlers/metrics/memory-sink';
 import { createWorker, type InitResult, type Worker } from '../../handlers/worker';
 import type { WorkloadName } from '../../handlers/workloads/catalog';
 import { LocalCluster } from './cluster';
+import { parsePostgresUrl, PostgresUrlError } from './postgres-url';
 import { EndpointProxy } from './endpoint-proxy';
 import { LocalPoller } from './poller';
 import { LocalQueue } from './queue';
@@ -55,33 +56,6 @@ export class LocalEngineError extends Error {
   override readonly name = 'LocalEngineError';
 }
 
-interface ParsedUrl {
-  readonly endpoint: Endpoint;
-  readonly user: string;
-  readonly password: string;
-  readonly database: string;
-}
-
-/** Parse a postgres:// URL; the error never repeats the URL (it may hold a password). */
-export function parsePostgresUrl(text: string, which: string): ParsedUrl {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new LocalEngineError(`--${which}-url is not a URL; expected postgres://user:password@host:5432/database`);
-  }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new LocalEngineError(`--${which}-url must start with postgres://, got ${url.protocol}//`);
-  }
-  if (!url.hostname) throw new LocalEngineError(`--${which}-url has no host`);
-  return {
-    endpoint: { host: url.hostname.toLowerCase(), port: url.port ? Number(url.port) : 5432 },
-    user: decodeURIComponent(url.username) || 'postgres',
-    password: decodeURIComponent(url.password),
-    database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
-  };
-}
-
 export class LocalEngine {
   private stopped = false;
 
@@ -115,8 +89,13 @@ export class LocalEngine {
     let reader: Endpoint;
     let credentials: { user: string; password: string; database: string };
     if (opts.writerUrl !== undefined && opts.readerUrl !== undefined) {
-      const w = parsePostgresUrl(opts.writerUrl, 'writer');
-      const r = parsePostgresUrl(opts.readerUrl, 'reader');
+      let w, r;
+      try {
+        w = parsePostgresUrl(opts.writerUrl, '--writer-url');
+        r = parsePostgresUrl(opts.readerUrl, '--reader-url');
+      } catch (err) {
+        throw err instanceof PostgresUrlError ? new LocalEngineError(err.message) : err;
+      }
       if (w.user !== r.user || w.password !== r.password || w.database !== r.database) {
         throw new LocalEngineError('--writer-url and --reader-url must use the same user, password and database (one secret, as in Aurora)');
       }

@@ -1,5 +1,6 @@
 import { LIMITS } from '../../handlers/protocol/limits';
 import { UsageError } from '../errors';
+import { parsePostgresUrl as parseUrl, PostgresUrlError } from '../local/postgres-url';
 
 /**
  * Validate an explicit `--reader HOST` / `--writer HOST`. Only the syntax is checked here: the
@@ -30,17 +31,13 @@ export function redactUrl(text: string): string {
   }
 }
 
-/** Parse `--writer-url` / `--reader-url`: a postgres:// URL. Its password is never echoed. */
+/** Check `--writer-url` / `--reader-url` early (a postgres:// URL); its password is never echoed. */
 export function parsePostgresUrl(text: string, flag: string): string {
-  let u: URL;
   try {
-    u = new URL(text);
-  } catch {
-    throw new UsageError(`${flag} "${redactUrl(text)}" is not a URL: use postgres://user:password@host:5432/database`);
+    parseUrl(text, flag);
+  } catch (err) {
+    if (err instanceof PostgresUrlError) throw new UsageError(`${err.message} (${redactUrl(text)})`);
+    throw err;
   }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
-    throw new UsageError(`${flag} must be a postgres:// URL, got ${u.protocol}// (${redactUrl(text)})`);
-  }
-  if (!u.hostname) throw new UsageError(`${flag} "${redactUrl(text)}" names no host: use postgres://user:password@host:5432/database`);
   return text;
 }
