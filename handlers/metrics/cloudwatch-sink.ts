@@ -1,22 +1,14 @@
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import type { Histogram } from './histogram';
 import type { InvocationMetrics, MetricsSink } from './types';
+import { METRIC } from './names';
+
+export { METRIC };
 
 /** PutMetricData limits: 1,000 datums and 1 MB per request, 150 distinct values per datum. */
 export const MAX_DATUMS_PER_REQUEST = 1000;
 export const MAX_REQUEST_BYTES = 1_000_000;
 export const MAX_VALUES_PER_DATUM = 150;
-
-/** The metric names and dimensions the worker publishes; the trigger's report reads the same. */
-export const METRIC = {
-  latency: 'Latency',
-  scheduleLag: 'ScheduleLag',
-  errors: 'Errors',
-  skipped: 'Skipped',
-  answered: 'Answered',
-  queueDwell: 'QueueDwell',
-  messages: 'Messages',
-} as const;
 
 type Dims = Record<string, string>;
 

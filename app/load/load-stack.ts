@@ -1,0 +1,89 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { ExistingDatabaseConfig, WorkerSettings } from '../config';
+import type { DatabaseTarget, WorkerPlacement } from './database-target';
+import { ExistingDatabase } from './existing-database';
+import { LoadTestDashboard } from './load-test-dashboard';
+import { Worker } from './worker';
+import { WorkerAlarms } from './worker-alarms';
+import { WorkloadSchema } from './workload-schema';
+
+/** Names of the stack outputs: the trigger finds the deployed system by them (DescribeStacks). */
+export const LOAD_OUTPUTS = {
+  queueUrl: 'QueueUrl',
+  deadLetterQueueUrl: 'DeadLetterQueueUrl',
+  writerEndpoint: 'WriterEndpoint',
+  readerEndpoint: 'ReaderEndpoint',
+  dashboardUrl: 'DashboardUrl',
+  dbClusterIdentifier: 'DbClusterIdentifier',
+  workerMaxConcurrency: 'WorkerMaxConcurrency',
+  workerPoolMax: 'WorkerPoolMax',
+  metricNamespace: 'MetricNamespace',
+} as const;
+
+/** The database the worker loads, and where the worker runs to reach it. */
+export type LoadStackDatabase =
+  /** Created by the network and database stacks. */
+  | { readonly kind: 'created'; readonly placement: WorkerPlacement; readonly target: DatabaseTarget }
+  /** The user's own, imported into this stack (imports create nothing). */
+  | { readonly kind: 'existing'; readonly config: ExistingDatabaseConfig };
+
+export interface LoadStackProps extends StackProps {
+  /** The database to load: created by the other stacks, or the user's own. */
+  readonly database: LoadStackDatabase;
+  /** Concurrency, batch size, pool size, namespace, allowlist and schema scale of the worker. */
+  readonly worker: WorkerSettings;
+}
+
+/**
+ * Stateless: the queue, the worker, the schema custom resource, the alarms and the dashboard.
+ * Safe to destroy and redeploy at any time; its outputs are how the trigger finds everything.
+ */
+export class LoadStack extends Stack {
+  readonly worker: Worker;
+  readonly dashboard: LoadTestDashboard;
+  readonly outputs: { readonly [K in keyof typeof LOAD_OUTPUTS]?: CfnOutput };
+
+  constructor(scope: Construct, id: string, props: LoadStackProps) {
+    super(scope, id, props);
+    const settings = props.worker;
+    const { placement, target } = props.database.kind === 'existing'
+      ? new ExistingDatabase(this, 'ExistingDatabase', props.database.config)
+      : props.database;
+    this.worker = new Worker(this, 'Worker', {
+      placement,
+      database: target,
+      maxConcurrency: settings.maxConcurrency,
+      batchSize: settings.batchSize,
+      poolMax: settings.poolMax,
+      metricNamespace: settings.metricNamespace,
+      allowedHosts: settings.allowedHosts,
+    });
+    new WorkloadSchema(this, 'Schema', { worker: this.worker.function, scale: settings.scale });
+    const alarms = new WorkerAlarms(this, 'Alarms', { deadLetterQueue: this.worker.deadLetterQueue, function: this.worker.function });
+    this.dashboard = new LoadTestDashboard(this, 'Dashboard', {
+      queue: this.worker.queue,
+      deadLetterQueue: this.worker.deadLetterQueue,
+      function: this.worker.function,
+      metricNamespace: settings.metricNamespace,
+      alarms: alarms.all,
+      ...(target.clusterIdentifier !== undefined ? { clusterIdentifier: target.clusterIdentifier } : {}),
+      serverless: target.serverless ?? false,
+    });
+
+    const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
+    this.outputs = {
+      queueUrl: output(LOAD_OUTPUTS.queueUrl, this.worker.queue.queueUrl, 'The trigger sends load here'),
+      deadLetterQueueUrl: output(LOAD_OUTPUTS.deadLetterQueueUrl, this.worker.deadLetterQueue.queueUrl, 'Messages that failed maxReceiveCount times'),
+      writerEndpoint: output(LOAD_OUTPUTS.writerEndpoint, target.writerHost, 'Writes go here'),
+      readerEndpoint: output(LOAD_OUTPUTS.readerEndpoint, target.readerHost, 'Reads go here'),
+      dashboardUrl: output(LOAD_OUTPUTS.dashboardUrl, this.dashboard.url, 'CloudWatch dashboard of the load test'),
+      ...(target.clusterIdentifier !== undefined
+        ? { dbClusterIdentifier: output(LOAD_OUTPUTS.dbClusterIdentifier, target.clusterIdentifier, 'Aurora cluster, for failover drills') }
+        : {}),
+      workerMaxConcurrency: output(LOAD_OUTPUTS.workerMaxConcurrency, String(settings.maxConcurrency), 'Most workers that run at once'),
+      workerPoolMax: output(LOAD_OUTPUTS.workerPoolMax, String(settings.poolMax), 'Connections per pool in each worker'),
+      metricNamespace: output(LOAD_OUTPUTS.metricNamespace, settings.metricNamespace, 'Namespace of the custom metrics'),
+    };
+  }
+}

@@ -1,0 +1,182 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../handlers/config';
+import type { DatabaseTarget, WorkerPlacement } from './database-target';
+
+/** The repository root, where package-lock.json and handlers/ live. */
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Lambda's Node.js 18+ runtimes ship this bundle (it includes the RDS CAs) but do not load it by default. */
+export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
+export interface WorkerProps {
+  /** Subnets and security groups the worker's ENIs use. */
+  readonly placement: WorkerPlacement;
+  /** The database to load. */
+  readonly database: DatabaseTarget;
+  /** The event source mapping's maximum concurrency: the most workers that run at once (2-1000). */
+  readonly maxConcurrency: number;
+  /**
+   * Messages per invocation. A slice message keeps its invocation busy for its whole duration, so
+   * 1 keeps "one invocation per slice" and lets concurrency alone set the number of workers.
+   *
+   * @default 1
+   */
+  readonly batchSize?: number;
+  /** Connections per pool in each worker; the worker keeps one pool per endpoint. */
+  readonly poolMax: number;
+  /** CloudWatch namespace of the custom metrics; PutMetricData is granted for it alone. */
+  readonly metricNamespace: string;
+  /**
+   * Hosts a message may name besides the database's own endpoints.
+   *
+   * @default - none
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * The handler's entry file, exporting `handler(event, context)`.
+   *
+   * @default handlers/index.ts
+   */
+  readonly entry?: string;
+  /**
+   * How long one invocation may run. A slice may last up to 14 minutes (LIMITS.maxDurationMs) and
+   * the worker stops scheduling shortly before its deadline, so keep the 15-minute maximum unless
+   * slices are shortened too.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory, MB; Lambda allots CPU and network in proportion. Less is cheaper, but an event loop that
+   * is short of CPU delays statements and shows up as schedule lag.
+   *
+   * @default 1024
+   */
+  readonly memorySize?: number;
+}
+
+/**
+ * The load generator: an SQS queue with its dead-letter queue, and the worker Lambda function that
+ * the queue feeds. IAM comes from grants only: consume this queue, read this secret, put metrics in
+ * this namespace.
+ */
+export class Worker extends Construct {
+  /** SQS retries a message this many times before it moves to the dead-letter queue. */
+  static readonly MAX_RECEIVE_COUNT = 3;
+  /**
+   * Visibility timeout as a multiple of the function timeout, as Lambda's documentation advises for
+   * SQS event sources: Lambda can retry a throttled batch before its messages become visible again
+   * and reach a second worker while the first still runs them.
+   */
+  static readonly VISIBILITY_TIMEOUT_FACTOR = 6;
+
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly function: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: WorkerProps) {
+    super(scope, id);
+    const timeout = props.timeout ?? Duration.minutes(15);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * Worker.VISIBILITY_TIMEOUT_FACTOR),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: Worker.MAX_RECEIVE_COUNT },
+    });
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const db = props.database;
+    const allowedHosts = [...db.extraHosts, ...(props.allowedHosts ?? [])];
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      description: 'Aurora load test worker: runs SQS-delivered statements and slices against Aurora',
+      entry: props.entry ?? path.join(PROJECT_ROOT, 'handlers', 'index.ts'),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout,
+      // One more than the event source may use: deploy-time init (the custom resource) never waits
+      // behind a test that holds every worker.
+      reservedConcurrentExecutions: props.maxConcurrency + 1,
+      vpc: props.placement.vpc,
+      vpcSubnets: props.placement.subnets,
+      securityGroups: [...props.placement.securityGroups],
+      logGroup,
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        logLevel: nodejs.LogLevel.WARNING,
+        // The runtime provides the AWS SDK v3; pg-native is an optional native addon pg never needs.
+        externalModules: ['@aws-sdk/*', 'pg-native'],
+      },
+      environment: {
+        [ENV.writerHost]: db.writerHost,
+        [ENV.readerHost]: db.readerHost,
+        [ENV.port]: String(db.port),
+        [ENV.database]: db.databaseName,
+        // The secret's id, never its value: the worker fetches the value once per cold start.
+        [ENV.secretId]: db.secretId,
+        ...(allowedHosts.length > 0 ? { [ENV.allowedHosts]: [...new Set(allowedHosts)].join(',') } : {}),
+        [ENV.tls]: 'verify-full',
+        [ENV.poolMax]: String(props.poolMax),
+        [ENV.metricNamespace]: props.metricNamespace,
+        NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+
+    this.function.addEventSource(new SqsEventSource(this.queue, {
+      batchSize: props.batchSize ?? 1,
+      maxConcurrency: props.maxConcurrency,
+      reportBatchItemFailures: true,
+    }));
+    db.secret.grantRead(this.function);
+    iam.Grant.addToPrincipal({
+      grantee: this.function,
+      actions: ['cloudwatch:PutMetricData'],
+      // PutMetricData has no resource-level permissions; the namespace condition is the scope.
+      resourceArns: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': props.metricNamespace } },
+    });
+
+    const acknowledge = (id: string, reason: string) => Validations.of(this.function).acknowledge({ id, reason });
+    acknowledge(
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      "AWS's minimal policy for a function's own logs (CreateLogStream/PutLogEvents), maintained by AWS.",
+    );
+    acknowledge(
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      "AWS's minimal policy for a VPC function's network interfaces (ec2:CreateNetworkInterface etc.), which support no resource scoping.",
+    );
+    acknowledge(
+      'AwsSolutions-IAM5[Resource::*]',
+      'cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited by the cloudwatch:namespace condition to this worker\'s namespace.',
+    );
+    acknowledge(
+      'AwsSolutions-L1',
+      'The worker is pinned to nodejs22.x on purpose: a runtime change is a reviewed, tested change (pg, pino and the RDS CA handling run on it), not an automatic one.',
+    );
+  }
+}
