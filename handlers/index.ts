@@ -11,12 +11,18 @@ import type { CloudFormationCustomResourceEvent, Context, SQSBatchResponse, SQSE
 import { configFromEnv } from './config';
 import { handleCustomResource, type CustomResourceResult } from './custom-resource';
 import { createLogger } from './log';
+import { SqsRedelivery } from './redelivery';
 import { CloudWatchSink } from './metrics/cloudwatch-sink';
 import { createWorker } from './worker';
 
 const config = configFromEnv();
 const logger = createLogger();
-const worker = createWorker({ config, sink: new CloudWatchSink(config.metricNamespace), logger });
+const worker = createWorker({
+  config,
+  sink: new CloudWatchSink(config.metricNamespace),
+  logger,
+  redelivery: new SqsRedelivery(logger),
+});
 
 export async function handler(event: SQSEvent | CloudFormationCustomResourceEvent, context: Context): Promise<SQSBatchResponse | CustomResourceResult> {
   if ('RequestType' in event) {

@@ -13,6 +13,7 @@ import { opInfo, targetOf, type Target, type WorkloadName } from './workloads/ca
 import { WORKLOADS } from './workloads';
 import type { OpContext } from './workloads/types';
 import { createLogger, type Logger } from './log';
+import { retryDelaySeconds, type Redelivery, type RetryRequest } from './redelivery';
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
@@ -20,6 +21,8 @@ export interface WorkerDeps {
   readonly logger?: Logger;
   readonly credentials?: CredentialProvider;
   readonly clock?: SliceClock;
+  /** Brings failed messages back sooner than the queue's visibility timeout. @default none */
+  readonly redelivery?: Redelivery;
 }
 
 /** What an init run reports back (custom resource data, CLI output). */
@@ -194,6 +197,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       const deadline = clock.now() + context.getRemainingTimeInMillis() - config.deadlineMarginMs;
       const collector = new Collector();
       const failed: string[] = [];
+      const retries: RetryRequest[] = [];
 
       await Promise.all(event.Records.map(async (record: SQSRecord) => {
         let msg: Message;
@@ -208,6 +212,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           collector.run(runIdOf(record.body)).invalid += 1;
           log.warn({ messageId: record.messageId, reason }, 'invalid message');
           failed.push(record.messageId);
+          retries.push({ record, delaySeconds: retryDelaySeconds(record, true) });
           return;
         }
         const facts = collector.run(msg.runId);
@@ -218,10 +223,12 @@ export function createWorker(deps: WorkerDeps): Worker {
         } catch (err) {
           facts.failed += 1;
           failed.push(record.messageId);
+          retries.push({ record, delaySeconds: retryDelaySeconds(record, false) });
           log.warn({ messageId: record.messageId, runId: msg.runId, kind: msg.kind, error: describeError(err), errorClass: errorClassOf(err) }, 'message failed');
         }
       }));
 
+      if (retries.length && deps.redelivery) await deps.redelivery.retry(retries);
       try {
         await sink.publish(collector.finish());
       } catch (err) {

@@ -12,6 +12,7 @@ import { DEFAULTS } from '../../handlers/config';
 import { createLogger } from '../../handlers/log';
 import { MemorySink } from '../../handlers/metrics/memory-sink';
 import { createWorker, type InitResult, type Worker } from '../../handlers/worker';
+import type { Redelivery } from '../../handlers/redelivery';
 import type { WorkloadName } from '../../handlers/workloads/catalog';
 import { LocalCluster } from './cluster';
 import { parsePostgresUrl, PostgresUrlError } from './postgres-url';
@@ -135,14 +136,24 @@ export class LocalEngine {
     mkdirSync(path.dirname(logFile), { recursive: true });
     const stream = createWriteStream(logFile, { flags: 'a' });
     const sink = new MemorySink();
-    const worker = createWorker({ config, sink, logger: createLogger(stream) });
     const dlq = new LocalQueue({ name: 'dlq' });
-    const queue = new LocalQueue({
+    const queue: LocalQueue = new LocalQueue({
       name: 'queue',
       visibilityTimeoutMs: opts.visibilityTimeoutMs ?? 120_000,
       maxReceiveCount: opts.maxReceiveCount ?? 3,
       deadLetterQueue: dlq,
     });
+    // Failed messages come back after the worker's backoff, as SqsRedelivery arranges in AWS.
+    const redelivery: Redelivery = {
+      async retry(requests) {
+        for (const { record, delaySeconds } of requests) {
+          try {
+            queue.changeVisibility(record.receiptHandle, delaySeconds * 1000);
+          } catch { /* a stale receipt: the message is already back */ }
+        }
+      },
+    };
+    const worker = createWorker({ config, sink, logger: createLogger(stream), redelivery });
     const poller = new LocalPoller(queue, (event, context) => worker.handle(event, context), {
       batchSize: opts.batchSize ?? 10,
       maxConcurrency,

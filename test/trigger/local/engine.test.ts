@@ -53,6 +53,18 @@ describe('local engine: the whole system on one machine', function () {
     // Messages that ran to the end did all their statements; only redelivered ones ran twice.
     expect(succeeded).to.be.at.least(2 * engine.queue.stats.deleted);
   });
+
+  it('moves a bad message to the DLQ within seconds, though the visibility timeout is long', async () => {
+    const slow = await LocalEngine.start({ visibilityTimeoutMs: 600_000, maxReceiveCount: 3 });
+    try {
+      slow.queue.send(body({ kind: 'statements', op: 'no-such-op', count: 1 }, 'bad-run'));
+      // With the queue's 10-minute timeout alone this would take 20 minutes.
+      await slow.idle(30_000);
+      expect(slow.dlq.depth.visible).to.equal(1);
+    } finally {
+      await slow.stop();
+    }
+  });
 });
 
 describe('local engine: failover endpoints', function () {
