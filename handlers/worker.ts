@@ -23,6 +23,16 @@ export interface WorkerDeps {
   readonly clock?: SliceClock;
   /** Brings failed messages back sooner than the queue's visibility timeout. @default none */
   readonly redelivery?: Redelivery;
+  /**
+   * Counters bumped as each statement ends, for a live progress line while invocations run
+   * (metrics reach the sink only when an invocation ends). @default none
+   */
+  readonly live?: LiveCounters;
+}
+
+export interface LiveCounters {
+  ok: number;
+  errors: number;
 }
 
 /** What an init run reports back (custom resource data, CLI output). */
@@ -62,6 +72,11 @@ export function createWorker(deps: WorkerDeps): Worker {
   const { config, sink } = deps;
   const logger = deps.logger ?? createLogger();
   const clock = deps.clock ?? realClock;
+  const live: LiveCounters = deps.live ?? { ok: 0, errors: 0 };
+  const failedStatement = (series: OpSeries, err: unknown): void => {
+    recordError(series, errorClassOf(err));
+    live.errors += 1;
+  };
   const pools = new Pools(config, deps.credentials ?? credentialProvider(config.credentials), logger);
   const allowlist = allowlistOf(config);
   const endpointState = new Map<string, Map<string, Promise<unknown>>>();
@@ -92,10 +107,11 @@ export function createWorker(deps: WorkerDeps): Worker {
     try {
       await impl(lease.client, ctx);
     } catch (err) {
-      recordError(series, errorClassOf(err));
+      failedStatement(series, err);
       return err;
     }
     recordSuccess(series, clock.now() - t0, lease.role);
+    live.ok += 1;
     return undefined;
   }
 
@@ -108,7 +124,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     try {
       lease = await pools.acquire(endpoint);
     } catch (err) {
-      recordError(series, errorClassOf(err));
+      failedStatement(series, err);
       throw err;
     }
     const ctx = opContext(endpoint);
@@ -143,7 +159,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           try {
             lease = await pools.acquire(endpoint);
           } catch (err) {
-            recordError(series, errorClassOf(err));
+            failedStatement(series, err);
             return;
           }
           const lag = clock.now() - due;

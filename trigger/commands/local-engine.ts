@@ -12,6 +12,10 @@ export interface EngineLike {
   readonly endpoints: { readonly writer: { readonly host: string; readonly port: number }; readonly reader: { readonly host: string; readonly port: number } };
   readonly poolMax: number;
   readonly maxConcurrency: number;
+  /** Statements finished so far, live (metrics reach the sink only when an invocation ends). */
+  readonly live: { readonly ok: number; readonly errors: number };
+  /** The worker's JSON log. */
+  readonly logFile: string;
   maxConnections(): Promise<number>;
   replicationLag(): Promise<{ bytes: number; ms: number | null } | null>;
   init(workload: WorkloadName, opts?: { scale?: number; reset?: boolean }): Promise<unknown>;

@@ -46,6 +46,7 @@ export async function runLocal(s: RunSettings, io: CliIo): Promise<number> {
     ...(plan.mode === 'slice' ? { maxConcurrency: Math.max(4, 2 * plan.workers), visibilityTimeoutMs: plan.leadMs + longestSlice + VISIBILITY_MARGIN_MS } : {}),
     log: io.err,
   });
+  io.err(`worker log: ${engine.logFile}`);
   try {
     if (io.signal.aborted) return EXIT.interrupted;
     const maxConnections = s.maxConnections ?? await engine.maxConnections();
@@ -81,16 +82,6 @@ async function stopEngine(engine: EngineLike, io: CliIo): Promise<void> {
 
 async function drive(s: RunSettings, plan: ReturnType<typeof buildPlan>, engine: EngineLike, io: CliIo): Promise<number> {
   const transport = new LocalTransport(engine.queue);
-  const seen = { statements: 0, errors: 0 };
-  engine.sink.onPublish((m) => {
-    for (const series of m.series) {
-      if (series.runId !== s.runId) continue;
-      let errors = 0;
-      for (const n of series.errors.values()) errors += n;
-      seen.statements += series.latency.count + errors;
-      seen.errors += errors;
-    }
-  });
   let t0 = Date.now();
   const sender = new Sender(plan, transport, { clock: systemClock, signal: io.signal, onStart: (t) => { t0 = t; } });
   let phase: string | undefined;
@@ -100,9 +91,9 @@ async function drive(s: RunSettings, plan: ReturnType<typeof buildPlan>, engine:
     totalMs,
     sent: sender.progress.sent,
     messages: plan.total,
-    ...(seen.statements > 0 ? { statements: seen.statements } : {}),
+    ...(engine.live.ok + engine.live.errors > 0 ? { statements: engine.live.ok + engine.live.errors } : {}),
     loadElapsedMs: Math.min(plan.loadDurationMs, Date.now() - t0 - plan.loadStartMs),
-    errors: seen.errors,
+    errors: engine.live.errors,
     depth: engine.queue.depth,
     ...(phase ? { phase } : {}),
   }), { stream: io.progressStream });

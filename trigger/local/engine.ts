@@ -11,7 +11,7 @@ import type { Endpoint, WorkerConfig } from '../../handlers/config';
 import { DEFAULTS } from '../../handlers/config';
 import { createLogger } from '../../handlers/log';
 import { MemorySink } from '../../handlers/metrics/memory-sink';
-import { createWorker, type InitResult, type Worker } from '../../handlers/worker';
+import { createWorker, type InitResult, type LiveCounters, type Worker } from '../../handlers/worker';
 import type { Redelivery } from '../../handlers/redelivery';
 import type { WorkloadName } from '../../handlers/workloads/catalog';
 import { LocalCluster } from './cluster';
@@ -72,6 +72,8 @@ export class LocalEngine {
     private readonly poller: LocalPoller,
     private readonly config: WorkerConfig,
     private readonly closeLog: () => void,
+    /** Statements finished so far, bumped as each ends (the sink only hears of finished invocations). */
+    readonly live: Readonly<LiveCounters>,
     readonly cluster?: LocalCluster,
     private readonly proxies?: { readonly writer: EndpointProxy; readonly reader: EndpointProxy },
   ) {}
@@ -153,14 +155,15 @@ export class LocalEngine {
         }
       },
     };
-    const worker = createWorker({ config, sink, logger: createLogger(stream), redelivery });
+    const live: LiveCounters = { ok: 0, errors: 0 };
+    const worker = createWorker({ config, sink, logger: createLogger(stream), redelivery, live });
     const poller = new LocalPoller(queue, (event, context) => worker.handle(event, context), {
       batchSize: opts.batchSize ?? 10,
       maxConcurrency,
     });
     poller.start();
     return new LocalEngine(queue, dlq, sink, { writer, reader }, poolMax, maxConcurrency, logFile, worker, poller, config,
-      () => stream.end(), cluster, proxies);
+      () => stream.end(), live, cluster, proxies);
   }
 
   /**
