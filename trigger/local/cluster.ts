@@ -24,6 +24,7 @@ import { chownTree, cloneDataDir, configureStandby, HOST, preparePrimary, type D
 import { guardDir, releaseDir } from './exit-guard';
 import { freePort } from './free-port';
 import { PgServer, ServerStartError, type ShutdownMode } from './pg-server';
+import { reachableBinaries } from './reachable-binaries';
 import { serverUser, type ServerUser } from './server-user';
 
 export interface LocalClusterOptions {
@@ -143,7 +144,8 @@ export class LocalCluster {
     }
     if (opts.writerPort !== undefined && opts.writerPort === opts.readerPort) throw new TypeError(`writerPort and readerPort must differ (both ${opts.writerPort})`);
 
-    const [binaries, runAs] = await Promise.all([loadBinaries(), serverUser()]);
+    const [found, runAs] = await Promise.all([loadBinaries(), serverUser()]);
+    const binaries = runAs ? await reachableBinaries(found) : found;
     const writerPort = opts.writerPort ?? (await freePort(HOST));
     const readerPort = opts.readerPort ?? (await otherFreePort(writerPort));
     const parent = path.resolve(opts.baseDir ?? os.tmpdir());
