@@ -35,7 +35,12 @@ rate: the achieved rate's distance from the target ("rate<2%").
 
 Exit codes: 0 ok; 1 a threshold failed or nothing was measured; 2 a flag mistake, nothing deployed
 to run against, or a plan that cannot fit; 130 interrupted (Ctrl-C prints the partial summary).
-Coming later: --failover-at (a failover drill during the run) is planned in its own issue.`;
+Failover drill: --failover-at 30s fails the database over 30 s into the load, while it runs:
+locally the embedded standby is promoted, the old writer stopped and both endpoints moved to the
+new writer (as Aurora moves its cluster endpoints); in AWS, RDS FailoverDBCluster on the stack's
+cluster. The summary then gives the client-visible downtime for writes and for reads (first
+failure to first success), errors by SQLSTATE class, and how long until the rate was back to target.
+  $ node trigger --local --failover-at 10s --duration 30s --rate 200`;
 
 /** Build the command tree. Actions set the exit code through `done`; nothing here exits. */
 export function buildProgram(io: CliIo, done: (code: number) => void): Command {
@@ -78,6 +83,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--writer-url <url>', 'with --local: use this PostgreSQL primary (postgres://user:pass@host:port/db)')
     .option('--reader-url <url>', 'with --local: use this hot standby of it')
     .option('--demo', 'what npm start runs: --local with a short explanation')
+    .option('--failover-at <time>', 'failover drill: fail the database over this long into the load (see below)')
     .option('--queue-url <url>', 'SQS queue to send to (default: the stack output QueueUrl)')
     .option('--region <region>', 'AWS region (default: from the queue URL or the AWS configuration)')
     .option('--stack <name>', `CloudFormation stack to read outputs from (default: ${RUN_DEFAULTS.stack})`)

@@ -22,6 +22,9 @@ export interface EngineLike {
   idle(timeoutMs?: number): Promise<void>;
   /** Ctrl-C: running slices stop starting statements and publish what they measured. */
   interrupt(): void;
+  /** Failover drill: promote the standby and move both endpoints to it (needs failoverEndpoints). */
+  failover(): Promise<void>;
+  readonly cluster?: { readonly promoted: boolean; readonly writer: { readonly port: number } };
   stop(): Promise<void>;
 }
 
@@ -30,6 +33,8 @@ export interface StartEngineOptions {
   readonly readerUrl?: string;
   readonly maxConcurrency?: number;
   readonly visibilityTimeoutMs?: number;
+  /** Put forwarding endpoints in front of the servers, so a failover drill can move them. */
+  readonly failoverEndpoints?: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -46,6 +51,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineLike>
       ...(opts.readerUrl ? { readerUrl: opts.readerUrl } : {}),
       ...(opts.maxConcurrency !== undefined ? { maxConcurrency: opts.maxConcurrency } : {}),
       ...(opts.visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs: opts.visibilityTimeoutMs } : {}),
+      ...(opts.failoverEndpoints ? { failoverEndpoints: true } : {}),
       log: opts.log,
     });
     return engine;

@@ -1,5 +1,7 @@
 import { systemClock } from '../clock';
-import { EXIT } from '../errors';
+import { localFailover, scheduleFailover, type FailoverEvent } from '../drills/failover';
+import { analyseOutage } from '../drills/outage';
+import { EXIT, oneLine } from '../errors';
 import { formatDuration } from '../options/duration';
 import { redactUrl } from '../options/host';
 import type { RunSettings } from '../options/run-options';
@@ -7,7 +9,7 @@ import { describeMix } from '../options/mix';
 import { buildPlan, endpointsUsed } from '../plan/build';
 import { checkConnectionBudget, RESERVED_CONNECTIONS } from '../plan/budget';
 import { Progress } from '../progress';
-import { summarize } from '../report/summary';
+import { summarize, type FailoverReport } from '../report/summary';
 import { LocalTransport } from '../send/local-transport';
 import { Sender, type SenderResult } from '../send/sender';
 import { finish, saveRun } from './finish';
@@ -44,6 +46,7 @@ export async function runLocal(s: RunSettings, io: CliIo): Promise<number> {
   const engine = await startEngine({
     ...s.local,
     ...(plan.mode === 'slice' ? { maxConcurrency: Math.max(4, 2 * plan.workers), visibilityTimeoutMs: plan.leadMs + longestSlice + VISIBILITY_MARGIN_MS } : {}),
+    ...(s.failoverAtMs !== undefined ? { failoverEndpoints: true } : {}),
     log: io.err,
   });
   io.err(`worker log: ${engine.logFile}`);
@@ -83,7 +86,15 @@ async function stopEngine(engine: EngineLike, io: CliIo): Promise<void> {
 async function drive(s: RunSettings, plan: ReturnType<typeof buildPlan>, engine: EngineLike, io: CliIo): Promise<number> {
   const transport = new LocalTransport(engine.queue);
   let t0 = Date.now();
-  const sender = new Sender(plan, transport, { clock: systemClock, signal: io.signal, onStart: (t) => { t0 = t; } });
+  // Failover drill: scheduled against the load's real start, once sending has begun.
+  let failover: Promise<FailoverEvent | undefined> = Promise.resolve(undefined);
+  const onStart = (t: number): void => {
+    t0 = t;
+    if (s.failoverAtMs === undefined) return;
+    failover = scheduleFailover(localFailover(engine), t + plan.loadStartMs + s.failoverAtMs, { signal: io.signal });
+    failover.catch(() => undefined);
+  };
+  const sender = new Sender(plan, transport, { clock: systemClock, signal: io.signal, onStart });
   let phase: string | undefined;
   const totalMs = plan.loadStartMs + plan.loadDurationMs;
   const progress = new Progress(() => ({
@@ -124,6 +135,22 @@ async function drive(s: RunSettings, plan: ReturnType<typeof buildPlan>, engine:
   }
   const loadElapsed = Math.max(0, Date.now() - t0 - plan.loadStartMs);
   const durationMs = interrupted ? Math.min(plan.loadDurationMs, loadElapsed) : plan.loadDurationMs;
+  let failoverReport: FailoverReport | undefined;
+  if (s.failoverAtMs !== undefined) {
+    try {
+      const event = await failover;
+      if (event) {
+        const analysis = analyseOutage(engine.sink.invocations, event.startedAt, s.rate, {
+          runId: s.runId, loadStartAt: t0 + plan.loadStartMs, loadEndAt: t0 + plan.loadStartMs + durationMs,
+        });
+        failoverReport = { startedAt: event.startedAt, completedAt: event.completedAt, ...(event.from ? { from: event.from } : {}), ...(event.to ? { to: event.to } : {}), analysis };
+      } else {
+        notes.push('the failover drill did not run: the run ended before its time');
+      }
+    } catch (e) {
+      notes.push(`the failover drill failed: ${oneLine(String((e as Error)?.message ?? e))}`);
+    }
+  }
   const lag = await engine.replicationLag().catch(() => null);
   const dlq = engine.dlq.depth;
   const summary = summarize(engine.sink.invocations, {
@@ -142,6 +169,7 @@ async function drive(s: RunSettings, plan: ReturnType<typeof buildPlan>, engine:
     send: { ...transport.stats, maxLateMs: result.maxLateMs },
     replicaLag: lag,
     notes,
+    ...(failoverReport ? { failover: failoverReport } : {}),
   });
   if (s.save) await saveRun({ summary }, io);
   return finish(summary, s.thresholds, s.json, io);

@@ -39,6 +39,7 @@ export interface RawRunOptions {
   lateLimit?: string;
   scale?: string;
   save?: boolean;
+  failoverAt?: string;
 }
 
 export const RUN_DEFAULTS = {
@@ -76,6 +77,8 @@ export interface RunSettings {
   readonly json: boolean;
   readonly save: boolean;
   readonly scale?: number;
+  /** Failover drill: fail the database over this long after the load starts. */
+  readonly failoverAtMs?: number;
   readonly aws: { readonly queueUrl?: string; readonly region?: string; readonly stack: string; readonly namespace?: string };
   readonly local: { readonly writerUrl?: string; readonly readerUrl?: string };
 }
@@ -94,6 +97,10 @@ export function posInt(text: string, flag: string, max = Number.MAX_SAFE_INTEGER
 }
 
 /** A fresh run id: sortable by time, unique enough, safe as a CloudWatch dimension. */
+function formatDurationFlag(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
 export function generateRunId(now: Date = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `run-${stamp}-${randomBytes(2).toString('hex')}`;
@@ -192,6 +199,16 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
   const scale = raw.scale !== undefined ? posInt(raw.scale, '--scale', LIMITS.maxScale) : undefined;
   if (scale !== undefined && !local) throw new UsageError('--scale is for --local runs (they init the workload first); in AWS run node trigger init --workload tpcb --scale N');
 
+  const failoverAtMs = raw.failoverAt !== undefined ? parseDuration(raw.failoverAt, '--failover-at') : undefined;
+  if (failoverAtMs !== undefined) {
+    if (failoverAtMs <= 0 || failoverAtMs >= durationMs) {
+      throw new UsageError(`--failover-at ${raw.failoverAt} must fall within the load: after 0s and before --duration (${formatDurationFlag(durationMs)})`);
+    }
+    if (writerUrl !== undefined) {
+      throw new UsageError('--failover-at on a local run needs the embedded cluster (it promotes the embedded standby): drop --writer-url/--reader-url');
+    }
+  }
+
   const runId = raw.runId ?? generateRunId(now);
   if (!LIMITS.runIdPattern.test(runId)) throw new UsageError(`--run-id "${runId}" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
 
@@ -209,6 +226,7 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
     ...(maxConnections !== undefined ? { maxConnections } : {}),
     thresholds, json: raw.json === true, save: raw.save !== false,
     ...(scale !== undefined ? { scale } : {}),
+    ...(failoverAtMs !== undefined ? { failoverAtMs } : {}),
     aws: {
       ...(queueUrl ? { queueUrl } : {}),
       ...(region ? { region } : {}),

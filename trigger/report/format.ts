@@ -1,5 +1,6 @@
 import type { ThresholdResult } from './thresholds';
 import type { OpSummary, RunSummary, Stats } from './summary';
+import { formatOutage } from '../drills/outage';
 
 /** Short names for the SQLSTATE classes a load test meets. */
 const SQLSTATE_CLASSES: Record<string, string> = {
@@ -109,6 +110,12 @@ export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResul
     out.push(s.replicaLag
       ? `replica lag at the end: ${s.replicaLag.bytes} bytes${s.replicaLag.ms !== null ? `, ${n(s.replicaLag.ms, 1)} ms` : ''}`
       : 'replica lag: not available');
+  }
+  if (s.failover) {
+    const f = s.failover;
+    const moved = f.from && f.to ? ` (writer ${f.from} -> ${f.to})` : '';
+    out.push(`failover: started ${new Date(f.startedAt).toISOString()}, new writer ready after ${n((f.completedAt - f.startedAt) / 1000, 1)} s${moved}`);
+    if (f.analysis) out.push(...formatOutage(f.analysis).slice(1));
   }
   for (const note of s.notes) out.push(`note: ${note}`);
   if (thresholds.length) {

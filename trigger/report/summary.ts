@@ -1,6 +1,7 @@
 import { Histogram } from '../../handlers/metrics/histogram';
 import type { InvocationMetrics, ServerRole } from '../../handlers/metrics/types';
 import type { Target } from '../../handlers/workloads/catalog';
+import type { OutageAnalysis } from '../drills/outage';
 
 /** Latency-like statistics, ms. pgbench's average and standard deviation, k6's percentiles. */
 export interface Stats {
@@ -96,6 +97,20 @@ export interface RunSummary {
   readonly replicaLag?: { readonly bytes: number; readonly ms: number | null } | null;
   /** Anything the reader should know about how these numbers were obtained. */
   readonly notes: readonly string[];
+  /** The failover drill (`--failover-at`): when it happened and what it cost the clients. */
+  readonly failover?: FailoverReport;
+}
+
+/** A failover drill's outcome, as the summary carries it. */
+export interface FailoverReport {
+  /** Epoch ms the failover was started and finished (the new writer accepted writes). */
+  readonly startedAt: number;
+  readonly completedAt: number;
+  /** The writer before and after (AWS: instance identifiers; local: ports). */
+  readonly from?: string;
+  readonly to?: string;
+  /** Undefined when the run ended before the failover finished or nothing could be analysed. */
+  readonly analysis?: OutageAnalysis;
 }
 
 /** Facts about a run that the metrics cannot tell. */
@@ -115,6 +130,7 @@ export interface RunContext {
   readonly send?: RunSummary['send'];
   readonly replicaLag?: RunSummary['replicaLag'];
   readonly notes?: readonly string[];
+  readonly failover?: FailoverReport;
 }
 
 export function histogramStats(h: Histogram): Stats | null {
@@ -224,5 +240,6 @@ export function assemble(
     ...(ctx.send ? { send: ctx.send } : {}),
     ...(ctx.replicaLag !== undefined ? { replicaLag: ctx.replicaLag } : {}),
     notes: ctx.notes ?? [],
+    ...(ctx.failover ? { failover: ctx.failover } : {}),
   };
 }
