@@ -4,7 +4,7 @@ import { credentialProvider, type CredentialProvider } from './db/credentials';
 import { allowlistOf, endpointKey, resolveEndpoint } from './db/allowlist';
 import { describeError, errorClassOf } from './db/errors';
 import { Pools, type Lease } from './db/pools';
-import { Collector, recordError, recordSuccess } from './metrics/collector';
+import { Collector, recordError, recordSkip, recordSuccess } from './metrics/collector';
 import type { MetricsSink, OpSeries } from './metrics/types';
 import { DEFAULT_LATE_LIMIT_MS, InvalidMessageError, parseMessage, type InitMessage, type Message, type SliceMessage, type StatementsMessage } from './protocol/message';
 import { LIMITS } from './protocol/limits';
@@ -73,8 +73,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   const logger = deps.logger ?? createLogger();
   const clock = deps.clock ?? realClock;
   const live: LiveCounters = deps.live ?? { ok: 0, errors: 0 };
-  const failedStatement = (series: OpSeries, err: unknown): void => {
-    recordError(series, errorClassOf(err));
+  const failedStatement = (series: OpSeries, err: unknown, lagMs?: number): void => {
+    recordError(series, errorClassOf(err), Date.now(), lagMs);
     live.errors += 1;
   };
   const pools = new Pools(config, deps.credentials ?? credentialProvider(config.credentials), logger);
@@ -100,17 +100,20 @@ export function createWorker(deps: WorkerDeps): Worker {
     };
   }
 
-  /** Run one statement of `op` on a leased connection; records its latency or its error. */
-  async function runOne(lease: Lease, workload: WorkloadName, op: string, ctx: OpContext, series: OpSeries, since?: number): Promise<unknown> {
+  /**
+   * Run one statement of `op` on a leased connection; records its latency or its error (and, for a
+   * slice statement, its schedule lag), in the wall-clock second it finished.
+   */
+  async function runOne(lease: Lease, workload: WorkloadName, op: string, ctx: OpContext, series: OpSeries, since?: number, lagMs?: number): Promise<unknown> {
     const impl = WORKLOADS[workload].ops[op]!;
     const t0 = since ?? clock.now();
     try {
       await impl(lease.client, ctx);
     } catch (err) {
-      failedStatement(series, err);
+      failedStatement(series, err, lagMs);
       return err;
     }
-    recordSuccess(series, clock.now() - t0, lease.role);
+    recordSuccess(series, clock.now() - t0, lease.role, Date.now(), lagMs);
     live.ok += 1;
     return undefined;
   }
@@ -151,7 +154,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     await runSchedule(
       { startAt: msg.startAt, rate: msg.rate, durationMs: msg.durationMs, mix: msg.mix, lateLimitMs, deadline },
       {
-        skip: (op) => { routes.get(op)!.series.skipped += 1; },
+        skip: (op) => { recordSkip(routes.get(op)!.series); },
         stopped: () => interrupted,
         start: async (op, due) => {
           const { endpoint, series, ctx } = routes.get(op)!;
@@ -166,11 +169,10 @@ export function createWorker(deps: WorkerDeps): Worker {
           if (lag > lateLimitMs) {
             // Waited too long for a connection: skipped, as pgbench -L does.
             lease.release();
-            series.skipped += 1;
+            recordSkip(series);
             return;
           }
-          series.lag.record(lag);
-          const err = await runOne(lease, msg.workload, op, ctx, series, due);
+          const err = await runOne(lease, msg.workload, op, ctx, series, due, lag);
           lease.release(err);
         },
       },

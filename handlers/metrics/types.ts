@@ -30,6 +30,33 @@ export interface OpSeries {
    * (`to` is null when no success followed within this invocation).
    */
   readonly outages: Array<{ from: number; to: number | null }>;
+  /**
+   * The same measurements by the wall-clock second (epoch s) in which each statement finished
+   * (skips: when they were skipped), so CloudWatch datums carry their own second rather than the
+   * invocation's end. Filled by recordSuccess/recordError/recordSkip; absent on series built by
+   * hand, which the CloudWatch sink then publishes whole at the invocation's end. Bounded by the
+   * invocation's length in seconds (at most 900).
+   */
+  readonly bySecond?: Map<number, SecondMetrics>;
+}
+
+/** What one (run, operation, target) measured in one wall-clock second of an invocation. */
+export interface SecondMetrics {
+  /**
+   * The object `perSecond` holds for this second (ok / errors), shared, not a copy; undefined
+   * until a statement finishes in it (a second with only skips has no `perSecond` entry).
+   */
+  counts: { ok: number; errors: number } | undefined;
+  /** Latency of the successes that finished in this second, ms. */
+  readonly latency: Histogram;
+  /** Schedule lag of the slice statements that finished (succeeded or failed) in this second, ms. */
+  readonly lag: Histogram;
+  /** Failures in this second by SQLSTATE class. */
+  readonly errors: Map<string, number>;
+  /** Successes in this second by the role of the server that answered. */
+  readonly answeredBy: Record<ServerRole, number>;
+  /** Slice statements skipped in this second. */
+  skipped: number;
 }
 
 /** Per-message facts of one invocation. */

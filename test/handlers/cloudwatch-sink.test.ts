@@ -1,19 +1,50 @@
 import { expect } from 'chai';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchSink, MAX_DATUMS_PER_REQUEST, MAX_VALUES_PER_DATUM, toDatums, toRequests } from '../../handlers/metrics/cloudwatch-sink';
-import { Collector, recordError, recordSuccess } from '../../handlers/metrics/collector';
+import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchSink, MAX_DATUMS_PER_REQUEST, MAX_REQUEST_BYTES, MAX_VALUES_PER_DATUM, toDatums, toRequests,
+} from '../../handlers/metrics/cloudwatch-sink';
+import { Collector, recordError, recordSkip, recordSuccess } from '../../handlers/metrics/collector';
+import { Histogram } from '../../handlers/metrics/histogram';
+import type { InvocationMetrics } from '../../handlers/metrics/types';
+
+/** A whole second, epoch ms, so statement times below fall in known seconds. */
+const T0 = 1_800_000_000_000;
 
 function invocation(statements: number) {
   const c = new Collector();
   const s = c.op('run-1', 'seed', 'select', 'reader');
-  for (let i = 0; i < statements; i++) recordSuccess(s, 0.5 + i * 0.01, 'standby');
-  recordError(s, '08');
-  recordError(s, '08');
+  // One statement per millisecond: 5000 statements span 5 seconds.
+  for (let i = 0; i < statements; i++) recordSuccess(s, 0.5 + i * 0.01, 'standby', T0 + i);
+  recordError(s, '08', T0 + 10);
+  recordError(s, '08', T0 + 20);
   c.run('run-1').dwell.record(12);
   c.run('run-1').ok = 3;
-  return c.finish(1_800_000_000_000);
+  return c.finish(T0 + 60_000);
 }
+
+/** A slice of `seconds` s: `rate` statements/s, 4 selects on the reader to 1 insert on the writer. */
+function slice(rate: number, seconds: number): InvocationMetrics {
+  let seed = 7;
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const logNormal = (median: number, sigma: number): number => median * Math.exp(sigma * Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd()));
+  const c = new Collector();
+  const select = c.op('run-1', 'seed', 'select', 'reader');
+  const insert = c.op('run-1', 'seed', 'insert', 'writer');
+  for (let i = 0; i < rate * seconds; i++) {
+    const write = i % 5 === 0;
+    recordSuccess(write ? insert : select, logNormal(write ? 3 : 1.2, 0.6), write ? 'primary' : 'standby', T0 + (i * 1000) / rate, logNormal(0.05, 1.2));
+  }
+  c.run('run-1').dwell.record(30);
+  c.run('run-1').ok = 1;
+  return c.finish(T0 + seconds * 1000);
+}
+
+const named = (datums: MetricDatum[], name: string): MetricDatum[] => datums.filter((d) => d.MetricName === name);
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const timestamps = (datums: MetricDatum[]): number[] => [...new Set(datums.map((d) => (d.Timestamp as Date).getTime()))].sort((a, b) => a - b);
+const dim = (d: MetricDatum, name: string): string | undefined => d.Dimensions!.find((x) => x.Name === name)?.Value;
+const bytes = (d: MetricDatum): number => JSON.stringify(d).length + 64;
 
 describe('metrics: CloudWatch sink', () => {
   it('publishes one invocation with a single PutMetricData call carrying Values/Counts, not one per statement', async () => {
@@ -22,26 +53,136 @@ describe('metrics: CloudWatch sink', () => {
     await new CloudWatchSink('Test', new CloudWatchClient({ region: 'us-east-1' })).publish(invocation(5000));
     expect(cw.commandCalls(PutMetricDataCommand)).to.have.length(1);
     const input = cw.commandCalls(PutMetricDataCommand)[0]!.args[0].input;
-    const latency = input.MetricData!.filter((d) => d.MetricName === 'Latency');
-    const counted = latency.flatMap((d) => d.Counts!).reduce((a, b) => a + b, 0);
-    expect(counted).to.equal(5000);
+    const latency = named(input.MetricData!, 'Latency');
+    expect(sum(latency.flatMap((d) => d.Counts!))).to.equal(5000);
     expect(latency.every((d) => d.Values!.length <= MAX_VALUES_PER_DATUM && d.StorageResolution === 1)).to.equal(true);
     cw.restore();
   });
 
-  it('counts errors by SQLSTATE class and reads by the server that answered', () => {
+  it('gives a 3-second invocation Latency datums with 3 distinct timestamps, one per second, whose counts add up', () => {
+    const c = new Collector();
+    const s = c.op('run-1', 'seed', 'select', 'reader');
+    const finishedAt = [T0 + 100, T0 + 900, T0 + 1_000, T0 + 1_500, T0 + 1_999, T0 + 2_001];
+    for (const at of finishedAt) recordSuccess(s, 2, 'standby', at);
+    const latency = named(toDatums(c.finish(T0 + 2_500)), 'Latency');
+    expect(timestamps(latency)).to.deep.equal([T0, T0 + 1_000, T0 + 2_000]);
+    const countAt = (t: number): number => sum(latency.filter((d) => (d.Timestamp as Date).getTime() === t).flatMap((d) => d.Counts!));
+    expect([countAt(T0), countAt(T0 + 1_000), countAt(T0 + 2_000)]).to.deep.equal([2, 3, 1]);
+  });
+
+  it('files schedule lag under the second the statement finished, succeeded or failed', () => {
+    const c = new Collector();
+    const s = c.op('run-1', 'seed', 'insert', 'writer');
+    recordSuccess(s, 3, 'primary', T0 + 500, 0.2);
+    recordError(s, '57', T0 + 1_500, 0.4);
+    recordSuccess(s, 3, 'primary', T0 + 1_600, 0.6);
+    const lag = named(toDatums(c.finish(T0 + 2_000)), 'ScheduleLag');
+    expect(lag.map((d) => [(d.Timestamp as Date).getTime(), sum(d.Counts!)])).to.deep.equal([[T0, 1], [T0 + 1_000, 2]]);
+    expect(lag.every((d) => d.StorageResolution === 1 && d.Unit === 'Milliseconds')).to.equal(true);
+  });
+
+  it('counts errors per SQLSTATE class and second', () => {
+    const c = new Collector();
+    const s = c.op('run-1', 'seed', 'insert', 'writer');
+    recordError(s, '08', T0 + 10);
+    recordError(s, '08', T0 + 20);
+    recordError(s, '57', T0 + 30);
+    recordError(s, '08', T0 + 1_010);
+    const errors = named(toDatums(c.finish(T0 + 2_000)), 'Errors');
+    expect(errors.map((d) => [(d.Timestamp as Date).getTime(), dim(d, 'ErrorClass'), d.Value])).to.deep.equal([
+      [T0, '08', 2], [T0, '57', 1], [T0 + 1_000, '08', 1],
+    ]);
+    expect(errors.every((d) => dim(d, 'Operation') === 'insert' && dim(d, 'Target') === 'writer')).to.equal(true);
+  });
+
+  it('counts who answered per target, server and second, summed over the operations of a target', () => {
+    const c = new Collector();
+    recordSuccess(c.op('run-1', 'tpcb', 'tpcb', 'writer'), 2, 'primary', T0 + 10);
+    recordSuccess(c.op('run-1', 'tpcb', 'select-only', 'writer'), 1, 'primary', T0 + 20);
+    recordSuccess(c.op('run-1', 'tpcb', 'select-only', 'writer'), 1, 'primary', T0 + 1_020);
+    const answered = named(toDatums(c.finish(T0 + 2_000)), 'Answered');
+    expect(answered.map((d) => [(d.Timestamp as Date).getTime(), dim(d, 'Target'), dim(d, 'Server'), d.Value])).to.deep.equal([
+      [T0, 'writer', 'primary', 2], [T0 + 1_000, 'writer', 'primary', 1],
+    ]);
+    expect(answered[0]!.Dimensions!.map((d) => d.Name)).to.deep.equal(['RunId', 'Target', 'Server']);
+  });
+
+  it('counts skipped statements per second they were skipped', () => {
+    const c = new Collector();
+    const s = c.op('run-1', 'seed', 'select', 'reader');
+    recordSkip(s, T0 + 100);
+    recordSkip(s, T0 + 200);
+    recordSkip(s, T0 + 3_100);
+    const skipped = named(toDatums(c.finish(T0 + 4_000)), 'Skipped');
+    expect(skipped.map((d) => [(d.Timestamp as Date).getTime(), d.Value])).to.deep.equal([[T0, 2], [T0 + 3_000, 1]]);
+  });
+
+  it('keeps the invocation end as the timestamp of QueueDwell and Messages', () => {
     const datums = toDatums(invocation(3));
-    const errors = datums.find((d) => d.MetricName === 'Errors')!;
-    expect(errors.Value).to.equal(2);
-    expect(errors.Dimensions).to.deep.include({ Name: 'ErrorClass', Value: '08' });
-    const answered = datums.find((d) => d.MetricName === 'Answered')!;
-    expect(answered.Value).to.equal(3);
-    expect(answered.Dimensions).to.deep.include({ Name: 'Server', Value: 'standby' });
+    const perMessage = datums.filter((d) => d.MetricName === 'QueueDwell' || d.MetricName === 'Messages');
+    expect(perMessage.map((d) => d.MetricName)).to.deep.equal(['QueueDwell', 'Messages']);
+    expect(timestamps(perMessage)).to.deep.equal([T0 + 60_000]);
+  });
+
+  it('publishes a series built by hand (no per-second data) whole, at the invocation end', () => {
+    const latency = new Histogram();
+    latency.record(2, 5);
+    const m: InvocationMetrics = { at: T0 + 9_000, messages: [], series: [{
+      runId: 'run-1', workload: 'seed', op: 'select', target: 'reader', latency, lag: new Histogram(),
+      errors: new Map([['08', 1]]), answeredBy: new Map([['standby', 5]]), skipped: 2, perSecond: new Map(), outages: [],
+    }] };
+    const datums = toDatums(m);
+    expect(datums.map((d) => d.MetricName)).to.deep.equal(['Latency', 'Errors', 'Skipped', 'Answered']);
+    expect(timestamps(datums)).to.deep.equal([T0 + 9_000]);
+  });
+
+  it('sends bucket values rounded to 6 significant digits, each still the centre of its 2% bucket', () => {
+    const c = new Collector();
+    const s = c.op('run-1', 'seed', 'select', 'reader');
+    for (let i = 0; i < 100; i++) recordSuccess(s, 0.1 * 1.05 ** i, 'standby', T0);
+    const [latency] = named(toDatums(c.finish(T0 + 1_000)), 'Latency');
+    const exact = s.latency.toData().values;
+    expect(latency!.Values!.every((v, i) => String(v).replace(/^0\.0*|\./g, '').length <= 6 && Math.abs(v - exact[i]!) / exact[i]! < 1e-5)).to.equal(true);
+  });
+
+  it('fits a 60 s slice of 2 operations at 1,000 statements/s in one request, every statement counted under one of its 60 seconds', () => {
+    const datums = toDatums(slice(1_000, 60));
+    const requests = toRequests('Test', datums);
+    expect(requests).to.have.length(1);
+    expect(named(datums, 'Latency').length).to.be.within(120, 240);
+    expect(timestamps(named(datums, 'Latency'))).to.have.length(60);
+    expect(named(datums, 'Answered')).to.have.length(120);
+    expect(sum(named(datums, 'Latency').flatMap((d) => d.Counts!))).to.equal(60_000);
+    expect(sum(named(datums, 'ScheduleLag').flatMap((d) => d.Counts!))).to.equal(60_000);
+  });
+
+  it('splits a 14-minute slice into the fewest requests the datum and size limits allow, each within them', () => {
+    const datums = toDatums(slice(100, 840));
+    const requests = toRequests('Test', datums);
+    const fewest = Math.max(Math.ceil(datums.length / MAX_DATUMS_PER_REQUEST), Math.ceil(sum(datums.map(bytes)) / MAX_REQUEST_BYTES));
+    expect(requests).to.have.length(fewest);
+    for (const r of requests) {
+      expect(r.MetricData!.length).to.be.at.most(MAX_DATUMS_PER_REQUEST);
+      expect(sum(r.MetricData!.map(bytes))).to.be.at.most(MAX_REQUEST_BYTES);
+    }
+    expect(sum(requests.map((r) => r.MetricData!.length))).to.equal(datums.length);
   });
 
   it('splits into as few requests as the 1,000-datum limit allows', () => {
     const datums = Array.from({ length: 2500 }, (_, i) => ({ MetricName: 'Errors', Value: i }));
     const requests = toRequests('Test', datums);
     expect(requests.map((r) => r.MetricData!.length)).to.deep.equal([MAX_DATUMS_PER_REQUEST, MAX_DATUMS_PER_REQUEST, 500]);
+  });
+
+  it('keeps the overall histograms and per-second ok/errors counts the local summary and drills read', () => {
+    const c = new Collector();
+    const s = c.op('run-1', 'seed', 'select', 'reader');
+    recordSuccess(s, 2, 'standby', T0 + 100, 0.5);
+    recordError(s, '08', T0 + 1_100, 0.7);
+    recordSuccess(s, 4, 'standby', T0 + 1_900, 0.9);
+    recordSkip(s, T0 + 2_500);
+    expect([s.latency.count, s.lag.count, s.skipped]).to.deep.equal([2, 3, 1]);
+    expect([...s.perSecond]).to.deep.equal([[T0 / 1000, { ok: 1, errors: 0 }], [T0 / 1000 + 1, { ok: 1, errors: 1 }]]);
+    expect(s.outages).to.deep.equal([{ from: T0 + 1_100, to: T0 + 1_900 }]);
   });
 });

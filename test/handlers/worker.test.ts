@@ -109,6 +109,20 @@ describe('worker (against a real writer + hot standby)', function () {
     expect(Object.keys(Object.fromEntries(reads.answeredBy))).to.deep.equal(['standby']);
   });
 
+  it('files a slice\'s statements, lag and skips under the wall-clock seconds they finished in', async () => {
+    const startAt = Date.now() + 200;
+    await worker.handle(sqsEvent([body({ kind: 'slice', rate: 100, durationMs: 2000, startAt, mix: [{ op: 'select', weight: 1 }] })]), context);
+    const end = Date.now();
+    const reads = lastSeries('select', 'reader');
+    const seconds = [...reads.bySecond!.keys()];
+    expect(seconds.length).to.be.at.least(2);
+    expect(seconds.every((sec) => sec >= Math.floor(startAt / 1000) && sec <= Math.floor(end / 1000))).to.equal(true);
+    const buckets = [...reads.bySecond!.values()];
+    expect(buckets.reduce((n, b) => n + b.latency.count, 0)).to.equal(reads.latency.count);
+    expect(buckets.reduce((n, b) => n + b.lag.count, 0)).to.equal(reads.lag.count);
+    expect(buckets.reduce((n, b) => n + b.skipped, 0)).to.equal(reads.skipped);
+  });
+
   it('publishes once per invocation with the counts of what ran', async () => {
     const before = sink.invocations.length;
     await worker.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 4 }), body({ kind: 'statements', op: 'select', count: 6 })]), context);

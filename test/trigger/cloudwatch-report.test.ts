@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
-import { queryWindow, readRunFromCloudWatch } from '../../trigger/aws/cloudwatch-report';
+import { FAILOVER_ERROR_CLASSES, queryWindow, readPerSecondFromCloudWatch, readRunFromCloudWatch } from '../../trigger/aws/cloudwatch-report';
 import type { RunContext } from '../../trigger/report/summary';
 
 const ctx: RunContext = {
@@ -78,5 +78,74 @@ describe('trigger: report from CloudWatch', () => {
     const errors = cwMock.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!.filter((q) => q.MetricStat!.Metric!.MetricName === 'Errors');
     expect(errors).to.have.length(1);
     expect(errors[0]!.MetricStat!.Stat).to.equal('Sum');
+  });
+  describe('per second (failover drill)', () => {
+    const S = 1_700_000_010; // an epoch second
+    const window = { namespace: 'AuroraLoadTest', runId: 'run-cw', startMs: S * 1000 + 250, endMs: S * 1000 + 3_400 };
+    /** Datapoints per metric/op/target/class: [second offset, value]. */
+    const points: Record<string, Array<[number, number]>> = {
+      'Latency/select/reader/': [[0, 80], [1, 79], [2, 80]],
+      'Latency/insert/writer/': [[0, 20], [2, 18]],
+      'Latency/insert/reader/': [[1, 1]],
+      'Errors/insert/writer/08': [[1, 15]],
+      'Errors/insert/writer/57': [[1, 5], [2, 1]],
+    };
+    const fake = (pageSize = Infinity) => (input: GetMetricDataCommandInput) => {
+      // Serve each query's datapoints `pageSize` at a time, following NextToken.
+      const page = Number(input.NextToken ?? 0);
+      const results = input.MetricDataQueries!.map((q) => {
+        const m = q.MetricStat!;
+        const dims = Object.fromEntries(m.Metric!.Dimensions!.map((d) => [d.Name!, d.Value!]));
+        const all = points[`${m.Metric!.MetricName}/${dims.Operation}/${dims.Target}/${dims.ErrorClass ?? ''}`] ?? [];
+        const mine = all.slice(page * pageSize, (page + 1) * pageSize);
+        return { Id: q.Id, Timestamps: mine.map(([o]) => new Date((S + o) * 1000)), Values: mine.map(([, v]) => v) };
+      });
+      const more = Object.values(points).some((p) => p.length > (page + 1) * pageSize);
+      return { MetricDataResults: results, ...(more ? { NextToken: String(page + 1) } : {}) };
+    };
+
+    it('asks at Period 1 over whole seconds: Latency SampleCount per operation and target, Errors Sum per class', async () => {
+      cwMock.on(GetMetricDataCommand).callsFake(fake());
+      await readPerSecondFromCloudWatch(cw, window, 'seed');
+      const input = cwMock.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
+      expect([input.StartTime!.getTime(), input.EndTime!.getTime()]).to.deep.equal([S * 1000, (S + 4) * 1000]);
+      expect(input.MetricDataQueries!.every((q) => q.MetricStat!.Period === 1)).to.equal(true);
+      const latency = input.MetricDataQueries!.filter((q) => q.MetricStat!.Metric!.MetricName === 'Latency');
+      expect(latency.every((q) => q.MetricStat!.Stat === 'SampleCount')).to.equal(true);
+      expect(latency).to.have.length(4); // select and insert, each on either target
+      const errors = input.MetricDataQueries!.filter((q) => q.MetricStat!.Metric!.MetricName === 'Errors');
+      expect(errors.every((q) => q.MetricStat!.Stat === 'Sum')).to.equal(true);
+    });
+
+    it('sums successes over operations and failures over classes, per target and second', async () => {
+      cwMock.on(GetMetricDataCommand).callsFake(fake());
+      const input = await readPerSecondFromCloudWatch(cw, window, 'seed');
+      expect([...input.reader.perSecond].sort(([a], [b]) => a - b)).to.deep.equal([[S, { ok: 80, errors: 0 }], [S + 1, { ok: 80, errors: 0 }], [S + 2, { ok: 80, errors: 0 }]]);
+      expect([...input.writer.perSecond].sort(([a], [b]) => a - b)).to.deep.equal([[S, { ok: 20, errors: 0 }], [S + 1, { ok: 0, errors: 20 }], [S + 2, { ok: 18, errors: 1 }]]);
+      expect(input.writer.errorsByClass).to.deep.equal({ '08': 15, '57': 6 });
+      expect(input.reader.outages).to.deep.equal([]);
+    });
+
+    it('asks for the failover error classes even before ListMetrics lists them, and for the classes it lists', async () => {
+      cwMock.on(ListMetricsCommand).resolves({ Metrics: [{ Namespace: 'AuroraLoadTest', MetricName: 'Errors', Dimensions: [
+        { Name: 'RunId', Value: 'run-cw' }, { Name: 'Operation', Value: 'insert' }, { Name: 'Target', Value: 'writer' }, { Name: 'ErrorClass', Value: '23' },
+      ] }] });
+      cwMock.on(GetMetricDataCommand).callsFake(fake());
+      await readPerSecondFromCloudWatch(cw, window, 'seed');
+      const classes = (op: string, target: string): string[] => cwMock.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!
+        .filter((q) => q.MetricStat!.Metric!.MetricName === 'Errors')
+        .map((q) => Object.fromEntries(q.MetricStat!.Metric!.Dimensions!.map((d) => [d.Name!, d.Value!])))
+        .filter((d) => d.Operation === op && d.Target === target).map((d) => d.ErrorClass!).sort();
+      expect(classes('insert', 'writer')).to.deep.equal([...FAILOVER_ERROR_CLASSES, '23'].sort());
+      expect(classes('select', 'reader')).to.deep.equal([...FAILOVER_ERROR_CLASSES].sort());
+    });
+
+    it('adds up datapoints that come over several pages', async () => {
+      cwMock.on(GetMetricDataCommand).callsFake(fake(1));
+      const input = await readPerSecondFromCloudWatch(cw, window, 'seed');
+      expect(cwMock.commandCalls(GetMetricDataCommand)).to.have.length(3);
+      expect(input.writer.perSecond.get(S + 2)).to.deep.equal({ ok: 18, errors: 1 });
+      expect(input.reader.perSecond.get(S + 1)).to.deep.equal({ ok: 80, errors: 0 });
+    });
   });
 });

@@ -1,5 +1,6 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
@@ -29,4 +30,10 @@ export async function sqs(region: string | undefined): Promise<SQSClient> {
 export async function cloudWatch(region: string | undefined): Promise<CloudWatchClient> {
   const { CloudWatchClient } = require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
   return new CloudWatchClient({ ...base(region), maxAttempts: 3 });
+}
+
+/** RDS, for the failover drill (`--failover-at`): FailoverDBCluster and DescribeDBClusters. */
+export async function rds(region: string | undefined): Promise<RDSClient> {
+  const { RDSClient } = require('@aws-sdk/client-rds') as typeof import('@aws-sdk/client-rds');
+  return new RDSClient({ ...base(region), maxAttempts: 3 });
 }

@@ -5,6 +5,7 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import { CATALOG, targetOf, type Target, type WorkloadName, WORKLOAD_NAMES } from '../../handlers/workloads/catalog';
+import type { OutageInput } from '../drills/outage';
 import { assemble, type OpSummary, type RunContext, type RunSummary, type Stats } from '../report/summary';
 
 export interface MetricsWindow {
@@ -182,4 +183,89 @@ export async function readRunFromCloudWatch(cw: CloudWatchClient, w: MetricsWind
       dwell,
     },
   );
+}
+
+/**
+ * SQLSTATE classes a failover makes clients see ("08" connection lost, "57" server shutting down,
+ * "25" read-only transaction on a demoted writer, "40" rollback, "53" resources, "XX" internal,
+ * "client" anything else). Their per-second errors are asked for even when ListMetrics does not
+ * list them yet: it can take minutes to show a metric first published during the run.
+ */
+export const FAILOVER_ERROR_CLASSES = ['08', '25', '40', '53', '57', 'XX', 'client'] as const;
+
+/** The window at 1-second resolution: whole seconds around it. */
+export function secondWindow(startMs: number, endMs: number): { start: Date; end: Date } {
+  const start = Math.floor(startMs / 1000) * 1000;
+  return { start: new Date(start), end: new Date(Math.max(start + 1000, Math.ceil(endMs / 1000) * 1000)) };
+}
+
+/** Each query's datapoints by epoch second, summed over pages. */
+async function fetchSeries(cw: CloudWatchClient, qs: QuerySet, start: Date, end: Date): Promise<Map<string, Map<number, number>>> {
+  const series = new Map<string, Map<number, number>>();
+  for (let i = 0; i < qs.queries.length; i += 500) {
+    let NextToken: string | undefined;
+    do {
+      const res = await cw.send(new GetMetricDataCommand({
+        MetricDataQueries: qs.queries.slice(i, i + 500), StartTime: start, EndTime: end, ScanBy: 'TimestampAscending',
+        ...(NextToken ? { NextToken } : {}),
+      }));
+      for (const r of res.MetricDataResults ?? []) {
+        const key = qs.keyOf(r.Id!);
+        if (key === undefined) continue;
+        let m = series.get(key);
+        if (!m) series.set(key, (m = new Map()));
+        (r.Timestamps ?? []).forEach((t, j) => {
+          const v = r.Values?.[j];
+          if (v === undefined || !Number.isFinite(v)) return;
+          const sec = Math.floor(new Date(t).getTime() / 1000);
+          m!.set(sec, (m!.get(sec) ?? 0) + v);
+        });
+      }
+      NextToken = res.NextToken;
+    } while (NextToken);
+  }
+  return series;
+}
+
+/**
+ * A run's statements per wall-clock second and target, read back from CloudWatch at 1-second
+ * resolution (GetMetricData, Period 1; CloudWatch keeps it 3 hours), as the failover analysis
+ * takes it: successes are the SampleCount of `Latency`, summed over the operations of a target;
+ * failures the Sum of `Errors` over operations and SQLSTATE classes (the classes ListMetrics knows
+ * for the run, and {@link FAILOVER_ERROR_CLASSES}). The workers' exact outage windows do not
+ * reach CloudWatch, so `outages` is empty and the analysis is to the second.
+ */
+export async function readPerSecondFromCloudWatch(cw: CloudWatchClient, w: MetricsWindow, workload: string): Promise<OutageInput> {
+  const { start, end } = secondWindow(w.startMs, w.endMs);
+  const qs = new QuerySet(w.namespace, 1);
+  const workloads = (WORKLOAD_NAMES as readonly string[]).includes(workload) ? [workload as WorkloadName] : WORKLOAD_NAMES;
+  const pairs = opTargets(workloads);
+  const listed = await errorDimensions(cw, w);
+  for (const { op, target } of pairs) {
+    const dims = { RunId: w.runId, Operation: op, Target: target };
+    qs.add(`ok|${target}|${op}`, 'Latency', dims, 'SampleCount');
+    const classes = new Set<string>(FAILOVER_ERROR_CLASSES);
+    for (const d of listed) if (d.Operation === op && d.Target === target && d.ErrorClass) classes.add(d.ErrorClass);
+    for (const cls of classes) qs.add(`err|${target}|${op}|${cls}`, 'Errors', { ...dims, ErrorClass: cls }, 'Sum');
+  }
+  const series = await fetchSeries(cw, qs, start, end);
+  const acc = {
+    writer: { perSecond: new Map<number, { ok: number; errors: number }>(), outages: [], errorsByClass: {} as Record<string, number> },
+    reader: { perSecond: new Map<number, { ok: number; errors: number }>(), outages: [], errorsByClass: {} as Record<string, number> },
+  };
+  for (const [key, points] of series) {
+    const [kind, target, , cls] = key.split('|') as ['ok' | 'err', Target, string, string | undefined];
+    const t = acc[target];
+    for (const [sec, v] of points) {
+      if (!v) continue;
+      let b = t.perSecond.get(sec);
+      if (!b) t.perSecond.set(sec, (b = { ok: 0, errors: 0 }));
+      if (kind === 'ok') b.ok += v;
+      else {
+        b.errors += v;
+        t.errorsByClass[cls!] = (t.errorsByClass[cls!] ?? 0) + v;
+      }
+    }
+  }
+  return acc;
 }

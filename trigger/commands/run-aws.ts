@@ -1,17 +1,21 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DEFAULTS } from '../../handlers/config';
-import { cloudWatch, sqs } from '../aws/clients';
-import { readRunFromCloudWatch, type MetricsWindow } from '../aws/cloudwatch-report';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import { cloudWatch, rds, sqs } from '../aws/clients';
+import { readPerSecondFromCloudWatch, readRunFromCloudWatch, type MetricsWindow } from '../aws/cloudwatch-report';
+import { checkFailoverTarget } from '../aws/failover-target';
 import { systemClock } from '../clock';
 import { describeAwsFailure } from '../aws/discovery';
-import { CliError, EXIT, UsageError } from '../errors';
+import { awsFailover, scheduleFailover, type FailoverEvent } from '../drills/failover';
+import { analyseOutageOf } from '../drills/outage';
+import { CliError, EXIT, oneLine, UsageError } from '../errors';
 import { formatDuration } from '../options/duration';
 import { describeMix } from '../options/mix';
 import type { RunSettings } from '../options/run-options';
 import { buildPlan, endpointsUsed } from '../plan/build';
 import { checkConnectionBudget, RESERVED_CONNECTIONS } from '../plan/budget';
 import { Progress } from '../progress';
-import type { RunContext, RunSummary } from '../report/summary';
+import type { FailoverReport, RunContext, RunSummary } from '../report/summary';
 import { Sender, type SenderResult } from '../send/sender';
 import { SqsTransport } from '../send/sqs-transport';
 import type { QueueDepth } from '../send/transport';
@@ -23,13 +27,20 @@ import { aborted, type CliIo } from './io';
 const METRICS_POLL_MS = 10_000;
 const METRICS_WAIT_MAX_MS = 4 * 60_000;
 
+/** The one line `--failover-at` gets when the stack has no cluster (bring-your-own database). */
+export const FAILOVER_NEEDS_CLUSTER = '--failover-at needs the Aurora cluster the stack created (output DbClusterIdentifier); in bring-your-own mode fail over from the RDS console';
+
 /**
  * A run in AWS: find the queue (flags or the stack), check the plan against the worker's limits,
- * send it through SQS, wait for the load and its metrics, and summarise from CloudWatch.
+ * send it through SQS, wait for the load and its metrics, and summarise from CloudWatch. With
+ * `--failover-at`, the failover drill: RDS FailoverDBCluster on the stack's cluster that long into
+ * the load, and the outage read back from CloudWatch second by second.
  */
 export async function runAws(s: RunSettings, io: CliIo): Promise<number> {
   const target = await resolveAwsTarget(s.aws);
   const d = target.deployment;
+  const clusterId = d?.dbClusterIdentifier;
+  if (s.failoverAtMs !== undefined && !clusterId) throw new UsageError(FAILOVER_NEEDS_CLUSTER);
   const plan = buildPlan(s);
   const notes: string[] = [];
   const poolMax = d?.workerPoolMax ?? DEFAULTS.poolMax;
@@ -42,6 +53,17 @@ export async function runAws(s: RunSettings, io: CliIo): Promise<number> {
   } else {
     notes.push(`connection budget not checked: pass --max-connections N (SHOW max_connections on the writer) to have plans that cannot fit refused`);
   }
+  let rdsClient: RDSClient | undefined;
+  if (s.failoverAtMs !== undefined) {
+    rdsClient = await rds(target.region);
+    try {
+      const cluster = await checkFailoverTarget(rdsClient, clusterId!);
+      io.err(`failover drill: cluster ${clusterId} (writer ${cluster.writer ?? 'unknown'}) fails over ${formatDuration(s.failoverAtMs)} into the load`);
+    } catch (e) {
+      rdsClient.destroy();
+      throw e;
+    }
+  }
   io.err(`run ${s.runId}: ${plan.description}, for ${formatDuration(s.durationMs)}${s.rampMs ? ` (ramp ${formatDuration(s.rampMs)})` : ''}`);
   io.err(`queue ${target.queueUrl}${d?.dashboardUrl ? `; dashboard ${d.dashboardUrl}` : ''}`);
 
@@ -52,12 +74,33 @@ export async function runAws(s: RunSettings, io: CliIo): Promise<number> {
   let depth: QueueDepth | undefined;
   const depthTimer = setInterval(() => void transport.depth().then((x) => { depth = x; }), 5_000);
   depthTimer.unref();
-  const sender = new Sender(plan, transport, { clock: systemClock, signal: io.signal, onStart: (t) => { t0 = t; } });
+  // Failover drill: scheduled against the load's real start, once sending has begun.
+  let failover: Promise<FailoverEvent | undefined> | undefined;
+  let failingOver = false;
+  const onStart = (t: number): void => {
+    t0 = t;
+    if (!rdsClient || s.failoverAtMs === undefined) return;
+    const action = awsFailover({ client: rdsClient, dbClusterIdentifier: clusterId!, signal: io.signal });
+    failover = scheduleFailover(async () => {
+      failingOver = true;
+      try {
+        return await action();
+      } finally {
+        failingOver = false;
+      }
+    }, t + plan.loadStartMs + s.failoverAtMs, { signal: io.signal });
+    // Reported once awaited below; never an unhandled rejection meanwhile.
+    failover.catch(() => undefined);
+  };
+  const sender = new Sender(plan, transport, { clock: systemClock, signal: io.signal, onStart });
   const totalMs = plan.loadStartMs + plan.loadDurationMs;
-  const progress = new Progress(() => ({
-    elapsedMs: Date.now() - t0, totalMs, sent: sender.progress.sent, messages: plan.total,
-    ...(depth ? { depth } : {}), ...(phase ? { phase } : {}),
-  }), { stream: io.progressStream });
+  const progress = new Progress(() => {
+    const shown = [phase, failingOver ? 'failover in progress' : undefined].filter(Boolean).join('; ');
+    return {
+      elapsedMs: Date.now() - t0, totalMs, sent: sender.progress.sent, messages: plan.total,
+      ...(depth ? { depth } : {}), ...(shown ? { phase: shown } : {}),
+    };
+  }, { stream: io.progressStream });
   progress.start();
   let result: SenderResult;
   try {
@@ -67,9 +110,30 @@ export async function runAws(s: RunSettings, io: CliIo): Promise<number> {
       phase = 'load running';
       await Promise.race([systemClock.sleep(loadEnd - Date.now(), io.signal), aborted(io.signal)]);
     }
+    if (failover && !io.signal.aborted) {
+      phase = 'load done';
+      await failover.catch(() => undefined);
+    }
   } finally {
     clearInterval(depthTimer);
     progress.stop();
+  }
+  let failoverEvent: FailoverEvent | undefined;
+  if (rdsClient) {
+    try {
+      failoverEvent = await failover;
+      if (failoverEvent) {
+        const moved = failoverEvent.from || failoverEvent.to ? ` (writer ${failoverEvent.from ?? 'unknown'} -> ${failoverEvent.to ?? 'unknown'})` : '';
+        io.err(`failed over in ${((failoverEvent.completedAt - failoverEvent.startedAt) / 1000).toFixed(1)} s${moved}`);
+      } else {
+        notes.push('the failover drill did not run: the run ended before its time');
+      }
+    } catch (e) {
+      // A drill that failed (no permission, nothing to fail over to, timed out) must not lose the run.
+      notes.push(`the failover drill failed: ${oneLine(String((e as Error)?.message ?? e))}`);
+    } finally {
+      rdsClient.destroy();
+    }
   }
   const interrupted = io.signal.aborted;
   const loadStart = t0 + plan.loadStartMs;
@@ -91,17 +155,40 @@ export async function runAws(s: RunSettings, io: CliIo): Promise<number> {
     deadLettered: dlqDepth ? dlqDepth.visible + dlqDepth.inFlight : null,
     send: { ...transport.stats, maxLateMs: result.maxLateMs },
     notes: [...notes, ...(dlqDepth ? ['the dead-letter count is the whole DLQ, all runs included'] : [])],
+    ...(failoverEvent ? { failover: failoverReportOf(failoverEvent) } : {}),
   };
   const window: MetricsWindow = { namespace: target.namespace, runId: s.runId, startMs: loadStart, endMs: loadStart + durationMs + 30_000 };
   const cw = await cloudWatch(target.region);
   let summary: RunSummary;
   try {
     summary = interrupted ? await read(cw, window, ctx) : await waitForMetrics(cw, window, ctx, io);
+    if (failoverEvent) summary = await withOutageAnalysis(cw, summary, window, failoverEvent, { workload: s.workload, rate: s.rate, loadStartAt: loadStart, loadEndAt: loadStart + durationMs });
   } finally {
     cw.destroy();
   }
   if (s.save) await saveRun({ summary, cloud: { region: target.region ?? '', namespace: target.namespace, startMs: window.startMs, endMs: window.endMs } }, io);
   return finish(summary, s.thresholds, s.json, io);
+}
+
+function failoverReportOf(e: FailoverEvent): FailoverReport {
+  return { startedAt: e.startedAt, completedAt: e.completedAt, ...(e.from ? { from: e.from } : {}), ...(e.to ? { to: e.to } : {}) };
+}
+
+/**
+ * Add the failover's cost to the summary: the run's statements per second and target read back
+ * from CloudWatch (Period 1), analysed to the second. A failed read is a note; the summary stands.
+ */
+async function withOutageAnalysis(
+  cw: CloudWatchClient, summary: RunSummary, window: MetricsWindow, event: FailoverEvent,
+  run: { workload: string; rate: number; loadStartAt: number; loadEndAt: number },
+): Promise<RunSummary> {
+  try {
+    const input = await readPerSecondFromCloudWatch(cw, window, run.workload);
+    const analysis = analyseOutageOf(input, event.startedAt, run.rate, { loadStartAt: run.loadStartAt, loadEndAt: run.loadEndAt });
+    return { ...summary, failover: { ...failoverReportOf(event), analysis } };
+  } catch (e) {
+    return { ...summary, notes: [...summary.notes, `the failover's cost could not be read from CloudWatch per second: ${describeAwsFailure(e)}`] };
+  }
 }
 
 /**
