@@ -1,0 +1,93 @@
+/**
+ * Builds the worker bundle exactly as the pipeline's NodejsFunction does (aws-cdk-lib's
+ * aws-lambda-nodejs runs `esbuild --bundle <entry> --target=node22 --platform=node --minify
+ * --sourcemap --sources-content=false --external:...`, CommonJS, into index.js), so its size and
+ * cold start are the ones Lambda gets. `npm run build` runs this after the type check.
+ *
+ * {@link WORKER_BUNDLING} is written in the NodejsFunction's own terms so that app/load/worker.ts
+ * can spread it into its `bundling` props and the two can never drift apart.
+ */
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import type { BuildOptions } from 'esbuild';
+
+/** The repository root. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** The Lambda entry the pipeline bundles. */
+export const WORKER_ENTRY = path.join(PROJECT_ROOT, 'handlers', 'index.ts');
+
+/** Where `npm run build` and the benchmarks put the bundle (gitignored). */
+export const WORKER_OUTDIR = path.join(PROJECT_ROOT, 'dist', 'worker');
+
+/**
+ * The worker's bundling options as aws-lambda-nodejs `BundlingOptions` (minus the Docker switch).
+ * The target follows the runtime, nodejs22.x.
+ */
+export const WORKER_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  // The runtime provides the AWS SDK v3; pg-native is an optional native addon pg never needs.
+  externalModules: ['@aws-sdk/*', 'pg-native'],
+  target: 'node22',
+} as const;
+
+/**
+ * The same options in esbuild's terms: what NodejsFunction passes on its command line.
+ * `bundleAwsSdk` is for the cold-start diagnostic only (NodejsFunction's `bundleAwsSDK: true`).
+ */
+export function workerEsbuildOptions(outdir: string = WORKER_OUTDIR, opts: { bundleAwsSdk?: boolean } = {}): BuildOptions {
+  return {
+    entryPoints: [WORKER_ENTRY],
+    outfile: path.join(outdir, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    // NodejsFunction passes no --format: esbuild's default for a node bundle, CommonJS.
+    format: 'cjs',
+    target: WORKER_BUNDLING.target,
+    minify: WORKER_BUNDLING.minify,
+    sourcemap: WORKER_BUNDLING.sourceMap,
+    sourcesContent: WORKER_BUNDLING.sourcesContent,
+    external: opts.bundleAwsSdk ? WORKER_BUNDLING.externalModules.filter((m) => !m.startsWith('@aws-sdk')) : [...WORKER_BUNDLING.externalModules],
+    logLevel: 'warning',
+  };
+}
+
+export interface BundleResult {
+  /** Path of index.js. */
+  readonly file: string;
+  /** Size of index.js, bytes: what Lambda loads. */
+  readonly bytes: number;
+  /** Size of index.js.map, bytes (shipped in the same asset, read only for stack traces). */
+  readonly mapBytes: number;
+  readonly buildMs: number;
+}
+
+/** Build the bundle into `outdir`. */
+export async function buildWorkerBundle(outdir: string = WORKER_OUTDIR, opts: { bundleAwsSdk?: boolean } = {}): Promise<BundleResult> {
+  const esbuild = await import('esbuild');
+  const t0 = performance.now();
+  const options = workerEsbuildOptions(outdir, opts);
+  await esbuild.build(options);
+  const file = options.outfile!;
+  return {
+    file,
+    bytes: statSync(file).size,
+    mapBytes: statSync(`${file}.map`).size,
+    buildMs: Math.round(performance.now() - t0),
+  };
+}
+
+if (require.main === module) {
+  buildWorkerBundle().then(
+    (r) => {
+      const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+      process.stdout.write(`worker bundle: ${path.relative(process.cwd(), r.file)} ${kib(r.bytes)} (+ ${kib(r.mapBytes)} source map), built in ${r.buildMs} ms\n`);
+    },
+    (e: unknown) => {
+      process.stderr.write(`worker bundle failed: ${(e as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

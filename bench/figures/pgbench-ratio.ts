@@ -1,0 +1,183 @@
+/**
+ * pgbenchRatio: the worker's throughput over pgbench's on the same tpcb tables, the same number of
+ * connections and the same local server, measured in alternating rounds so that whatever else the
+ * machine is doing hits both alike.
+ *
+ * pgbench: `-n -c C -j C -T t -M prepared` (the worker also uses named prepared statements).
+ * Worker: C concurrent invocations of the real handler, each one SQS record of a `statements`
+ * message (count K, on the writer), started again as soon as it returns until t has passed: a
+ * closed loop on C pooled connections, with everything the worker does per statement (pool
+ * lease, timing, histograms, per-invocation metrics) included. Before every run, of either, the
+ * tables get what pgbench does without -n: VACUUM branches and tellers, TRUNCATE history; then a
+ * CHECKPOINT, so no run pays for the one before it.
+ */
+import pg from 'pg';
+import type { LocalCluster } from '../../trigger/local/cluster';
+import { allCpus, canPin, pinTree } from '../lib/affinity';
+import { benchWorker, lambdaContext, sqsEventOf } from '../lib/bench-worker';
+import { runPgbench } from '../lib/pgbench';
+import { cpuWindow } from '../lib/proc';
+import { makeRow, median, round, type Row } from '../lib/report';
+
+export interface RatioOptions {
+  readonly cluster: LocalCluster;
+  readonly pgbench: string;
+  readonly clients: number;
+  readonly seconds: number;
+  readonly rounds: number;
+  /** Also run select-only (-S) and the pinned diagnostic (3 rounds each). */
+  readonly full: boolean;
+  readonly log: (line: string) => void;
+}
+
+interface Side {
+  readonly tps: number;
+  readonly transactions: number;
+  readonly cpuUsPerTx: number;
+}
+
+interface Round {
+  readonly pgbench: Side;
+  readonly worker: Side;
+  readonly ratio: number;
+  /** CPU taken by processes this benchmark did not start, % of the machine. */
+  readonly othersCpuPct: number;
+}
+
+interface Series {
+  readonly op: 'tpcb' | 'select-only';
+  readonly pinned: boolean;
+  readonly rounds: Round[];
+  readonly ratio: number;
+  readonly pgbenchCpuUsPerTx: number;
+  readonly workerCpuUsPerTx: number;
+}
+
+const DIAGNOSTIC_ROUNDS = 3;
+
+/** Statements per message: about a tenth of a second of work per invocation. */
+const COUNT = { tpcb: 50, 'select-only': 500 } as const;
+
+export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; details: unknown }> {
+  const { cluster } = o;
+  const { worker, sink } = benchWorker(cluster, o.clients);
+  const admin = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
+  await admin.connect();
+  const prepare = async (): Promise<void> => {
+    await admin.query('VACUUM pgbench_branches, pgbench_tellers');
+    await admin.query('TRUNCATE pgbench_history');
+    await admin.query('CHECKPOINT');
+  };
+
+  const runWorker = async (op: 'tpcb' | 'select-only', seconds: number): Promise<Side> => {
+    sink.invocations.length = 0;
+    let seq = 0;
+    const body = (): string => JSON.stringify({
+      v: 1, kind: 'statements', runId: 'bench-ratio', seq: seq++, sentAt: Date.now(), workload: 'tpcb', op, count: COUNT[op], target: 'writer',
+    });
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    await Promise.all(Array.from({ length: o.clients }, async () => {
+      while (performance.now() < end) await worker.handle(sqsEventOf([body()]), lambdaContext);
+    }));
+    const elapsed = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    let ok = 0;
+    let errors = 0;
+    for (const inv of sink.invocations) {
+      for (const s of inv.series) {
+        ok += s.latency.count;
+        for (const n of s.errors.values()) errors += n;
+      }
+    }
+    sink.invocations.length = 0;
+    if (errors > 0) throw new Error(`the worker had ${errors} failed ${op} statements during the ratio run`);
+    return { tps: (ok * 1000) / elapsed, transactions: ok, cpuUsPerTx: (cpu.user + cpu.system) / ok };
+  };
+
+  const runOnce = async (op: 'tpcb' | 'select-only', seconds: number, pinned: boolean): Promise<Side> => {
+    const r = await runPgbench({
+      bin: o.pgbench, host: cluster.writer.host, port: cluster.writer.port, user: cluster.user, password: cluster.password,
+      database: cluster.database, clients: o.clients, seconds, extra: op === 'select-only' ? ['-S'] : [],
+      ...(pinned ? { cpus: '0' } : {}),
+    });
+    if (r.failed > 0) throw new Error(`pgbench had ${r.failed} failed transactions`);
+    return { tps: r.tps, transactions: r.transactions, cpuUsPerTx: (r.cpuMs * 1000) / r.transactions };
+  };
+
+  const series = async (op: 'tpcb' | 'select-only', rounds: number, seconds: number, pinned: boolean): Promise<Series> => {
+    const out: Round[] = [];
+    // Warm the pool and the prepared statements; not measured.
+    await runWorker(op, 0.2);
+    for (let i = 0; i < rounds; i++) {
+      const window = cpuWindow();
+      await prepare();
+      const p = await runOnce(op, seconds, pinned);
+      await prepare();
+      const w = await runWorker(op, seconds);
+      const ratio = w.tps / p.tps;
+      out.push({ pgbench: roundSide(p), worker: roundSide(w), ratio: round(ratio, 3), othersCpuPct: round(window().othersPct, 1) });
+      o.log(`  ${op}${pinned ? ' (pinned)' : ''} round ${i + 1}/${rounds}: pgbench ${p.tps.toFixed(0)} tps, worker ${w.tps.toFixed(0)} tps, ratio ${ratio.toFixed(2)}`);
+    }
+    return {
+      op, pinned, rounds: out,
+      ratio: round(median(out.map((r) => r.ratio)), 3),
+      pgbenchCpuUsPerTx: round(median(out.map((r) => r.pgbench.cpuUsPerTx)), 0),
+      workerCpuUsPerTx: round(median(out.map((r) => r.worker.cpuUsPerTx)), 0),
+    };
+  };
+
+  const all: Series[] = [];
+  try {
+    all.push(await series('tpcb', o.rounds, o.seconds, false));
+    if (o.full) {
+      all.push(await series('select-only', DIAGNOSTIC_ROUNDS, Math.max(5, o.seconds / 2), false));
+      if (canPin()) {
+        // The diagnostic: every PostgreSQL process on CPU 1, the client (pgbench, or this process
+        // running the worker) on CPU 0, so the client's own CPU no longer comes out of the server's.
+        for (const pid of cluster.pids) pinTree(pid, '1');
+        pinTree(process.pid, '0');
+        try {
+          all.push(await series('tpcb', DIAGNOSTIC_ROUNDS, o.seconds, true));
+          all.push(await series('select-only', DIAGNOSTIC_ROUNDS, Math.max(5, o.seconds / 2), true));
+        } finally {
+          pinTree(process.pid, allCpus());
+          for (const pid of cluster.pids) pinTree(pid, allCpus());
+        }
+      }
+    }
+  } finally {
+    await admin.end();
+    await worker.close();
+  }
+
+  const main = all[0]!;
+  const rows: Row[] = [
+    makeRow('pgbenchRatio', main.ratio, '', { kind: 'atLeast', limit: 0.9 }, {
+      note: `tpcb, ${o.clients} connections, median of ${main.rounds.length} paired runs of ${o.seconds} s; client CPU/tx: worker ${main.workerCpuUsPerTx} µs, pgbench ${main.pgbenchCpuUsPerTx} µs`,
+      othersCpuPct: median(main.rounds.map((r) => r.othersCpuPct)),
+    }),
+  ];
+  for (const s of all.slice(1)) {
+    rows.push(makeRow('pgbenchRatio', s.ratio, '', undefined, {
+      at: `${s.op}${s.pinned ? ', pinned' : ''}`,
+      note: `diagnostic; client CPU/tx: worker ${s.workerCpuUsPerTx} µs, pgbench ${s.pgbenchCpuUsPerTx} µs`,
+      othersCpuPct: median(s.rounds.map((r) => r.othersCpuPct)),
+    }));
+  }
+  return {
+    rows,
+    details: {
+      clients: o.clients,
+      seconds: o.seconds,
+      method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; alternating, VACUUM + TRUNCATE history + CHECKPOINT before each run`,
+      pinnedMeans: 'all PostgreSQL processes on CPU 1, the client on CPU 0',
+      series: all,
+    },
+  };
+}
+
+function roundSide(s: Side): Side {
+  return { tps: round(s.tps, 1), transactions: s.transactions, cpuUsPerTx: round(s.cpuUsPerTx, 0) };
+}

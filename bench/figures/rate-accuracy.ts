@@ -1,0 +1,168 @@
+/**
+ * rateErrorPct and scheduleLagP99Ms: how exactly the whole local system holds a rate. The
+ * trigger's own slice planner and open-loop sender put the plan into the local engine's queue; the
+ * poller hands the slices to the real worker, which runs them against the local writer and
+ * standby; the summary is the trigger's own (achieved rate = statements attempted over the load's
+ * duration, against the planned average) and the lag is the worker's ScheduleLag histogram of all
+ * slices, merged.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { InvocationMetrics } from '../../handlers/metrics/types';
+import { Histogram } from '../../handlers/metrics/histogram';
+import { systemClock } from '../../trigger/clock';
+import { LocalEngine } from '../../trigger/local/engine';
+import type { LocalCluster } from '../../trigger/local/cluster';
+import { describeMix, parseMix } from '../../trigger/options/mix';
+import { RUN_DEFAULTS } from '../../trigger/options/run-options';
+import { planSlices, SLICE_DEFAULTS } from '../../trigger/plan/slice-plan';
+import { summarize } from '../../trigger/report/summary';
+import { LocalTransport } from '../../trigger/send/local-transport';
+import { Sender } from '../../trigger/send/sender';
+import { settle, urlOf } from '../lib/bench-worker';
+import { cpuWindow } from '../lib/proc';
+import { makeRow, round, type Row } from '../lib/report';
+
+const MIX = 'read=80,write=20';
+/** Unmeasured load before each run (see below). */
+const WARMUP_MS = 4_000;
+
+interface RateRun {
+  readonly rate: number;
+  readonly workers: number;
+  readonly durationMs: number;
+  readonly planned: number;
+  readonly attempted: number;
+  readonly ok: number;
+  readonly errors: number;
+  readonly skipped: number;
+  readonly rateErrorPct: number;
+  readonly scheduleLagP99Ms: number;
+  readonly scheduleLagMaxMs: number;
+  readonly latencyP99Ms: Record<string, number>;
+  readonly scheduleLagP99MsByOp: Record<string, number>;
+  /** The largest distance of one full second's attempted statements from the target, %. */
+  readonly worstSecondPct: number;
+  readonly othersCpuPct: number;
+  /** CPU used meanwhile by this process (trigger, queue, poller, worker), in cores. */
+  readonly clientCores: number;
+  /** CPU used meanwhile by everything this benchmark started (the PostgreSQL servers included), in cores. */
+  readonly allOursCores: number;
+  /** Event-loop delay of this process (perf_hooks, 1 ms resolution): how late any timer could fire. */
+  readonly eventLoopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
+}
+
+/** Attempted statements per wall-clock second of a run, over the seconds fully inside [from, to). */
+export function secondsInside(invocations: readonly InvocationMetrics[], runId: string, from: number, to: number): number[] {
+  const bySecond = new Map<number, number>();
+  for (const inv of invocations) {
+    for (const s of inv.series) {
+      if (s.runId !== runId) continue;
+      for (const [sec, b] of s.perSecond) bySecond.set(sec, (bySecond.get(sec) ?? 0) + b.ok + b.errors);
+    }
+  }
+  const out: number[] = [];
+  for (let sec = Math.ceil(from / 1000); (sec + 1) * 1000 <= to; sec++) out.push(bySecond.get(sec) ?? 0);
+  return out;
+}
+
+export async function rateAccuracy(o: {
+  cluster: LocalCluster;
+  /** Connections per endpoint of the engine's worker. @default the worker's default */
+  poolMax?: number;
+  rates: readonly number[];
+  durationMs: number;
+  log: (line: string) => void;
+}): Promise<{ rows: Row[]; details: unknown }> {
+  const leadMs = RUN_DEFAULTS.startLeadMs.local;
+  const mix = parseMix(MIX, 'tpcb', new Set(['read', 'write']), false);
+  const maxWorkers = Math.max(...o.rates.map((r) => Math.ceil(r / SLICE_DEFAULTS.maxWorkerRate)));
+  // As `node trigger --local` sizes it: a slice stays in flight for lead + slice, and each worker
+  // may briefly hold a second slice sent ahead of its start.
+  const engine = await LocalEngine.start({
+    writerUrl: urlOf(o.cluster, 'writer'),
+    readerUrl: urlOf(o.cluster, 'reader'),
+    maxConcurrency: Math.max(4, 2 * maxWorkers),
+    ...(o.poolMax !== undefined ? { poolMax: o.poolMax } : {}),
+    visibilityTimeoutMs: leadMs + SLICE_DEFAULTS.sliceMaxMs + 30_000,
+  });
+  const runs: RateRun[] = [];
+  try {
+    const send = async (runId: string, rate: number, durationMs: number): Promise<{ plan: ReturnType<typeof planSlices>; transport: LocalTransport; sent: Awaited<ReturnType<Sender['run']>>; t0: number }> => {
+      const plan = planSlices(
+        { runId, workload: 'tpcb', mix, rate, durationMs, rampMs: 0 },
+        { maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, leadMs, sliceMaxMs: SLICE_DEFAULTS.sliceMaxMs },
+      );
+      const transport = new LocalTransport(engine.queue);
+      let t0 = Date.now();
+      const sent = await new Sender(plan, transport, { clock: systemClock, onStart: (t) => { t0 = t; } }).run();
+      await engine.idle(plan.loadStartMs + plan.loadDurationMs + 60_000);
+      return { plan, transport, sent, t0 };
+    };
+    for (const rate of o.rates) {
+      const runId = `bench-rate-${rate}`;
+      // Every run starts from the same state: checkpointed, the standby caught up, and then a few
+      // seconds of the same load (not measured) to take the burst of full-page writes that follows
+      // a checkpoint and to open the pool's connections.
+      await settle(o.cluster);
+      await send(`${runId}-warmup`, rate, WARMUP_MS);
+      engine.sink.invocations.length = 0;
+      const window = cpuWindow();
+      const cpu0 = process.cpuUsage();
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
+      const { plan, transport, sent, t0 } = await send(runId, rate, o.durationMs);
+      const cpu = window();
+      const client = process.cpuUsage(cpu0);
+      loop.disable();
+      const summary = summarize(engine.sink.invocations, {
+        runId, workload: 'tpcb', mode: 'slice', mix: describeMix(mix), startedAt: t0 + plan.loadStartMs, durationMs: o.durationMs,
+        interrupted: false, rate, averageRate: plan.averageRate, plannedStatements: plan.statements,
+        messagesSent: transport.stats.accepted, deadLettered: engine.dlq.depth.visible, send: { ...transport.stats, maxLateMs: sent.maxLateMs },
+      });
+      const lag = new Histogram();
+      for (const inv of engine.sink.invocations) for (const s of inv.series) if (s.runId === runId) lag.merge(s.lag);
+      const loadStart = t0 + plan.loadStartMs;
+      const perSecond = secondsInside(engine.sink.invocations, runId, loadStart, loadStart + o.durationMs);
+      const worstSecondPct = perSecond.length ? Math.max(...perSecond.map((n) => Math.abs((100 * (n - rate)) / rate))) : NaN;
+      const run: RateRun = {
+        rate, workers: plan.workers, durationMs: o.durationMs, planned: plan.statements,
+        attempted: summary.achieved.statements, ok: summary.totals.ok, errors: summary.totals.errors, skipped: summary.totals.skipped,
+        rateErrorPct: round(summary.achieved.rateErrorPct, 3),
+        scheduleLagP99Ms: round(lag.percentile(99), 2),
+        scheduleLagMaxMs: round(lag.max, 1),
+        latencyP99Ms: Object.fromEntries(summary.operations.map((op) => [op.op, round(op.latency?.p99 ?? NaN, 2)])),
+        scheduleLagP99MsByOp: Object.fromEntries(summary.operations.map((op) => [op.op, round(op.scheduleLag?.p99 ?? NaN, 2)])),
+        worstSecondPct: round(worstSecondPct, 1),
+        othersCpuPct: round(cpu.othersPct, 1),
+        clientCores: round((client.user + client.system) / 1000 / cpu.wallMs, 2),
+        allOursCores: round(cpu.oursMs / cpu.wallMs, 2),
+        eventLoopDelayMs: { p50: round(loop.percentile(50) / 1e6, 2), p99: round(loop.percentile(99) / 1e6, 2), max: round(loop.max / 1e6, 1) },
+      };
+      runs.push(run);
+      o.log(`  ${rate}/s: ${run.attempted} of ${run.planned} statements (${run.rateErrorPct}%), ${run.skipped} skipped, ${run.errors} errors, lag p99 ${run.scheduleLagP99Ms} ms (${JSON.stringify(run.scheduleLagP99MsByOp)}), latency p99 ${JSON.stringify(run.latencyP99Ms)}, worst second ${run.worstSecondPct}% off; CPU: client ${run.clientCores}, all ours ${run.allOursCores} cores, others ${run.othersCpuPct}%; event loop delay ${JSON.stringify(run.eventLoopDelayMs)}`);
+      engine.sink.invocations.length = 0;
+    }
+  } finally {
+    await engine.stop();
+  }
+  const rows: Row[] = [];
+  for (const r of runs) {
+    rows.push(makeRow('rateErrorPct', r.rateErrorPct, '%', { kind: 'within', limit: 1 }, {
+      at: `${r.rate}/s`,
+      note: `${r.attempted}/${r.planned} statements in ${r.durationMs / 1000} s, ${r.workers} slices at a time; worst full second ${r.worstSecondPct}% off`,
+      othersCpuPct: r.othersCpuPct,
+    }));
+    rows.push(makeRow('scheduleLagP99Ms', r.scheduleLagP99Ms, 'ms', { kind: 'atMost', limit: 5 }, {
+      at: `${r.rate}/s`,
+      note: `by op ${Object.entries(r.scheduleLagP99MsByOp).map(([op, v]) => `${op} ${v}`).join(', ')} ms; max ${r.scheduleLagMaxMs} ms; statement p99 ${Object.entries(r.latencyP99Ms).map(([op, v]) => `${op} ${v}`).join(', ')} ms`,
+      othersCpuPct: r.othersCpuPct,
+    }));
+  }
+  return {
+    rows,
+    details: {
+      method: `after a CHECKPOINT, the standby caught up and ${WARMUP_MS / 1000} s of the same load unmeasured; node trigger --local equivalent: tpcb, mix ${MIX}, slice mode (planSlices: ceil(rate/${SLICE_DEFAULTS.maxWorkerRate}) slices at a time, lead ${leadMs} ms), Sender -> LocalQueue -> LocalPoller -> worker (pool ${engine.poolMax} per endpoint, shared by all local invocations) -> writer + hot standby`,
+      runs,
+    },
+  };
+}

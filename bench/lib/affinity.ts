@@ -1,0 +1,48 @@
+/**
+ * CPU pinning with taskset, for the diagnostic in which the database and its client each get
+ * their own CPUs (as a Lambda worker and an Aurora instance do) instead of sharing them.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** Pin `pid`, every thread of it and every descendant living now to `cpus` (e.g. "1"); new children inherit it. */
+export function pinTree(pid: number, cpus: string): void {
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    try {
+      execFileSync('taskset', ['-a', '-p', '-c', cpus, String(p)], { stdio: 'ignore' });
+    } catch { /* exited meanwhile */ }
+    stack.push(...childrenOf(p));
+  }
+}
+
+/** Every CPU of the machine, as taskset writes it. */
+export function allCpus(): string {
+  return `0-${os.cpus().length - 1}`;
+}
+
+/** Whether pinning is possible here: taskset exists and there are at least two CPUs. */
+export function canPin(): boolean {
+  if (os.cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * `npm run bench [-- --quick] [-- --only a,b]`: the project's numbers, each measured in the same
+ * run as its reference, printed as a table and written to bench/results.json. Nothing here is a
+ * test: no figure makes the process fail, except that the run itself breaks.
+ *
+ * Figures (issue 5): pgbenchRatio, sendRate, rateErrorPct and scheduleLagP99Ms (500/s and
+ * 2,000/s), bundleBytes, coldInitMs, peakRssMb. --quick shortens every run (about 2.5 minutes on a
+ * 2-core machine); without it the runs are as the goals define them, and the diagnostics that
+ * explain the pgbench ratio are added (about 8 minutes).
+ */
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { LocalCluster } from '../trigger/local/cluster';
+import { bundleAndColdInit, peakRss } from './figures/lambda-bundle';
+import { pgbenchRatio } from './figures/pgbench-ratio';
+import { rateAccuracy } from './figures/rate-accuracy';
+import { sendRate } from './figures/send-rate';
+import { ensurePgbench } from './lib/pgbench';
+import { benchWorker } from './lib/bench-worker';
+import { cpuWindow, machineFacts } from './lib/proc';
+import { formatTable, recordOf, round, type FigureRecord, type Row } from './lib/report';
+
+const FIGURES = ['send', 'bundle', 'ratio', 'rate', 'rss'] as const;
+type FigureName = (typeof FIGURES)[number];
+
+interface Args {
+  readonly quick: boolean;
+  readonly only: ReadonlySet<FigureName>;
+  readonly out: string;
+  /** --out was given: write even a subset. */
+  readonly outGiven: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let quick = false;
+  let only = new Set<FigureName>(FIGURES);
+  let out = path.join(__dirname, 'results.json');
+  let outGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a === '--only' || a.startsWith('--only=')) {
+      const list = (a.includes('=') ? a.slice(7) : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = list.filter((x) => !(FIGURES as readonly string[]).includes(x));
+      if (bad.length || list.length === 0) throw new Error(`--only takes a list of ${FIGURES.join(', ')}; got "${list.join(',')}"`);
+      only = new Set(list as FigureName[]);
+    } else if (a === '--out' || a.startsWith('--out=')) out = path.resolve(a.includes('=') ? a.slice(6) : argv[++i] ?? '');
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write('usage: npm run bench -- [--quick] [--only send,bundle,ratio,rate,rss] [--out bench/results.json]\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument "${a}"; try --help`);
+  }
+  return { quick, only, out, outGiven };
+}
+
+const startedAt = performance.now();
+/** Progress on stderr, each line stamped with the seconds since the start. */
+const log = (line: string): void => {
+  const t = ((performance.now() - startedAt) / 1000).toFixed(0).padStart(4);
+  process.stderr.write(`[${t} s] ${line}\n`);
+};
+
+async function main(): Promise<void> {
+  // The SDK's nine-line notice that its 2027 releases need Node 22 is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const whole = cpuWindow();
+  const q = args.quick;
+  const rows: Row[] = [];
+  const figures: Record<string, FigureRecord> = {};
+  const record = (name: string, r: Row[], details: unknown): void => {
+    const own = r.filter((x) => x.figure === name);
+    figures[name] = recordOf(own.length ? own : r, details);
+  };
+  const facts: Record<string, unknown> = { ...machineFacts() };
+
+  if (args.only.has('send')) {
+    log('sendRate: the trigger\'s SQS sending against a loopback SendMessageBatch endpoint...');
+    const r = await sendRate({ quick: q, log });
+    rows.push(...r.rows);
+    record('sendRate', r.rows, r.details);
+  }
+
+  const needCluster = ['bundle', 'ratio', 'rate', 'rss'].some((f) => args.only.has(f as FigureName));
+  let pgbench: { bin: string; version: string } | undefined;
+  if (args.only.has('ratio')) pgbench = ensurePgbench(log);
+  if (needCluster) {
+    log('starting the local cluster (embedded PostgreSQL writer + hot standby)...');
+    const cluster = await LocalCluster.start();
+    try {
+      const clients = 4;
+      const scale = 4;
+      {
+        const { worker } = benchWorker(cluster, 1);
+        log(`loading tpcb at scale ${scale} through the worker...`);
+        await worker.init('tpcb', { scale, reset: true });
+        await worker.close();
+      }
+      const { Client } = await import('pg');
+      const c = new Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
+      await c.connect();
+      facts.postgres = (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+      await c.end();
+      if (pgbench) facts.pgbench = pgbench.version;
+
+      let bundleFile: string | undefined;
+      if (args.only.has('bundle') || args.only.has('rss')) {
+        log('bundleBytes and coldInitMs: the worker bundle as the pipeline builds it, started fresh...');
+        const r = await bundleAndColdInit({ cluster, runs: q ? 3 : 10, log });
+        bundleFile = r.bundle.file;
+        if (args.only.has('bundle')) {
+          rows.push(...r.rows);
+          record('bundleBytes', r.rows.filter((x) => x.figure === 'bundleBytes'), (r.details as { bundle: unknown }).bundle);
+          record('coldInitMs', r.rows.filter((x) => x.figure === 'coldInitMs'), (r.details as { coldInit: unknown }).coldInit);
+        }
+      }
+      if (args.only.has('ratio')) {
+        log(`pgbenchRatio: worker vs pgbench, tpcb scale ${scale}, ${clients} connections...`);
+        const r = await pgbenchRatio({ cluster, pgbench: pgbench!.bin, clients, seconds: q ? 4 : 10, rounds: q ? 3 : 5, full: !q, log });
+        rows.push(...r.rows);
+        record('pgbenchRatio', r.rows, r.details);
+      }
+      if (args.only.has('rate')) {
+        const durationMs = q ? 30_000 : 60_000;
+        log(`rateErrorPct and scheduleLagP99Ms: 500/s and 2,000/s for ${durationMs / 1000} s each through the local engine...`);
+        const r = await rateAccuracy({ cluster, rates: [500, 2_000], durationMs, log });
+        rows.push(...r.rows);
+        record('rateErrorPct', r.rows.filter((x) => x.figure === 'rateErrorPct'), r.details);
+        record('scheduleLagP99Ms', r.rows.filter((x) => x.figure === 'scheduleLagP99Ms'), r.details);
+      }
+      if (args.only.has('rss')) {
+        const durationMs = q ? 30_000 : 60_000;
+        log(`peakRssMb: the bundle running a ${durationMs / 1000} s slice at 1,000/s...`);
+        const r = await peakRss({ cluster, bundle: bundleFile!, durationMs, rate: 1_000, log });
+        rows.push(...r.rows);
+        record('peakRssMb', r.rows, r.details);
+      }
+    } finally {
+      await cluster.stop();
+    }
+  }
+
+  const cpu = whole();
+  facts.othersCpuPct = round(cpu.othersPct, 1);
+  const result = {
+    date: new Date(started).toISOString(),
+    mode: q ? 'quick' : 'full',
+    durationS: round((Date.now() - started) / 1000, 0),
+    machine: facts,
+    figures,
+    table: rows,
+  };
+  const table = formatTable(rows);
+  process.stdout.write(`\n${table}\n\n`);
+  process.stdout.write(`${facts.cpus} × ${String(facts.cpuModel)}, Node ${String(facts.node)}, PostgreSQL ${String(facts.postgres ?? 'n/a')} (embedded)${facts.pgbench ? `, ${String(facts.pgbench)}` : ''}; `
+    + `other processes took ${facts.othersCpuPct}% of the machine during the run; ${result.durationS} s\n`);
+  if (args.only.size === FIGURES.length || args.outGiven) {
+    writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`written to ${path.relative(process.cwd(), args.out)}\n`);
+  } else {
+    process.stdout.write(`not written to ${path.relative(process.cwd(), args.out)}: --only ran a subset (give --out to write it)\n`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});
