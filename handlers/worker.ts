@@ -151,6 +151,19 @@ export function createWorker(deps: WorkerDeps): Worker {
       routes.set(op, { endpoint, series: collector.op(msg.runId, msg.workload, op, target), ctx: opContext(endpoint) });
     }
     const lateLimitMs = msg.lateLimitMs ?? DEFAULT_LATE_LIMIT_MS;
+    if (msg.startAt > clock.now()) {
+      // Connect while waiting for the start, about one connection per 50 statements/s an endpoint gets.
+      const total = msg.mix.reduce((a, m) => a + m.weight, 0);
+      const rateOf = new Map<string, { endpoint: Endpoint; rate: number }>();
+      for (const m of msg.mix) {
+        const { endpoint } = routes.get(m.op)!;
+        const key = endpointKey(endpoint);
+        const r = rateOf.get(key) ?? { endpoint, rate: 0 };
+        r.rate += (msg.rate * m.weight) / total;
+        rateOf.set(key, r);
+      }
+      for (const { endpoint, rate } of rateOf.values()) void pools.warm(endpoint, Math.max(1, Math.ceil(rate / 50)));
+    }
     await runSchedule(
       { startAt: msg.startAt, rate: msg.rate, durationMs: msg.durationMs, mix: msg.mix, lateLimitMs, deadline },
       {

@@ -77,6 +77,16 @@ export class Pools {
     };
   }
 
+  /**
+   * Open up to `n` connections to `endpoint` ahead of need (a slice that starts later), so its
+   * first statements do not pay for connecting, TLS and authentication. Failures are ignored: the
+   * statements will meet them, and count them, themselves.
+   */
+  async warm(endpoint: Endpoint, n: number): Promise<void> {
+    const leases = await Promise.all(Array.from({ length: Math.min(n, this.config.poolMax) }, () => this.acquire(endpoint).catch(() => undefined)));
+    for (const lease of leases) lease?.release();
+  }
+
   /** Close every pool (tests and local runs; Lambda just freezes the process). */
   async close(): Promise<void> {
     const pools = [...this.pools.values()];

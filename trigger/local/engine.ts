@@ -17,6 +17,7 @@ import type { WorkloadName } from '../../handlers/workloads/catalog';
 import { LocalCluster } from './cluster';
 import { parsePostgresUrl, PostgresUrlError } from './postgres-url';
 import { EndpointProxy } from './endpoint-proxy';
+import { ExecutionEnvironments } from './environments';
 import { LocalPoller } from './poller';
 import { LocalQueue } from './queue';
 
@@ -25,7 +26,7 @@ export interface LocalEngineOptions {
   readonly writerUrl?: string;
   /** `postgres://...` of an existing reader (a hot standby of the writer, for honest read numbers). */
   readonly readerUrl?: string;
-  /** Connections per endpoint per worker. @default 4 */
+  /** Connections per endpoint per worker (each concurrent invocation has its own worker, as in Lambda). @default 4 */
   readonly poolMax?: number;
   /** Messages per invocation, as the event source mapping's batch size. @default 10 */
   readonly batchSize?: number;
@@ -156,7 +157,9 @@ export class LocalEngine {
       },
     };
     const live: LiveCounters = { ok: 0, errors: 0 };
-    const worker = createWorker({ config, sink, logger: createLogger(stream), redelivery, live });
+    const logger = createLogger(stream);
+    // One worker per concurrent invocation, as Lambda has one execution environment per invocation.
+    const worker = new ExecutionEnvironments(() => createWorker({ config, sink, logger, redelivery, live }));
     const poller = new LocalPoller(queue, (event, context) => worker.handle(event, context), {
       batchSize: opts.batchSize ?? 10,
       maxConcurrency,
