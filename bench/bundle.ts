@@ -4,12 +4,13 @@
  * --sourcemap --sources-content=false --external:...`, CommonJS, into index.js), so its size and
  * cold start are the ones Lambda gets. `npm run build` runs this after the type check.
  *
- * {@link WORKER_BUNDLING} is written in the NodejsFunction's own terms so that app/load/worker.ts
- * can spread it into its `bundling` props and the two can never drift apart.
+ * {@link WORKER_BUNDLING} lives in app/load/worker-bundling.ts: the stack's NodejsFunction spreads
+ * it into its `bundling` props, so the bundle measured here is the one deployed.
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BuildOptions } from 'esbuild';
+import { WORKER_BUNDLING } from '../app/load/worker-bundling';
 
 /** The repository root. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -20,18 +21,7 @@ export const WORKER_ENTRY = path.join(PROJECT_ROOT, 'handlers', 'index.ts');
 /** Where `npm run build` and the benchmarks put the bundle (gitignored). */
 export const WORKER_OUTDIR = path.join(PROJECT_ROOT, 'dist', 'worker');
 
-/**
- * The worker's bundling options as aws-lambda-nodejs `BundlingOptions` (minus the Docker switch).
- * The target follows the runtime, nodejs22.x.
- */
-export const WORKER_BUNDLING = {
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  // The runtime provides the AWS SDK v3; pg-native is an optional native addon pg never needs.
-  externalModules: ['@aws-sdk/*', 'pg-native'],
-  target: 'node22',
-} as const;
+export { WORKER_BUNDLING };
 
 /**
  * The same options in esbuild's terms: what NodejsFunction passes on its command line.

@@ -9,6 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../handlers/config';
 import type { DatabaseTarget, WorkerPlacement } from './database-target';
+import { WORKER_BUNDLING } from './worker-bundling';
 
 /** The repository root, where package-lock.json and handlers/ live. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -123,13 +124,10 @@ export class Worker extends Construct {
       securityGroups: [...props.placement.securityGroups],
       logGroup,
       bundling: {
+        ...WORKER_BUNDLING,
+        externalModules: [...WORKER_BUNDLING.externalModules],
         forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
         logLevel: nodejs.LogLevel.WARNING,
-        // The runtime provides the AWS SDK v3; pg-native is an optional native addon pg never needs.
-        externalModules: ['@aws-sdk/*', 'pg-native'],
       },
       environment: {
         [ENV.writerHost]: db.writerHost,
