@@ -7,7 +7,7 @@
  * seconds), a failure that may heal (a restarted server) after a backoff that grows with the
  * receive count.
  */
-import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 
 export interface RetryRequest {
@@ -42,9 +42,16 @@ interface Logger {
   warn(obj: object, msg: string): void;
 }
 
-/** SQS ChangeMessageVisibilityBatch, one call per queue and 10 messages. */
+type SqsModule = typeof import('@aws-sdk/client-sqs');
+
+/**
+ * SQS ChangeMessageVisibilityBatch, one call per queue and 10 messages. The SQS client is loaded
+ * on the first failure, not at cold start: most invocations never need it.
+ */
 export class SqsRedelivery implements Redelivery {
-  constructor(private readonly log: Logger, private readonly client: SQSClient = new SQSClient({})) {}
+  private sqs?: SqsModule;
+
+  constructor(private readonly log: Logger, private client?: SQSClient) {}
 
   async retry(requests: readonly RetryRequest[]): Promise<void> {
     const byQueue = new Map<string, RetryRequest[]>();
@@ -57,7 +64,9 @@ export class SqsRedelivery implements Redelivery {
       for (let i = 0; i < list.length; i += 10) {
         const chunk = list.slice(i, i + 10);
         try {
-          const out = await this.client.send(new ChangeMessageVisibilityBatchCommand({
+          this.sqs ??= require('@aws-sdk/client-sqs') as SqsModule;
+          this.client ??= new this.sqs.SQSClient({});
+          const out = await this.client.send(new this.sqs.ChangeMessageVisibilityBatchCommand({
             QueueUrl: queueUrlOf(arn),
             Entries: chunk.map((r, j) => ({ Id: String(j), ReceiptHandle: r.record.receiptHandle, VisibilityTimeout: r.delaySeconds })),
           }));
