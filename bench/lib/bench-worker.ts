@@ -4,27 +4,14 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import type { WorkerConfig } from '../../handlers/config';
-import { DEFAULTS } from '../../handlers/config';
 import { createLogger } from '../../handlers/log';
 import { MemorySink } from '../../handlers/metrics/memory-sink';
 import { createWorker, type Worker } from '../../handlers/worker';
 import type { LocalCluster } from '../../trigger/local/cluster';
+import { localWorkerConfig } from '../../trigger/local/worker-config';
 
 export function benchWorker(cluster: LocalCluster, poolMax: number): { worker: Worker; sink: MemorySink } {
-  const config: WorkerConfig = {
-    writer: { ...cluster.writer },
-    reader: { ...cluster.reader },
-    database: cluster.database,
-    credentials: { kind: 'static', user: cluster.user, password: cluster.password },
-    allowedHosts: [],
-    tls: 'disable',
-    poolMax,
-    statementTimeoutMs: DEFAULTS.statementTimeoutMs,
-    connectTimeoutMs: DEFAULTS.connectTimeoutMs,
-    metricNamespace: DEFAULTS.metricNamespace,
-    deadlineMarginMs: DEFAULTS.deadlineMarginMs,
-  };
+  const config = localWorkerConfig({ writer: cluster.writer, reader: cluster.reader, user: cluster.user, password: cluster.password, database: cluster.database, poolMax });
   const sink = new MemorySink();
   const worker = createWorker({ config, sink, logger: createLogger({ write: () => undefined }) });
   return { worker, sink };

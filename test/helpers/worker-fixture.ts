@@ -1,10 +1,10 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { WorkerConfig } from '../../handlers/config';
-import { DEFAULTS } from '../../handlers/config';
 import { createLogger, type Logger } from '../../handlers/log';
 import { MemorySink } from '../../handlers/metrics/memory-sink';
 import type { LocalCluster } from '../../trigger/local/cluster';
+import { localWorkerConfig } from '../../trigger/local/worker-config';
 
 /** Log lines captured from the worker's pino logger. */
 export class CapturedLog {
@@ -15,20 +15,7 @@ export class CapturedLog {
 }
 
 export function configFor(cluster: LocalCluster, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
-  return {
-    writer: { ...cluster.writer },
-    reader: { ...cluster.reader },
-    database: cluster.database,
-    credentials: { kind: 'static', user: cluster.user, password: cluster.password },
-    allowedHosts: [],
-    tls: 'disable',
-    poolMax: 4,
-    statementTimeoutMs: DEFAULTS.statementTimeoutMs,
-    connectTimeoutMs: DEFAULTS.connectTimeoutMs,
-    metricNamespace: 'Test',
-    deadlineMarginMs: 1000,
-    ...overrides,
-  };
+  return { ...localWorkerConfig({ ...cluster.endpoints(), user: cluster.user, password: cluster.password, database: cluster.database }), metricNamespace: 'Test', deadlineMarginMs: 1000, ...overrides };
 }
 
 let seq = 0;

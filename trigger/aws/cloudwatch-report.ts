@@ -3,6 +3,7 @@ import {
   ListMetricsCommand,
   type CloudWatchClient,
   type MetricDataQuery,
+  type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import { CATALOG, targetOf, type Target, type WorkloadName, WORKLOAD_NAMES } from '../../handlers/workloads/catalog';
 import type { OutageInput } from '../drills/outage';
@@ -78,8 +79,8 @@ async function errorDimensions(cw: CloudWatchClient, w: MetricsWindow): Promise<
   return out;
 }
 
-async function fetchValues(cw: CloudWatchClient, qs: QuerySet, start: Date, end: Date): Promise<Map<string, number>> {
-  const values = new Map<string, number>();
+/** Every result of the queries, page by page, 500 queries to a call (GetMetricData's limit). */
+async function* results(cw: CloudWatchClient, qs: QuerySet, start: Date, end: Date): AsyncGenerator<{ key: string; result: MetricDataResult }> {
   for (let i = 0; i < qs.queries.length; i += 500) {
     let NextToken: string | undefined;
     do {
@@ -87,13 +88,20 @@ async function fetchValues(cw: CloudWatchClient, qs: QuerySet, start: Date, end:
         MetricDataQueries: qs.queries.slice(i, i + 500), StartTime: start, EndTime: end, ScanBy: 'TimestampAscending',
         ...(NextToken ? { NextToken } : {}),
       }));
-      for (const r of res.MetricDataResults ?? []) {
-        const key = qs.keyOf(r.Id!);
-        const v = r.Values ?? [];
-        if (key !== undefined && v.length) values.set(key, v.length === 1 ? v[0]! : combine(key, v));
+      for (const result of res.MetricDataResults ?? []) {
+        const key = qs.keyOf(result.Id!);
+        if (key !== undefined) yield { key, result };
       }
       NextToken = res.NextToken;
     } while (NextToken);
+  }
+}
+
+async function fetchValues(cw: CloudWatchClient, qs: QuerySet, start: Date, end: Date): Promise<Map<string, number>> {
+  const values = new Map<string, number>();
+  for await (const { key, result } of results(cw, qs, start, end)) {
+    const v = result.Values ?? [];
+    if (v.length) values.set(key, v.length === 1 ? v[0]! : combine(key, v));
   }
   return values;
 }
@@ -202,27 +210,15 @@ export function secondWindow(startMs: number, endMs: number): { start: Date; end
 /** Each query's datapoints by epoch second, summed over pages. */
 async function fetchSeries(cw: CloudWatchClient, qs: QuerySet, start: Date, end: Date): Promise<Map<string, Map<number, number>>> {
   const series = new Map<string, Map<number, number>>();
-  for (let i = 0; i < qs.queries.length; i += 500) {
-    let NextToken: string | undefined;
-    do {
-      const res = await cw.send(new GetMetricDataCommand({
-        MetricDataQueries: qs.queries.slice(i, i + 500), StartTime: start, EndTime: end, ScanBy: 'TimestampAscending',
-        ...(NextToken ? { NextToken } : {}),
-      }));
-      for (const r of res.MetricDataResults ?? []) {
-        const key = qs.keyOf(r.Id!);
-        if (key === undefined) continue;
-        let m = series.get(key);
-        if (!m) series.set(key, (m = new Map()));
-        (r.Timestamps ?? []).forEach((t, j) => {
-          const v = r.Values?.[j];
-          if (v === undefined || !Number.isFinite(v)) return;
-          const sec = Math.floor(new Date(t).getTime() / 1000);
-          m!.set(sec, (m!.get(sec) ?? 0) + v);
-        });
-      }
-      NextToken = res.NextToken;
-    } while (NextToken);
+  for await (const { key, result } of results(cw, qs, start, end)) {
+    let m = series.get(key);
+    if (!m) series.set(key, (m = new Map()));
+    (result.Timestamps ?? []).forEach((t, j) => {
+      const v = result.Values?.[j];
+      if (v === undefined || !Number.isFinite(v)) return;
+      const sec = Math.floor(new Date(t).getTime() / 1000);
+      m!.set(sec, (m!.get(sec) ?? 0) + v);
+    });
   }
   return series;
 }

@@ -15,6 +15,7 @@ import { createWorker, type InitResult, type LiveCounters, type Worker } from '.
 import type { Redelivery } from '../../handlers/redelivery';
 import type { WorkloadName } from '../../handlers/workloads/catalog';
 import { LocalCluster } from './cluster';
+import { localWorkerConfig } from './worker-config';
 import { parsePostgresUrl, PostgresUrlError } from './postgres-url';
 import { EndpointProxy } from './endpoint-proxy';
 import { ExecutionEnvironments } from './environments';
@@ -122,19 +123,7 @@ export class LocalEngine {
       credentials = { user: cluster.user, password: cluster.password, database: cluster.database };
     }
 
-    const config: WorkerConfig = {
-      writer,
-      reader,
-      database: credentials.database,
-      credentials: { kind: 'static', user: credentials.user, password: credentials.password },
-      allowedHosts: [],
-      tls: 'disable',
-      poolMax,
-      statementTimeoutMs: DEFAULTS.statementTimeoutMs,
-      connectTimeoutMs: DEFAULTS.connectTimeoutMs,
-      metricNamespace: DEFAULTS.metricNamespace,
-      deadlineMarginMs: DEFAULTS.deadlineMarginMs,
-    };
+    const config = localWorkerConfig({ writer, reader, ...credentials, poolMax });
     const logFile = opts.logFile ?? path.join(os.tmpdir(), 'aurora-load-test', `worker-${process.pid}.log`);
     mkdirSync(path.dirname(logFile), { recursive: true });
     const stream = createWriteStream(logFile, { flags: 'a' });

@@ -152,6 +152,7 @@ describe('LocalCluster: embedded writer + streaming hot standby', function () {
   });
 
   it('runs the servers as the postgres OS user when started as root', function () {
+    // Only as root is there another OS user to switch to; as anyone else the servers run as us.
     if (process.getuid?.() !== 0) this.skip();
     const uids = cluster.pids.map((pid) => /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
     expect(uids.every((u) => u !== undefined && u !== '0')).to.equal(true);
