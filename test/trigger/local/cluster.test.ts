@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspect, promisify } from 'node:util';
