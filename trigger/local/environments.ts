@@ -13,28 +13,9 @@ export class ExecutionEnvironments implements Worker {
 
   constructor(private readonly create: () => Worker) {}
 
-  /** Environments created so far (cold starts). */
-  get size(): number {
-    return this.all.length;
-  }
+  handle: Worker['handle'] = (event, context) => this.inFreeEnvironment((env) => env.handle(event, context));
 
-  handle: Worker['handle'] = async (event, context) => {
-    const env = this.free.pop() ?? this.spawn();
-    try {
-      return await env.handle(event, context);
-    } finally {
-      this.free.push(env);
-    }
-  };
-
-  init: Worker['init'] = async (workload, opts) => {
-    const env = this.free.pop() ?? this.spawn();
-    try {
-      return await env.init(workload, opts);
-    } finally {
-      this.free.push(env);
-    }
-  };
+  init: Worker['init'] = (workload, opts) => this.inFreeEnvironment((env) => env.init(workload, opts));
 
   interrupt(): void {
     for (const env of this.all) env.interrupt();
@@ -42,6 +23,16 @@ export class ExecutionEnvironments implements Worker {
 
   async close(): Promise<void> {
     await Promise.all(this.all.map((env) => env.close()));
+  }
+
+  /** Run `fn` in a free environment (a new one when all are busy), then free it again. */
+  private async inFreeEnvironment<T>(fn: (env: Worker) => Promise<T>): Promise<T> {
+    const env = this.free.pop() ?? this.spawn();
+    try {
+      return await fn(env);
+    } finally {
+      this.free.push(env);
+    }
   }
 
   private spawn(): Worker {
