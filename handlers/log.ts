@@ -9,7 +9,7 @@ export type Logger = pino.Logger;
 export function createLogger(destination?: pino.DestinationStream, level = 'info'): Logger {
   const options: pino.LoggerOptions = {
     level,
-    base: undefined,
+    base: null,
     redact: { paths: ['password', '*.password', 'secret', '*.secret', 'SecretString', '*.SecretString'], censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
   };

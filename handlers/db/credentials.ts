@@ -36,7 +36,7 @@ export class StaticCredentials implements CredentialProvider {
  * (the secret was rotated).
  */
 export class SecretsManagerCredentials implements CredentialProvider {
-  private cached?: Promise<Credentials>;
+  private cached: Promise<Credentials> | undefined;
   constructor(private readonly secretId: string, private readonly client: SecretsManagerClient) {}
 
   get(): Promise<Credentials> {

@@ -1,5 +1,5 @@
 /**
- * The metric names the worker publishes (dimensions: see README "How the worker works"). Shared
+ * The metric names the worker publishes (dimensions: see handlers/README.md). Shared
  * with the dashboard (app/) and the trigger's report, and free of imports so the CDK app does not
  * load the CloudWatch client to draw a dashboard.
  */

@@ -24,7 +24,7 @@ export interface EngineLike {
   interrupt(): void;
   /** Failover drill: promote the standby and move both endpoints to it (needs failoverEndpoints). */
   failover(): Promise<void>;
-  readonly cluster?: { readonly promoted: boolean; readonly writer: { readonly port: number } };
+  readonly cluster?: { readonly promoted: boolean; readonly writer: { readonly port: number } } | undefined;
   stop(): Promise<void>;
 }
 

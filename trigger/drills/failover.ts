@@ -40,7 +40,7 @@ export type FailoverAction = () => Promise<FailoverEvent>;
 /** What {@link localFailover} needs of the engine. */
 export interface FailoverCapable {
   failover(): Promise<void>;
-  readonly cluster?: { readonly promoted: boolean; readonly writer: { readonly port: number } };
+  readonly cluster?: { readonly promoted: boolean; readonly writer: { readonly port: number } } | undefined;
 }
 
 export function localFailover(engine: FailoverCapable, clock: Clock = systemClock): FailoverAction {
