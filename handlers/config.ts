@@ -3,6 +3,8 @@
  * stack sets these variables) or built directly by the local engine. Nothing below the entry point
  * reads process.env.
  */
+import { METRIC_NAMESPACE_DEFAULT } from './contract';
+
 export interface Endpoint {
   readonly host: string;
   readonly port: number;
@@ -62,7 +64,7 @@ export const DEFAULTS = {
   poolMax: 4,
   statementTimeoutMs: 30_000,
   connectTimeoutMs: 5_000,
-  metricNamespace: 'AuroraLoadTest',
+  metricNamespace: METRIC_NAMESPACE_DEFAULT,
   deadlineMarginMs: 3_000,
 } as const;
 

@@ -4,6 +4,7 @@
  * (no coordinated omission). Operations are interleaved so that every prefix of the schedule
  * follows the mix's weights as closely as whole statements allow.
  */
+import { systemClock, type Clock } from './clock';
 import type { MixEntry } from './protocol/message';
 
 /** Number of statements a slice schedules. */
@@ -42,17 +43,6 @@ export class MixPicker {
   }
 }
 
-export interface SliceClock {
-  /** Epoch ms, sub-millisecond resolution. */
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realClock: SliceClock = {
-  now: () => performance.timeOrigin + performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-
 export interface SliceRun {
   readonly startAt: number;
   readonly rate: number;
@@ -80,7 +70,7 @@ const MAX_SLEEP_MS = 100;
  * Runs the schedule: sleeps until each statement is due, starts it without waiting for the ones
  * before it, and waits for all of them at the end. Returns how many were started and skipped.
  */
-export async function runSchedule(run: SliceRun, cb: SliceCallbacks, clock: SliceClock = realClock): Promise<{ started: number; skipped: number }> {
+export async function runSchedule(run: SliceRun, cb: SliceCallbacks, clock: Clock = systemClock): Promise<{ started: number; skipped: number }> {
   const n = plannedCount(run.rate, run.durationMs);
   const picker = new MixPicker(run.mix);
   const inFlight = new Set<Promise<void>>();

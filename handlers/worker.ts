@@ -8,7 +8,8 @@ import { Collector, recordError, recordSkip, recordSuccess } from './metrics/col
 import type { MetricsSink, OpSeries } from './metrics/types';
 import { DEFAULT_LATE_LIMIT_MS, InvalidMessageError, parseMessage, type InitMessage, type Message, type SliceMessage, type StatementsMessage } from './protocol/message';
 import { LIMITS } from './protocol/limits';
-import { realClock, runSchedule, type SliceClock } from './schedule';
+import { runSchedule } from './schedule';
+import { systemClock, type Clock } from './clock';
 import { opInfo, targetOf, type Target, type WorkloadName } from './workloads/catalog';
 import { WORKLOADS } from './workloads';
 import type { OpContext } from './workloads/types';
@@ -20,7 +21,7 @@ export interface WorkerDeps {
   readonly sink: MetricsSink;
   readonly logger?: Logger;
   readonly credentials?: CredentialProvider;
-  readonly clock?: SliceClock;
+  readonly clock?: Clock;
   /** Brings failed messages back sooner than the queue's visibility timeout. @default none */
   readonly redelivery?: Redelivery;
   /**
@@ -71,10 +72,10 @@ function runIdOf(body: string): string {
 export function createWorker(deps: WorkerDeps): Worker {
   const { config, sink } = deps;
   const logger = deps.logger ?? createLogger();
-  const clock = deps.clock ?? realClock;
+  const clock = deps.clock ?? systemClock;
   const live: LiveCounters = deps.live ?? { ok: 0, errors: 0 };
   const failedStatement = (series: OpSeries, err: unknown, lagMs?: number): void => {
-    recordError(series, errorClassOf(err), Date.now(), lagMs);
+    recordError(series, errorClassOf(err), clock.now(), lagMs);
     live.errors += 1;
   };
   const pools = new Pools(config, deps.credentials ?? credentialProvider(config.credentials), logger);
@@ -101,8 +102,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   /**
-   * Run one statement of `op` on a leased connection; records its latency or its error (and, for a
-   * slice statement, its schedule lag), in the wall-clock second it finished.
+   * Run one statement of `op` on a leased connection and record it, once: its latency or its
+   * error (and, for a slice statement, its schedule lag), in the wall-clock second it finished.
    */
   async function runOne(lease: Lease, workload: WorkloadName, op: string, ctx: OpContext, series: OpSeries, since?: number, lagMs?: number): Promise<unknown> {
     const impl = WORKLOADS[workload].ops[op]!;
@@ -113,7 +114,8 @@ export function createWorker(deps: WorkerDeps): Worker {
       failedStatement(series, err, lagMs);
       return err;
     }
-    recordSuccess(series, clock.now() - t0, lease.role, Date.now(), lagMs);
+    const end = clock.now();
+    recordSuccess(series, end - t0, lease.role, end, lagMs);
     live.ok += 1;
     return undefined;
   }
@@ -167,7 +169,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     await runSchedule(
       { startAt: msg.startAt, rate: msg.rate, durationMs: msg.durationMs, mix: msg.mix, lateLimitMs, deadline },
       {
-        skip: (op) => { recordSkip(routes.get(op)!.series); },
+        skip: (op) => { recordSkip(routes.get(op)!.series, clock.now()); },
         stopped: () => interrupted,
         start: async (op, due) => {
           const { endpoint, series, ctx } = routes.get(op)!;
@@ -182,7 +184,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           if (lag > lateLimitMs) {
             // Waited too long for a connection: skipped, as pgbench -L does.
             lease.release();
-            recordSkip(series);
+            recordSkip(series, clock.now());
             return;
           }
           const err = await runOne(lease, msg.workload, op, ctx, series, due, lag);
@@ -224,7 +226,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   return {
     async handle(event, context) {
       const log = logger.child({ requestId: context.awsRequestId });
-      const receivedAt = Date.now();
+      const receivedAt = clock.now();
       const deadline = clock.now() + context.getRemainingTimeInMillis() - config.deadlineMarginMs;
       const collector = new Collector();
       const failed: string[] = [];
@@ -261,7 +263,7 @@ export function createWorker(deps: WorkerDeps): Worker {
 
       if (retries.length && deps.redelivery) await deps.redelivery.retry(retries);
       try {
-        await sink.publish(collector.finish());
+        await sink.publish(collector.finish(clock.now()));
       } catch (err) {
         // Losing one invocation's metrics is bad; redoing its database work would be worse.
         log.error({ error: describeError(err) }, 'publishing metrics failed');

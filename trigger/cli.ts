@@ -1,9 +1,12 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { systemClock } from '../handlers/clock';
+import { METRIC_NAMESPACE_DEFAULT, STACK_OUTPUT } from '../handlers/contract';
 import { CATALOG, WORKLOAD_NAMES } from '../handlers/workloads/catalog';
 import type { CliIo } from './commands/io';
 import { CliError, EXIT, oneLine, UsageError } from './errors';
 import { RUN_DEFAULTS } from './options/run-options';
 import { DEFAULT_MIX } from './options/mix';
+import { FAULT_KINDS } from './drills/faults';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -31,22 +34,29 @@ messages per second (the 2019 sample's model; SQS batching shows through).
 
 Thresholds (repeatable; a breach exits 1): p50, p90, p99, max, avg in ms or s ("p99<50ms",
 "select:p90<=20ms", "reader:max<1s"); errors as a share or a count ("errors<1%", "errors<10");
-rate: the achieved rate's distance from the target ("rate<2%").
+rate: the achieved rate's distance from the plan ("rate<2%"). A summary that is incomplete (not
+every message's outcome reached CloudWatch in time) fails every threshold.
 
-Exit codes: 0 ok; 1 a threshold failed or nothing was measured; 2 a flag mistake, nothing deployed
-to run against, or a plan that cannot fit; 130 interrupted (Ctrl-C prints the partial summary).
+Exit codes: 0 ok; 1 a threshold failed, the summary is incomplete with thresholds given, or
+nothing was measured; 2 a flag mistake, nothing deployed to run against, or a plan that cannot fit;
+130 interrupted (Ctrl-C prints the partial summary).
+
 Failover drill: --failover-at 30s fails the database over 30 s into the load, while it runs:
 locally the embedded standby is promoted, the old writer stopped and both endpoints moved to the
 new writer (as Aurora moves its cluster endpoints); in AWS, RDS FailoverDBCluster on the stack's
 cluster. The summary then gives the client-visible downtime for writes and for reads (first
-failure to first success), errors by SQLSTATE class, and how long until the rate was back to target.
-  $ node trigger --local --failover-at 10s --duration 30s --rate 200`;
+failure to the first clean second after it), errors by class, and how long until the rate was
+back to plan. Other faults: node trigger drill --help.
+  $ node trigger --local --failover-at 10s --duration 30s --rate 200
+
+Every run is saved as .runs/<run id>.json (summary and per-second timeline): node trigger report
+--run ID prints it again. handlers/README.md explains each line of the summary.`;
 
 /** Build the command tree. Actions set the exit code through `done`; nothing here exits. */
 export function buildProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command('node trigger');
   program
-    .description('Rate-controlled load tests for Aurora PostgreSQL: plan the load, send it through SQS (or the local engine), report the latency.')
+    .description('Rate-controlled load tests for Aurora PostgreSQL: plan the load, send it through SQS (or the local engine), report the latency. Commands: run (default), report, drill, stop, init.')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
@@ -84,14 +94,14 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--reader-url <url>', 'with --local: use this hot standby of it')
     .option('--demo', 'what npm start runs: --local with a short explanation')
     .option('--failover-at <time>', 'failover drill: fail the database over this long into the load (see below)')
-    .option('--queue-url <url>', 'SQS queue to send to (default: the stack output QueueUrl)')
+    .option('--queue-url <url>', `SQS queue to send to (default: the stack output ${STACK_OUTPUT.queueUrl})`)
     .option('--region <region>', 'AWS region (default: from the queue URL or the AWS configuration)')
     .option('--stack <name>', `CloudFormation stack to read outputs from (default: ${RUN_DEFAULTS.stack})`)
-    .option('--namespace <ns>', 'CloudWatch namespace of the worker\'s metrics (default: the stack output, else AuroraLoadTest)')
+    .option('--namespace <ns>', `CloudWatch namespace of the worker's metrics (default: the stack output, else ${METRIC_NAMESPACE_DEFAULT})`)
     .addHelpText('after', RUN_EXAMPLES)
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       if (cmd.args.length) {
-        throw new UsageError(`unknown command "${cmd.args[0]}": use run, report, stop or init (node trigger --help)`);
+        throw new UsageError(`unknown command "${cmd.args[0]}": use run, report, drill, stop or init (node trigger --help)`);
       }
       // Commander fills in defaults; the resolver needs to know what the user actually typed.
       const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
@@ -101,20 +111,25 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     });
 
   program.command('report')
-    .description('print the summary of a run again: a saved local run, or an AWS run read back from CloudWatch')
+    .description('print a saved run again, exactly as it printed; or read an AWS run back from CloudWatch')
     .option('--run <id>', 'the run id (default: the latest run saved in .runs/)')
-    .option('--local', 'only look in .runs/ (local runs)')
-    .option('--threshold <expr>', 'check thresholds again, repeatable', collect)
+    .option('--local', 'only a local run saved in .runs/')
+    .option('--refresh', 'AWS runs: read the metrics from CloudWatch again (e.g. after an incomplete summary) and save them')
+    .option('--threshold <expr>', 'check these thresholds instead of the run\'s own, repeatable', collect)
     .option('--json', 'print the summary as JSON')
     .option('--since <time>', 'for AWS runs not started from here: the window to read (default 3h)')
     .option('--region <region>', 'AWS region')
     .option('--stack <name>', `stack to read the metric namespace from (default: ${RUN_DEFAULTS.stack})`)
-    .option('--namespace <ns>', 'CloudWatch namespace (default: the stack output, else AuroraLoadTest)')
+    .option('--namespace <ns>', `CloudWatch namespace (default: the stack output, else ${METRIC_NAMESPACE_DEFAULT})`)
     .addHelpText('after', `
 Examples:
   $ node trigger report                              # the latest run saved here
   $ node trigger report --run run-20250101-120000-ab12 --json
-  $ node trigger report --run nightly-42 --since 12h --threshold "p99<50ms"`)
+  $ node trigger report --run run-20250101-120000-ab12 --refresh     # an AWS run, read again
+  $ node trigger report --run nightly-42 --since 12h --threshold "p99<50ms"   # an AWS run started elsewhere
+
+1-second metrics are kept by CloudWatch for 3 hours: a run read later has a timeline in 1-minute
+steps (5-minute after 15 days, 1-hour after 63 days). A saved run keeps its own.`)
     .action(async (opts: Record<string, unknown>) => {
       const { reportCommand } = require('./commands/report') as typeof import('./commands/report');
       done(await reportCommand(opts, io));
@@ -124,7 +139,7 @@ Examples:
     .description('purge the load-test queue so nothing queued starts (asks for --yes)')
     .option('--yes', 'really purge')
     .option('--local', '(local runs stop with Ctrl-C)')
-    .option('--queue-url <url>', 'queue to purge (default: the stack output QueueUrl)')
+    .option('--queue-url <url>', `queue to purge (default: the stack output ${STACK_OUTPUT.queueUrl})`)
     .option('--region <region>', 'AWS region')
     .option('--stack <name>', `stack to read the queue from (default: ${RUN_DEFAULTS.stack})`)
     .addHelpText('after', `
@@ -138,6 +153,44 @@ Examples:
       done(await stopCommand(opts, io));
     });
 
+  program.command('drill')
+    .description('rehearse a fault on the local engine under load, and check that nothing was lost')
+    .addArgument(new Argument('<fault>', 'what goes wrong').choices(FAULT_KINDS))
+    .option('--local', 'required: drills stop and start the embedded servers')
+    .option('--at <time>', 'server faults: stop the server(s) this long into the load (default 1s)')
+    .option('--down <time>', 'server faults: keep them down this long (default 1.5s)')
+    .option('--rate <n>', 'statements per second (default 100; storm 200)')
+    .option('--duration <time>', 'how long the load lasts (default 5s; storm 2.5s, the length of each slice)')
+    .option('--workload <name>', `${WORKLOAD_NAMES.join(' or ')}`, RUN_DEFAULTS.workload)
+    .option('--scale <n>', 'tpcb scale factor for the init')
+    .option('--threshold <expr>', 'pass/fail criterion, repeatable (as for run)', collect)
+    .option('--json', 'print the summary as JSON')
+    .option('--run-id <id>', 'name the run (default: generated and printed)')
+    .option('--no-save', 'do not save the run under .runs/')
+    .addHelpText('after', `
+Faults:
+  reader-down       the hot standby stops (fast shutdown) and starts again: reads fail (class 08)
+                    and their messages are redelivered
+  writer-down       the writer stops and starts again: writes fail (57, then 08)
+  both-down         both stop; the writer starts first
+  redelivery-storm  4 slices longer than the queue's 1 s visibility timeout: each is handed out
+                    again while it runs, and every extra run must be counted as a duplicate
+
+The server faults send statements messages (a failure fails its message, which comes back). The
+summary adds what the fault cost (downtime of reads and writes, errors by class, time back to
+plan) and the books: every message sent is done or dead-lettered, redeliveries are counted, and
+the table gained exactly the successful writes (plus at most those cut off by a broken
+connection). A drill whose books do not balance exits 1.
+
+Examples:
+  $ node trigger drill reader-down --local
+  $ node trigger drill writer-down --local --workload tpcb --at 2s --down 3s --duration 10s
+  $ node trigger drill redelivery-storm --local`)
+    .action(async (fault: string, opts: Record<string, unknown>) => {
+      const { drillCommand } = require('./commands/drill') as typeof import('./commands/drill');
+      done(await drillCommand(fault, opts, io));
+    });
+
   program.command('init')
     .description("create and load a workload's schema through the worker (idempotent)")
     .option('--workload <name>', `${WORKLOAD_NAMES.join(' or ')}`, RUN_DEFAULTS.workload)
@@ -146,7 +199,7 @@ Examples:
     .option('--local', 'on the local engine (embedded, or --writer-url/--reader-url)')
     .option('--writer-url <url>', 'with --local: this PostgreSQL primary')
     .option('--reader-url <url>', 'with --local: its hot standby')
-    .option('--queue-url <url>', 'queue to send the init message to (default: the stack output QueueUrl)')
+    .option('--queue-url <url>', `queue to send the init message to (default: the stack output ${STACK_OUTPUT.queueUrl})`)
     .option('--region <region>', 'AWS region')
     .option('--stack <name>', `stack (default: ${RUN_DEFAULTS.stack})`)
     .option('--namespace <ns>', 'CloudWatch namespace to read the outcome from')
@@ -203,6 +256,7 @@ export function start(argv: readonly string[] = process.argv.slice(2)): void {
     progressStream: process.stderr,
     signal: controller.signal,
     cwd: process.cwd(),
+    clock: systemClock,
   };
   let interrupts = 0;
   process.on('SIGINT', () => {

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { STACK_OUTPUT } from '../../handlers/contract';
 import type { ExistingDatabaseConfig, WorkerSettings } from '../config';
 import type { DatabaseTarget, WorkerPlacement } from './database-target';
 import { ExistingDatabase } from './existing-database';
@@ -7,19 +8,6 @@ import { LoadTestDashboard } from './load-test-dashboard';
 import { Worker } from './worker';
 import { WorkerAlarms } from './worker-alarms';
 import { WorkloadSchema } from './workload-schema';
-
-/** Names of the stack outputs: the trigger finds the deployed system by them (DescribeStacks). */
-export const LOAD_OUTPUTS = {
-  queueUrl: 'QueueUrl',
-  deadLetterQueueUrl: 'DeadLetterQueueUrl',
-  writerEndpoint: 'WriterEndpoint',
-  readerEndpoint: 'ReaderEndpoint',
-  dashboardUrl: 'DashboardUrl',
-  dbClusterIdentifier: 'DbClusterIdentifier',
-  workerMaxConcurrency: 'WorkerMaxConcurrency',
-  workerPoolMax: 'WorkerPoolMax',
-  metricNamespace: 'MetricNamespace',
-} as const;
 
 /** The database the worker loads, and where the worker runs to reach it. */
 export type LoadStackDatabase =
@@ -42,7 +30,7 @@ export interface LoadStackProps extends StackProps {
 export class LoadStack extends Stack {
   readonly worker: Worker;
   readonly dashboard: LoadTestDashboard;
-  readonly outputs: { readonly [K in keyof typeof LOAD_OUTPUTS]?: CfnOutput };
+  readonly outputs: { readonly [K in keyof typeof STACK_OUTPUT]?: CfnOutput };
 
   constructor(scope: Construct, id: string, props: LoadStackProps) {
     super(scope, id, props);
@@ -73,17 +61,17 @@ export class LoadStack extends Stack {
 
     const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
     this.outputs = {
-      queueUrl: output(LOAD_OUTPUTS.queueUrl, this.worker.queue.queueUrl, 'The trigger sends load here'),
-      deadLetterQueueUrl: output(LOAD_OUTPUTS.deadLetterQueueUrl, this.worker.deadLetterQueue.queueUrl, 'Messages that failed maxReceiveCount times'),
-      writerEndpoint: output(LOAD_OUTPUTS.writerEndpoint, target.writerHost, 'Writes go here'),
-      readerEndpoint: output(LOAD_OUTPUTS.readerEndpoint, target.readerHost, 'Reads go here'),
-      dashboardUrl: output(LOAD_OUTPUTS.dashboardUrl, this.dashboard.url, 'CloudWatch dashboard of the load test'),
+      queueUrl: output(STACK_OUTPUT.queueUrl, this.worker.queue.queueUrl, 'The trigger sends load here'),
+      deadLetterQueueUrl: output(STACK_OUTPUT.deadLetterQueueUrl, this.worker.deadLetterQueue.queueUrl, 'Messages that failed maxReceiveCount times'),
+      writerEndpoint: output(STACK_OUTPUT.writerEndpoint, target.writerHost, 'Writes go here'),
+      readerEndpoint: output(STACK_OUTPUT.readerEndpoint, target.readerHost, 'Reads go here'),
+      dashboardUrl: output(STACK_OUTPUT.dashboardUrl, this.dashboard.url, 'CloudWatch dashboard of the load test'),
       ...(target.clusterIdentifier !== undefined
-        ? { dbClusterIdentifier: output(LOAD_OUTPUTS.dbClusterIdentifier, target.clusterIdentifier, 'Aurora cluster, for failover drills') }
+        ? { dbClusterIdentifier: output(STACK_OUTPUT.dbClusterIdentifier, target.clusterIdentifier, 'Aurora cluster, for failover drills') }
         : {}),
-      workerMaxConcurrency: output(LOAD_OUTPUTS.workerMaxConcurrency, String(settings.maxConcurrency), 'Most workers that run at once'),
-      workerPoolMax: output(LOAD_OUTPUTS.workerPoolMax, String(settings.poolMax), 'Connections per pool in each worker'),
-      metricNamespace: output(LOAD_OUTPUTS.metricNamespace, settings.metricNamespace, 'Namespace of the custom metrics'),
+      workerMaxConcurrency: output(STACK_OUTPUT.workerMaxConcurrency, String(settings.maxConcurrency), 'Most workers that run at once'),
+      workerPoolMax: output(STACK_OUTPUT.workerPoolMax, String(settings.poolMax), 'Connections per pool in each worker'),
+      metricNamespace: output(STACK_OUTPUT.metricNamespace, settings.metricNamespace, 'Namespace of the custom metrics'),
     };
   }
 }

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC } from '../../handlers/metrics/names';
+import { DIMENSION, DIMENSIONS_OF, METRIC } from '../../handlers/contract';
 
 export interface LoadTestDashboardProps {
   /** The queue the trigger sends to. */
@@ -59,30 +59,31 @@ export class LoadTestDashboard extends Construct {
       this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 3 }));
     }
 
-    // The worker's dimensions: RunId, Operation and Target (Errors add ErrorClass; QueueDwell has RunId only).
-    const statementDims = ['Operation', 'RunId', 'Target'];
+    // Labels name the line by its dimensions, as the contract spells them.
+    const dim = (name: string): string => `\${PROP('Dim.${name}')}`;
+    const opOnTarget = `${dim(DIMENSION.operation)} on ${dim(DIMENSION.target)}`;
     this.dashboard.addWidgets(
       ...(['p50', 'p90', 'p99'] as const).map((stat) => new cloudwatch.GraphWidget({
         title: `Statement latency ${stat} (ms)`,
         width: WIDTH,
-        left: [search(ns, statementDims, METRIC.latency, stat, `${stat} \${PROP('Dim.Operation')} on \${PROP('Dim.Target')} (\${PROP('Dim.RunId')})`)],
+        left: [search(ns, METRIC.latency, stat, `${stat} ${opOnTarget} (${dim(DIMENSION.runId)})`)],
       })),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Statement errors by SQLSTATE class',
         width: WIDTH,
-        left: [search(ns, ['ErrorClass', ...statementDims], METRIC.errors, 'Sum', `\${PROP('Dim.ErrorClass')} \${PROP('Dim.Operation')} on \${PROP('Dim.Target')}`)],
+        left: [search(ns, METRIC.errors, 'Sum', `${dim(DIMENSION.errorClass)} ${opOnTarget}`)],
       }),
       new cloudwatch.GraphWidget({
         title: 'Schedule lag p99 (ms)',
         width: WIDTH,
-        left: [search(ns, statementDims, METRIC.scheduleLag, 'p99', `\${PROP('Dim.Operation')} on \${PROP('Dim.Target')}`)],
+        left: [search(ns, METRIC.scheduleLag, 'p99', opOnTarget)],
       }),
       new cloudwatch.GraphWidget({
         title: 'Queue dwell p50 / p99 (ms)',
         width: WIDTH,
-        left: (['p50', 'p99'] as const).map((stat) => search(ns, ['RunId'], METRIC.queueDwell, stat, `${stat} \${PROP('Dim.RunId')}`)),
+        left: (['p50', 'p99'] as const).map((stat) => search(ns, METRIC.queueDwell, stat, `${stat} ${dim(DIMENSION.runId)}`)),
       }),
     );
 
@@ -126,7 +127,7 @@ export class LoadTestDashboard extends Construct {
         title: 'Statements answered, by server role',
         width: WIDTH,
         // Proof that reads reach replicas: the worker asks each connection pg_is_in_recovery().
-        left: [search(ns, ['RunId', 'Server', 'Target'], METRIC.answered, 'Sum', `\${PROP('Dim.Target')} answered by \${PROP('Dim.Server')}`)],
+        left: [search(ns, METRIC.answered, 'Sum', `${opOnTarget} answered by ${dim(DIMENSION.server)}`)],
       }),
     );
 
@@ -160,12 +161,13 @@ export class LoadTestDashboard extends Construct {
 }
 
 /**
- * A SEARCH over one of the worker's metrics. The schema names its exact dimension set, so each
- * (run, operation, target) is its own line and no other dimension combination leaks in.
+ * A SEARCH over one of the worker's metrics. The schema names the metric's exact dimension set
+ * (from the contract), so each (run, operation, target) is its own line and no other dimension
+ * combination leaks in.
  */
-function search(namespace: string, dimensions: readonly string[], metricName: string, statistic: string, label: string): cloudwatch.SearchExpression {
+function search(namespace: string, metricName: keyof typeof DIMENSIONS_OF, statistic: string, label: string): cloudwatch.SearchExpression {
   const quote = (name: string) => (/^[A-Za-z0-9_]+$/.test(name) ? name : `"${name}"`);
-  const schema = [namespace, ...dimensions].map(quote).join(',');
+  const schema = [namespace, ...[...DIMENSIONS_OF[metricName]].sort()].map(quote).join(',');
   return new cloudwatch.SearchExpression({
     expression: `SEARCH('{${schema}} MetricName="${metricName}"', '${statistic}', ${PERIOD.toSeconds()})`,
     label,

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ENV } from '../../handlers/config';
 import { Histogram } from '../../handlers/metrics/histogram';
-import { METRIC } from '../../handlers/metrics/cloudwatch-sink';
+import { METRIC } from '../../handlers/contract';
 import type { LocalCluster } from '../../trigger/local/cluster';
 import { startAwsStub, type AwsStub } from '../aws-stub';
 import { buildWorkerBundle, type BundleResult } from '../bundle';

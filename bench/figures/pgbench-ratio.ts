@@ -87,8 +87,10 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
     let errors = 0;
     for (const inv of sink.invocations) {
       for (const s of inv.series) {
-        ok += s.latency.count;
-        for (const n of s.errors.values()) errors += n;
+        for (const b of s.seconds.values()) {
+          ok += b.latency.count;
+          for (const n of b.errors.values()) errors += n;
+        }
       }
     }
     sink.invocations.length = 0;

@@ -7,15 +7,16 @@
  * slices, merged.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { InvocationMetrics } from '../../handlers/metrics/types';
+import { systemClock } from '../../handlers/clock';
 import { Histogram } from '../../handlers/metrics/histogram';
-import { systemClock } from '../../trigger/clock';
 import { LocalEngine } from '../../trigger/local/engine';
 import type { LocalCluster } from '../../trigger/local/cluster';
-import { describeMix, parseMix } from '../../trigger/options/mix';
+import { parseMix } from '../../trigger/options/mix';
+import { parseServerUrls } from '../../trigger/options/postgres-url';
 import { RUN_DEFAULTS } from '../../trigger/options/run-options';
 import { planSlices, SLICE_DEFAULTS } from '../../trigger/plan/slice-plan';
-import { summarize } from '../../trigger/report/summary';
+import type { Timeline } from '../../trigger/report/run-record';
+import { measureInvocations } from '../../trigger/report/timeline';
 import { LocalTransport } from '../../trigger/send/local-transport';
 import { Sender } from '../../trigger/send/sender';
 import { settle, urlOf } from '../lib/bench-worker';
@@ -51,17 +52,11 @@ interface RateRun {
   readonly eventLoopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
-/** Attempted statements per wall-clock second of a run, over the seconds fully inside [from, to). */
-export function secondsInside(invocations: readonly InvocationMetrics[], runId: string, from: number, to: number): number[] {
-  const bySecond = new Map<number, number>();
-  for (const inv of invocations) {
-    for (const s of inv.series) {
-      if (s.runId !== runId) continue;
-      for (const [sec, b] of s.perSecond) bySecond.set(sec, (bySecond.get(sec) ?? 0) + b.ok + b.errors);
-    }
-  }
+/** Attempted statements per wall-clock second of a run's timeline, over the seconds fully inside [from, to). */
+function secondsInside(t: Timeline, from: number, to: number): number[] {
+  const attempted = (i: number): number => t.series.reduce((n, s) => n + (s.ok[i] ?? 0) + Object.values(s.errors).reduce((e, c) => e + (c[i] ?? 0), 0), 0);
   const out: number[] = [];
-  for (let sec = Math.ceil(from / 1000); (sec + 1) * 1000 <= to; sec++) out.push(bySecond.get(sec) ?? 0);
+  for (let sec = Math.ceil(from / 1000); (sec + 1) * 1000 <= to; sec++) out.push(attempted(sec - t.startMs / 1000));
   return out;
 }
 
@@ -79,24 +74,23 @@ export async function rateAccuracy(o: {
   // As `node trigger --local` sizes it: a slice stays in flight for lead + slice, and each worker
   // may briefly hold a second slice sent ahead of its start.
   const engine = await LocalEngine.start({
-    writerUrl: urlOf(o.cluster, 'writer'),
-    readerUrl: urlOf(o.cluster, 'reader'),
+    servers: parseServerUrls(urlOf(o.cluster, 'writer'), urlOf(o.cluster, 'reader'))!,
     maxConcurrency: Math.max(4, 2 * maxWorkers),
     ...(o.poolMax !== undefined ? { poolMax: o.poolMax } : {}),
     visibilityTimeoutMs: leadMs + SLICE_DEFAULTS.sliceMaxMs + 30_000,
   });
   const runs: RateRun[] = [];
   try {
-    const send = async (runId: string, rate: number, durationMs: number): Promise<{ plan: ReturnType<typeof planSlices>; transport: LocalTransport; sent: Awaited<ReturnType<Sender['run']>>; t0: number }> => {
+    const send = async (runId: string, rate: number, durationMs: number): Promise<{ plan: ReturnType<typeof planSlices>; t0: number }> => {
       const plan = planSlices(
         { runId, workload: 'tpcb', mix, rate, durationMs, rampMs: 0 },
-        { maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, leadMs, sliceMaxMs: SLICE_DEFAULTS.sliceMaxMs },
+        { maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, startLeadMs: leadMs, sliceMaxMs: SLICE_DEFAULTS.sliceMaxMs },
       );
       const transport = new LocalTransport(engine.queue);
-      let t0 = Date.now();
-      const sent = await new Sender(plan, transport, { clock: systemClock, onStart: (t) => { t0 = t; } }).run();
-      await engine.idle(plan.loadStartMs + plan.loadDurationMs + 60_000);
-      return { plan, transport, sent, t0 };
+      let t0 = systemClock.now();
+      await new Sender(plan, transport, { clock: systemClock, onStart: (t) => { t0 = t; } }).run();
+      await engine.idle(plan.startLeadMs + plan.loadDurationMs + 60_000);
+      return { plan, t0 };
     };
     for (const rate of o.rates) {
       const runId = `bench-rate-${rate}`;
@@ -110,28 +104,31 @@ export async function rateAccuracy(o: {
       const cpu0 = process.cpuUsage();
       const loop = monitorEventLoopDelay({ resolution: 1 });
       loop.enable();
-      const { plan, transport, sent, t0 } = await send(runId, rate, o.durationMs);
+      const { plan, t0 } = await send(runId, rate, o.durationMs);
       const cpu = window();
       const client = process.cpuUsage(cpu0);
       loop.disable();
-      const summary = summarize(engine.sink.invocations, {
-        runId, workload: 'tpcb', mode: 'slice', mix: describeMix(mix), startedAt: t0 + plan.loadStartMs, durationMs: o.durationMs,
-        interrupted: false, rate, averageRate: plan.averageRate, plannedStatements: plan.statements,
-        messagesSent: transport.stats.accepted, deadLettered: engine.dlq.depth.visible, send: { ...transport.stats, maxLateMs: sent.maxLateMs },
-      });
+      const loadStart = t0 + plan.startLeadMs;
+      const { timeline, distributions } = measureInvocations(engine.sink.invocations, runId, loadStart, loadStart + o.durationMs);
+      const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+      const ok = sum(timeline.series.map((s) => sum(s.ok)));
+      const errors = sum(timeline.series.map((s) => sum(Object.values(s.errors).map(sum))));
+      const skipped = sum(timeline.series.map((s) => sum(s.skipped)));
+      const attempted = ok + errors;
+      // The lag of all slices together: every second's histogram of every operation, merged.
       const lag = new Histogram();
-      for (const inv of engine.sink.invocations) for (const s of inv.series) if (s.runId === runId) lag.merge(s.lag);
-      const loadStart = t0 + plan.loadStartMs;
-      const perSecond = secondsInside(engine.sink.invocations, runId, loadStart, loadStart + o.durationMs);
+      for (const inv of engine.sink.invocations) for (const s of inv.series) if (s.runId === runId) for (const b of s.seconds.values()) lag.merge(b.lag);
+      const perSecond = secondsInside(timeline, loadStart, loadStart + o.durationMs);
+      const achievedRate = attempted / (o.durationMs / 1000);
       const worstSecondPct = perSecond.length ? Math.max(...perSecond.map((n) => Math.abs((100 * (n - rate)) / rate))) : NaN;
       const run: RateRun = {
         rate, workers: plan.workers, durationMs: o.durationMs, planned: plan.statements,
-        attempted: summary.achieved.statements, ok: summary.totals.ok, errors: summary.totals.errors, skipped: summary.totals.skipped,
-        rateErrorPct: round(summary.achieved.rateErrorPct, 3),
+        attempted, ok, errors, skipped,
+        rateErrorPct: round((100 * (achievedRate - plan.averageRate)) / plan.averageRate, 3),
         scheduleLagP99Ms: round(lag.percentile(99), 2),
         scheduleLagMaxMs: round(lag.max, 1),
-        latencyP99Ms: Object.fromEntries(summary.operations.map((op) => [op.op, round(op.latency?.p99 ?? NaN, 2)])),
-        scheduleLagP99MsByOp: Object.fromEntries(summary.operations.map((op) => [op.op, round(op.scheduleLag?.p99 ?? NaN, 2)])),
+        latencyP99Ms: Object.fromEntries(distributions.series.map((op) => [op.op, round(op.latency?.p99 ?? NaN, 2)])),
+        scheduleLagP99MsByOp: Object.fromEntries(distributions.series.map((op) => [op.op, round(op.scheduleLag?.p99 ?? NaN, 2)])),
         worstSecondPct: round(worstSecondPct, 1),
         othersCpuPct: round(cpu.othersPct, 1),
         clientCores: round((client.user + client.system) / 1000 / cpu.wallMs, 2),

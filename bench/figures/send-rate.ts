@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { sqs } from '../../trigger/aws/clients';
-import { systemClock } from '../../trigger/clock';
+import { systemClock } from '../../handlers/clock';
 import { parseMix } from '../../trigger/options/mix';
 import { RUN_DEFAULTS } from '../../trigger/options/run-options';
 import { planStatements } from '../../trigger/plan/statements-plan';

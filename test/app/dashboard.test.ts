@@ -1,6 +1,6 @@
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { expect } from 'chai';
-import { METRIC } from '../../handlers/metrics/cloudwatch-sink';
+import { METRIC } from '../../handlers/contract';
 import { BYO_ARN_CONTEXT, BYO_CONTEXT, CUSTOM_CONTEXT, synthStacks } from './synth';
 
 /** The dashboard body with its tokens (Fn::Join pieces, references) flattened into one string. */
@@ -35,8 +35,8 @@ describe('app/load: dashboard and alarms', () => {
     expect(created).to.include(`SEARCH('{AuroraLoadTest,RunId} MetricName=\\"${METRIC.queueDwell}\\"', 'p99', 60)`);
   });
 
-  it('graphs which server role (primary or standby) answered each target', () => {
-    expect(created).to.include(`SEARCH('{AuroraLoadTest,RunId,Server,Target} MetricName=\\"${METRIC.answered}\\"', 'Sum', 60)`);
+  it('graphs which server role (primary or standby) answered each operation and target', () => {
+    expect(created).to.include(`SEARCH('{AuroraLoadTest,Operation,RunId,Server,Target} MetricName=\\"${METRIC.answered}\\"', 'Sum', 60)`);
   });
 
   it('searches the configured MetricNamespace', () => {

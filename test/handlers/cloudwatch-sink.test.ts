@@ -4,8 +4,8 @@ import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-s
 import {
   CloudWatchSink, MAX_DATUMS_PER_REQUEST, MAX_REQUEST_BYTES, MAX_VALUES_PER_DATUM, toDatums, toRequests,
 } from '../../handlers/metrics/cloudwatch-sink';
+import { DIMENSION, METRIC } from '../../handlers/contract';
 import { Collector, recordError, recordSkip, recordSuccess } from '../../handlers/metrics/collector';
-import { Histogram } from '../../handlers/metrics/histogram';
 import type { InvocationMetrics } from '../../handlers/metrics/types';
 
 /** A whole second, epoch ms, so statement times below fall in known seconds. */
@@ -53,7 +53,7 @@ describe('metrics: CloudWatch sink', () => {
     await new CloudWatchSink('Test', new CloudWatchClient({ region: 'us-east-1' })).publish(invocation(5000));
     expect(cw.commandCalls(PutMetricDataCommand)).to.have.length(1);
     const input = cw.commandCalls(PutMetricDataCommand)[0]!.args[0].input;
-    const latency = named(input.MetricData!, 'Latency');
+    const latency = named(input.MetricData!, METRIC.latency);
     expect(sum(latency.flatMap((d) => d.Counts!))).to.equal(5000);
     expect(latency.every((d) => d.Values!.length <= MAX_VALUES_PER_DATUM && d.StorageResolution === 1)).to.equal(true);
     cw.restore();
@@ -64,7 +64,7 @@ describe('metrics: CloudWatch sink', () => {
     const s = c.op('run-1', 'seed', 'select', 'reader');
     const finishedAt = [T0 + 100, T0 + 900, T0 + 1_000, T0 + 1_500, T0 + 1_999, T0 + 2_001];
     for (const at of finishedAt) recordSuccess(s, 2, 'standby', at);
-    const latency = named(toDatums(c.finish(T0 + 2_500)), 'Latency');
+    const latency = named(toDatums(c.finish(T0 + 2_500)), METRIC.latency);
     expect(timestamps(latency)).to.deep.equal([T0, T0 + 1_000, T0 + 2_000]);
     const countAt = (t: number): number => sum(latency.filter((d) => (d.Timestamp as Date).getTime() === t).flatMap((d) => d.Counts!));
     expect([countAt(T0), countAt(T0 + 1_000), countAt(T0 + 2_000)]).to.deep.equal([2, 3, 1]);
@@ -76,35 +76,42 @@ describe('metrics: CloudWatch sink', () => {
     recordSuccess(s, 3, 'primary', T0 + 500, 0.2);
     recordError(s, '57', T0 + 1_500, 0.4);
     recordSuccess(s, 3, 'primary', T0 + 1_600, 0.6);
-    const lag = named(toDatums(c.finish(T0 + 2_000)), 'ScheduleLag');
+    const lag = named(toDatums(c.finish(T0 + 2_000)), METRIC.scheduleLag);
     expect(lag.map((d) => [(d.Timestamp as Date).getTime(), sum(d.Counts!)])).to.deep.equal([[T0, 1], [T0 + 1_000, 2]]);
     expect(lag.every((d) => d.StorageResolution === 1 && d.Unit === 'Milliseconds')).to.equal(true);
   });
 
-  it('counts errors per SQLSTATE class and second', () => {
+  it('counts errors per error class and second', () => {
     const c = new Collector();
     const s = c.op('run-1', 'seed', 'insert', 'writer');
     recordError(s, '08', T0 + 10);
     recordError(s, '08', T0 + 20);
     recordError(s, '57', T0 + 30);
     recordError(s, '08', T0 + 1_010);
-    const errors = named(toDatums(c.finish(T0 + 2_000)), 'Errors');
-    expect(errors.map((d) => [(d.Timestamp as Date).getTime(), dim(d, 'ErrorClass'), d.Value])).to.deep.equal([
+    const errors = named(toDatums(c.finish(T0 + 2_000)), METRIC.errors);
+    expect(errors.map((d) => [(d.Timestamp as Date).getTime(), dim(d, DIMENSION.errorClass), d.Value])).to.deep.equal([
       [T0, '08', 2], [T0, '57', 1], [T0 + 1_000, '08', 1],
     ]);
-    expect(errors.every((d) => dim(d, 'Operation') === 'insert' && dim(d, 'Target') === 'writer')).to.equal(true);
+    expect(errors.every((d) => dim(d, DIMENSION.operation) === 'insert' && dim(d, DIMENSION.target) === 'writer')).to.equal(true);
   });
 
-  it('counts who answered per target, server and second, summed over the operations of a target', () => {
+  it('publishes a SQLSTATE class outside the bounded set as "other", so the report can ask for it by name', () => {
+    const c = new Collector();
+    recordError(c.op('run-1', 'seed', 'insert', 'writer'), 'P0', T0 + 10);
+    recordError(c.op('run-1', 'seed', 'insert', 'writer'), '23', T0 + 20);
+    const errors = named(toDatums(c.finish(T0 + 1_000)), METRIC.errors);
+    expect(errors.map((d) => dim(d, DIMENSION.errorClass))).to.deep.equal(['other', '23']);
+  });
+
+  it('counts who answered per operation, target, server and second', () => {
     const c = new Collector();
     recordSuccess(c.op('run-1', 'tpcb', 'tpcb', 'writer'), 2, 'primary', T0 + 10);
     recordSuccess(c.op('run-1', 'tpcb', 'select-only', 'writer'), 1, 'primary', T0 + 20);
     recordSuccess(c.op('run-1', 'tpcb', 'select-only', 'writer'), 1, 'primary', T0 + 1_020);
-    const answered = named(toDatums(c.finish(T0 + 2_000)), 'Answered');
-    expect(answered.map((d) => [(d.Timestamp as Date).getTime(), dim(d, 'Target'), dim(d, 'Server'), d.Value])).to.deep.equal([
-      [T0, 'writer', 'primary', 2], [T0 + 1_000, 'writer', 'primary', 1],
+    const answered = named(toDatums(c.finish(T0 + 2_000)), METRIC.answered);
+    expect(answered.map((d) => [(d.Timestamp as Date).getTime(), dim(d, DIMENSION.operation), dim(d, DIMENSION.server), d.Value])).to.deep.equal([
+      [T0, 'tpcb', 'primary', 1], [T0, 'select-only', 'primary', 1], [T0 + 1_000, 'select-only', 'primary', 1],
     ]);
-    expect(answered[0]!.Dimensions!.map((d) => d.Name)).to.deep.equal(['RunId', 'Target', 'Server']);
   });
 
   it('counts skipped statements per second they were skipped', () => {
@@ -113,35 +120,23 @@ describe('metrics: CloudWatch sink', () => {
     recordSkip(s, T0 + 100);
     recordSkip(s, T0 + 200);
     recordSkip(s, T0 + 3_100);
-    const skipped = named(toDatums(c.finish(T0 + 4_000)), 'Skipped');
+    const skipped = named(toDatums(c.finish(T0 + 4_000)), METRIC.skipped);
     expect(skipped.map((d) => [(d.Timestamp as Date).getTime(), d.Value])).to.deep.equal([[T0, 2], [T0 + 3_000, 1]]);
   });
 
   it('keeps the invocation end as the timestamp of QueueDwell and Messages', () => {
     const datums = toDatums(invocation(3));
-    const perMessage = datums.filter((d) => d.MetricName === 'QueueDwell' || d.MetricName === 'Messages');
-    expect(perMessage.map((d) => d.MetricName)).to.deep.equal(['QueueDwell', 'Messages']);
+    const perMessage = datums.filter((d) => d.MetricName === METRIC.queueDwell || d.MetricName === METRIC.messages);
+    expect(perMessage.map((d) => d.MetricName)).to.deep.equal([METRIC.queueDwell, METRIC.messages]);
     expect(timestamps(perMessage)).to.deep.equal([T0 + 60_000]);
-  });
-
-  it('publishes a series built by hand (no per-second data) whole, at the invocation end', () => {
-    const latency = new Histogram();
-    latency.record(2, 5);
-    const m: InvocationMetrics = { at: T0 + 9_000, messages: [], series: [{
-      runId: 'run-1', workload: 'seed', op: 'select', target: 'reader', latency, lag: new Histogram(),
-      errors: new Map([['08', 1]]), answeredBy: new Map([['standby', 5]]), skipped: 2, perSecond: new Map(), outages: [],
-    }] };
-    const datums = toDatums(m);
-    expect(datums.map((d) => d.MetricName)).to.deep.equal(['Latency', 'Errors', 'Skipped', 'Answered']);
-    expect(timestamps(datums)).to.deep.equal([T0 + 9_000]);
   });
 
   it('sends bucket values rounded to 6 significant digits, each still the centre of its 2% bucket', () => {
     const c = new Collector();
     const s = c.op('run-1', 'seed', 'select', 'reader');
     for (let i = 0; i < 100; i++) recordSuccess(s, 0.1 * 1.05 ** i, 'standby', T0);
-    const [latency] = named(toDatums(c.finish(T0 + 1_000)), 'Latency');
-    const exact = s.latency.toData().values;
+    const [latency] = named(toDatums(c.finish(T0 + 1_000)), METRIC.latency);
+    const exact = s.seconds.get(T0 / 1000)!.latency.toData().values;
     expect(latency!.Values!.every((v, i) => String(v).replace(/^0\.0*|\./g, '').length <= 6 && Math.abs(v - exact[i]!) / exact[i]! < 1e-5)).to.equal(true);
   });
 
@@ -149,11 +144,11 @@ describe('metrics: CloudWatch sink', () => {
     const datums = toDatums(slice(1_000, 60));
     const requests = toRequests('Test', datums);
     expect(requests).to.have.length(1);
-    expect(named(datums, 'Latency').length).to.be.within(120, 240);
-    expect(timestamps(named(datums, 'Latency'))).to.have.length(60);
-    expect(named(datums, 'Answered')).to.have.length(120);
-    expect(sum(named(datums, 'Latency').flatMap((d) => d.Counts!))).to.equal(60_000);
-    expect(sum(named(datums, 'ScheduleLag').flatMap((d) => d.Counts!))).to.equal(60_000);
+    expect(named(datums, METRIC.latency).length).to.be.within(120, 240);
+    expect(timestamps(named(datums, METRIC.latency))).to.have.length(60);
+    expect(named(datums, METRIC.answered)).to.have.length(120);
+    expect(sum(named(datums, METRIC.latency).flatMap((d) => d.Counts!))).to.equal(60_000);
+    expect(sum(named(datums, METRIC.scheduleLag).flatMap((d) => d.Counts!))).to.equal(60_000);
   });
 
   it('splits a 14-minute slice into the fewest requests the datum and size limits allow, each within them', () => {
@@ -169,20 +164,34 @@ describe('metrics: CloudWatch sink', () => {
   });
 
   it('splits into as few requests as the 1,000-datum limit allows', () => {
-    const datums = Array.from({ length: 2500 }, (_, i) => ({ MetricName: 'Errors', Value: i }));
+    const datums = Array.from({ length: 2500 }, (_, i) => ({ MetricName: METRIC.errors, Value: i }));
     const requests = toRequests('Test', datums);
     expect(requests.map((r) => r.MetricData!.length)).to.deep.equal([MAX_DATUMS_PER_REQUEST, MAX_DATUMS_PER_REQUEST, 500]);
   });
 
-  it('keeps the overall histograms and per-second ok/errors counts the local summary and drills read', () => {
+  it('puts the Messages datums in the last request, after every statement datum of the invocation', () => {
+    const datums = toDatums(slice(100, 840));
+    const requests = toRequests('Test', datums);
+    expect(requests.length).to.be.greaterThan(1);
+    const withMessages = requests.map((r, i) => (r.MetricData!.some((d) => d.MetricName === METRIC.messages) ? i : -1)).filter((i) => i >= 0);
+    expect(withMessages).to.deep.equal([requests.length - 1]);
+  });
+
+  it('records each statement once, in the second it finished: successes, failures with their lag, skips', () => {
     const c = new Collector();
     const s = c.op('run-1', 'seed', 'select', 'reader');
     recordSuccess(s, 2, 'standby', T0 + 100, 0.5);
     recordError(s, '08', T0 + 1_100, 0.7);
     recordSuccess(s, 4, 'standby', T0 + 1_900, 0.9);
     recordSkip(s, T0 + 2_500);
-    expect([s.latency.count, s.lag.count, s.skipped]).to.deep.equal([2, 3, 1]);
-    expect([...s.perSecond]).to.deep.equal([[T0 / 1000, { ok: 1, errors: 0 }], [T0 / 1000 + 1, { ok: 1, errors: 1 }]]);
-    expect(s.outages).to.deep.equal([{ from: T0 + 1_100, to: T0 + 1_900 }]);
+    const at = (sec: number) => {
+      const b = s.seconds.get(T0 / 1000 + sec)!;
+      return { ok: b.latency.count, lag: b.lag.count, errors: Object.fromEntries(b.errors), standby: b.answeredBy.standby, skipped: b.skipped };
+    };
+    expect([at(0), at(1), at(2)]).to.deep.equal([
+      { ok: 1, lag: 1, errors: {}, standby: 1, skipped: 0 },
+      { ok: 1, lag: 2, errors: { '08': 1 }, standby: 1, skipped: 0 },
+      { ok: 0, lag: 0, errors: {}, standby: 0, skipped: 1 },
+    ]);
   });
 });

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { MixPicker, plannedCount, runSchedule, type SliceClock } from '../../handlers/schedule';
+import type { Clock } from '../../handlers/clock';
+import { MixPicker, plannedCount, runSchedule } from '../../handlers/schedule';
 
 /** A clock whose sleeps advance simulated time instantly. */
-function fakeClock(start: number): SliceClock & { t: number } {
+function fakeClock(start: number): Clock & { t: number } {
   const c = { t: start, now: () => c.t, sleep: async (ms: number) => { c.t += ms; } };
   return c;
 }

@@ -1,6 +1,8 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import type { WorkerConfig } from '../../handlers/config';
+import { SERVER_ROLES, type ServerRole } from '../../handlers/contract';
+import type { OpSeries } from '../../handlers/metrics/types';
 import { createLogger, type Logger } from '../../handlers/log';
 import { MemorySink } from '../../handlers/metrics/memory-sink';
 import type { LocalCluster } from '../../trigger/local/cluster';
@@ -45,3 +47,16 @@ export function sqsEvent(bodies: string[]): SQSEvent {
 export const context = { awsRequestId: 'test-request', getRemainingTimeInMillis: () => 60_000 };
 
 export { MemorySink };
+
+/** A series' statements over all its seconds: what a test asserts on. */
+export function totalsOf(s: OpSeries): { ok: number; lag: number; skipped: number; errors: Record<string, number>; answeredBy: Partial<Record<ServerRole, number>> } {
+  const t = { ok: 0, lag: 0, skipped: 0, errors: {} as Record<string, number>, answeredBy: {} as Partial<Record<ServerRole, number>> };
+  for (const b of s.seconds.values()) {
+    t.ok += b.latency.count;
+    t.lag += b.lag.count;
+    t.skipped += b.skipped;
+    for (const [cls, n] of b.errors) t.errors[cls] = (t.errors[cls] ?? 0) + n;
+    for (const r of SERVER_ROLES) if (b.answeredBy[r]) t.answeredBy[r] = (t.answeredBy[r] ?? 0) + b.answeredBy[r];
+  }
+  return t;
+}

@@ -6,94 +6,218 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DescribeDBClustersCommand, FailoverDBClusterCommand, InvalidDBClusterStateFault, RDSClient, type DescribeDBClustersCommandOutput } from '@aws-sdk/client-rds';
-import { GetQueueAttributesCommand, PurgeQueueCommand, SendMessageBatchCommand, SQSClient, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
-import { parseMessage, type SliceMessage } from '../../handlers/protocol/message';
+import {
+  GetQueueAttributesCommand, PurgeQueueCommand, SendMessageBatchCommand, SQSClient,
+  type GetQueueAttributesCommandInput, type SendMessageBatchCommandInput,
+} from '@aws-sdk/client-sqs';
+import { METRIC, STACK_OUTPUT } from '../../handlers/contract';
+import { toDatums } from '../../handlers/metrics/cloudwatch-sink';
+import { Collector, recordError, recordSuccess } from '../../handlers/metrics/collector';
+import { parseMessage, type Message, type SliceMessage } from '../../handlers/protocol/message';
+import { opInfo, targetOf } from '../../handlers/workloads/catalog';
 import { main } from '../../trigger/cli';
-import { FAILOVER_NEEDS_CLUSTER } from '../../trigger/commands/run-aws';
+import { FAILOVER_NEEDS_CLUSTER } from '../../trigger/commands/run';
+import { RunStore } from '../../trigger/report/store';
 import type { RunSummary } from '../../trigger/report/summary';
 import { captureIo } from './helpers/capture-io';
+import { FakeClock } from './helpers/fake-clock';
+import { FakeCloudWatch } from './helpers/fake-cloudwatch';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/LoadTest-Queue';
+const DLQ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/LoadTest-DeadLetters';
+const NS = 'TestNs';
+const T0 = 1_800_000_000_000;
 
 function cluster(status: string, writer: string, reader?: string): DescribeDBClustersCommandOutput {
   const members = [{ DBInstanceIdentifier: writer, IsClusterWriter: true }, ...(reader ? [{ DBInstanceIdentifier: reader, IsClusterWriter: false }] : [])];
   return { $metadata: {}, DBClusters: [{ DBClusterIdentifier: 'loadtest-db', Status: status, DBClusterMembers: members }] };
 }
 
-type RunJson = RunSummary & { thresholds: unknown[] };
+type RunJson = RunSummary & { thresholds: Array<{ threshold: string; ok: boolean; actual: string }> };
+
+/**
+ * The worker, as CloudWatch sees it: each slice sent runs every scheduled statement at its due
+ * time (1 ms each; writes fail with class 08 while `writerDown` says so), and its invocation
+ * publishes the real sink's datums when the slice ends; they become visible `delayMs` later.
+ */
+class FakeWorker {
+  readonly cloudwatch = new FakeCloudWatch();
+  private readonly pending: Array<{ msg: Message; visibleAt: number }> = [];
+  writerDown: (at: number) => boolean = () => false;
+  /** Invocations that never report (a worker that crashed). */
+  lose = 0;
+
+  constructor(private readonly clock: FakeClock, private readonly delayMs = 0) {}
+
+  receive(bodies: string[]): void {
+    for (const body of bodies) {
+      const msg = parseMessage(body, this.clock.now());
+      const end = msg.kind === 'slice' ? msg.startAt + msg.durationMs : this.clock.now();
+      this.pending.push({ msg, visibleAt: end + this.delayMs });
+    }
+  }
+
+  /** Publish whatever has become visible by now. */
+  flush(): void {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const { msg, visibleAt } = this.pending[i]!;
+      if (visibleAt > this.clock.now()) continue;
+      this.pending.splice(i, 1);
+      if (this.lose > 0) { this.lose--; continue; }
+      const c = new Collector();
+      if (msg.kind === 'slice') this.runSlice(msg, c);
+      c.run(msg.runId).dwell.record(20);
+      c.run(msg.runId).ok += 1;
+      this.cloudwatch.put(NS, toDatums(c.finish(visibleAt - this.delayMs)));
+    }
+  }
+
+  private runSlice(msg: SliceMessage, c: Collector): void {
+    const n = Math.floor((msg.rate * msg.durationMs) / 1000);
+    const total = msg.mix.reduce((a, m) => a + m.weight, 0);
+    let credit = msg.mix.map(() => 0);
+    for (let i = 0; i < n; i++) {
+      // Smooth weighted round robin, as the worker interleaves its mix.
+      credit = credit.map((x, j) => x + msg.mix[j]!.weight);
+      const best = credit.indexOf(Math.max(...credit));
+      credit[best]! -= total;
+      const op = msg.mix[best]!.op;
+      const target = targetOf(opInfo(msg.workload, op)!.kind);
+      const at = msg.startAt + (i * 1000) / msg.rate + 1;
+      const s = c.op(msg.runId, msg.workload, op, target);
+      if (target === 'writer' && this.writerDown(at)) recordError(s, '08', at, 0.1);
+      else recordSuccess(s, 1, target === 'reader' ? 'standby' : 'primary', at, 0.1);
+    }
+  }
+}
 
 describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWatch', function () {
-  this.timeout(30_000);
+  this.timeout(60_000);
   const sqsMock = mockClient(SQSClient);
   const cfnMock = mockClient(CloudFormationClient);
   const cwMock = mockClient(CloudWatchClient);
   const rdsMock = mockClient(RDSClient);
   const dir = mkdtempSync(join(tmpdir(), 'trigger-aws-'));
   const env = { ...process.env };
+  let clock: FakeClock;
+  let worker: FakeWorker;
+  let deadLetters: number[];
+
+  const outputs = (extra: Record<string, string> = {}) => ({ Stacks: [{ StackName: 'LoadTest-Load', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE' as const, Outputs: Object.entries({
+    [STACK_OUTPUT.queueUrl]: QUEUE, [STACK_OUTPUT.deadLetterQueueUrl]: DLQ, [STACK_OUTPUT.workerMaxConcurrency]: '3', [STACK_OUTPUT.workerPoolMax]: '4',
+    [STACK_OUTPUT.metricNamespace]: NS, ...extra,
+  }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] });
+
+  /** Start a test with the worker reporting `delayMs` after each slice ends; the DLQ reads these depths in turn. */
+  function world(delayMs = 0, dlqDepths: number[] = [0]): void {
+    clock = new FakeClock(T0);
+    worker = new FakeWorker(clock, delayMs);
+    deadLetters = [...dlqDepths];
+  }
 
   before(() => {
     process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
     process.env.AWS_SECRET_ACCESS_KEY = 'secret';
   });
   beforeEach(() => {
-    sqsMock.reset();
-    cfnMock.reset();
-    cwMock.reset();
-    rdsMock.reset();
-    cfnMock.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'LoadTest-Load', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [
-      { OutputKey: 'QueueUrl', OutputValue: QUEUE }, { OutputKey: 'WorkerMaxConcurrency', OutputValue: '3' }, { OutputKey: 'WorkerPoolMax', OutputValue: '4' },
-      { OutputKey: 'MetricNamespace', OutputValue: 'TestNs' },
-    ] }] });
-    sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
-      Successful: input.Entries!.map((e) => ({ Id: e.Id!, MessageId: 'x', MD5OfMessageBody: '' })), Failed: [],
-    }));
-    sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
+    for (const m of [sqsMock, cfnMock, cwMock, rdsMock]) m.reset();
+    world();
+    cfnMock.on(DescribeStacksCommand).resolves(outputs());
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+      worker.receive(input.Entries!.map((e) => e.MessageBody!));
+      return { Successful: input.Entries!.map((e) => ({ Id: e.Id!, MessageId: 'x', MD5OfMessageBody: '' })), Failed: [] };
+    });
+    sqsMock.on(GetQueueAttributesCommand).callsFake((input: GetQueueAttributesCommandInput) => {
+      const n = input.QueueUrl === DLQ ? (deadLetters.length > 1 ? deadLetters.shift()! : deadLetters[0]!) : 0;
+      return { Attributes: { ApproximateNumberOfMessages: String(n), ApproximateNumberOfMessagesNotVisible: '0' } };
+    });
     cwMock.on(ListMetricsCommand).resolves({ Metrics: [] });
-    cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
-      MetricDataResults: input.MetricDataQueries!.map((q) => {
-        const m = q.MetricStat!;
-        const dims = Object.fromEntries(m.Metric!.Dimensions!.map((d) => [d.Name!, d.Value!]));
-        const isSelect = m.Metric!.MetricName === 'Latency' && dims.Operation === 'select' && dims.Target === 'reader';
-        const value = isSelect ? ({ SampleCount: 10, p50: 1, p90: 2, p99: 3, Maximum: 4, Average: 1.5 } as Record<string, number>)[m.Stat!] : undefined;
-        return { Id: q.Id, Values: value === undefined ? [] : [value] };
-      }),
-    }));
+    cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => {
+      worker.flush();
+      return worker.cloudwatch.getMetricData(input);
+    });
   });
   after(() => {
-    sqsMock.restore();
-    cfnMock.restore();
-    cwMock.restore();
-    rdsMock.restore();
+    for (const m of [sqsMock, cfnMock, cwMock, rdsMock]) m.restore();
     process.env = env;
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('finds the queue in the stack, sends validated slices, and summarises from CloudWatch', async () => {
-    const io = captureIo(dir);
-    const code = await main(['--reader', '--rate', '10', '--duration', '1s', '--start-lead', '0', '--region', 'eu-west-1', '--json', '--run-id', 'aws-1', '--threshold', 'p99<5ms'], io);
+  const run = async (...argv: string[]) => {
+    const io = captureIo(dir, clock);
+    const code = await main([...argv, '--region', 'eu-west-1', '--json'], io);
+    return { code, io, summary: io.stdout.length ? JSON.parse(io.stdout.join('\n')) as RunJson : undefined };
+  };
+
+  it('finds the queue in the stack, sends validated slices, and summarises what the workers measured from CloudWatch', async () => {
+    const { code, io, summary } = await run('--reader', '--rate', '10', '--duration', '2s', '--start-lead', '0', '--run-id', 'aws-1', '--threshold', 'p99<5ms');
     expect(code, io.stderr.join('\n')).to.equal(0);
     const bodies = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.MessageBody!));
     expect(bodies).to.have.length(1);
-    const msg = parseMessage(bodies[0]!) as SliceMessage;
-    expect(msg).to.deep.include({ kind: 'slice', runId: 'aws-1', rate: 10, durationMs: 1000, mix: [{ op: 'select', weight: 80 }] });
-    const summary = JSON.parse(io.stdout.join('\n')) as RunSummary & { thresholds: { ok: boolean }[] };
-    expect(summary.source).to.equal('cloudwatch');
-    expect(summary.achieved.statements).to.equal(10);
-    expect(summary.thresholds).to.deep.equal([{ threshold: 'p99<5ms', ok: true, actual: '3.00 ms (select/reader)' }]);
-    const namespaces = cwMock.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Metric!.Namespace);
-    expect(new Set(namespaces)).to.deep.equal(new Set(['TestNs']));
+    expect(parseMessage(bodies[0]!, clock.now()) as SliceMessage).to.deep.include({ kind: 'slice', runId: 'aws-1', rate: 10, durationMs: 2000, mix: [{ op: 'select', weight: 80 }] });
+    expect(summary!.source).to.equal('cloudwatch');
+    expect(summary!.incomplete).to.equal(null);
+    expect(summary!.achieved.statements).to.equal(20);
+    expect(summary!.operations[0]!.answeredBy).to.deep.equal({ primary: 0, standby: 20 });
+    expect(summary!.thresholds).to.deep.equal([{ threshold: 'p99<5ms', ok: true, actual: `${summary!.operations[0]!.latency!.p99.toFixed(2)} ms (select/reader)` }]);
+    const namespaces = cwMock.commandCalls(GetMetricDataCommand).flatMap((c) => c.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Metric!.Namespace));
+    expect(new Set(namespaces)).to.deep.equal(new Set([NS]));
+    expect(cwMock.commandCalls(ListMetricsCommand)).to.have.length(0);
+  });
+
+  it('waits until the message outcomes add up to what was sent, then counts every statement', async () => {
+    world(90_000);
+    const { code, io, summary } = await run('--rate', '100', '--duration', '3s', '--start-lead', '0', '--run-id', 'aws-late');
+    expect(code, io.stderr.join('\n')).to.equal(0);
+    expect(io.stderr.some((l) => /^waiting for CloudWatch: 0 of 1 messages reported done/.test(l))).to.equal(true);
+    expect(summary!.incomplete).to.equal(null);
+    expect(summary!.achieved.statements).to.equal(300);
+  });
+
+  it('says plainly when the outcomes are not all in when its wait ends, and then fails every threshold (exit 1)', async () => {
+    world(0);
+    worker.lose = 1;
+    const { code, summary } = await run('--rate', '150', '--duration', '2s', '--start-lead', '0', '--run-id', 'aws-lost', '--threshold', 'errors<1%');
+    expect(code).to.equal(1);
+    expect(summary!.incomplete).to.match(/^1 of 2 messages reported done after waiting 5m; node trigger report --run aws-lost --refresh reads CloudWatch again$/);
+    expect(summary!.thresholds[0]).to.deep.include({ ok: false });
+    expect(summary!.thresholds[0]!.actual).to.match(/^not checked: the summary is incomplete/);
+  });
+
+  it('counts as dead-lettered what the dead-letter queue gained over the run, not what it held before', async () => {
+    world(0, [7, 8]);
+    worker.lose = 1;
+    const { code, summary } = await run('--rate', '150', '--duration', '2s', '--start-lead', '0', '--run-id', 'aws-dlq');
+    expect(code).to.equal(0);
+    expect(summary!.messages.deadLettered).to.equal(1);
+    expect(summary!.incomplete).to.equal(null);
+  });
+
+  it('saves the run so that report --run ID prints exactly what it printed, and --refresh reads CloudWatch again', async () => {
+    const first = await run('--reader', '--rate', '10', '--duration', '1s', '--start-lead', '0', '--run-id', 'aws-saved', '--threshold', 'errors<1%');
+    const calls = cwMock.commandCalls(GetMetricDataCommand).length;
+    const again = await run('report', '--run', 'aws-saved');
+    expect(again.io.stdout).to.deep.equal(first.io.stdout);
+    expect(cwMock.commandCalls(GetMetricDataCommand)).to.have.length(calls);
+    const refreshed = await run('report', '--run', 'aws-saved', '--refresh');
+    expect(refreshed.code).to.equal(0);
+    expect(cwMock.commandCalls(GetMetricDataCommand).length).to.be.greaterThan(calls);
+    expect(refreshed.summary!.achieved.statements).to.equal(first.summary!.achieved.statements);
+    const record = (await new RunStore(join(dir, '.runs')).load('aws-saved'))!;
+    expect(record.timeline.stepSeconds).to.equal(1);
+    expect(record.facts.plan.perSecond).to.deep.equal([10]);
   });
 
   it('refuses a plan that needs more workers than the worker may run at once, before sending anything', async () => {
-    const io = captureIo(dir);
-    expect(await main(['--rate', '1000', '--duration', '10s', '--region', 'eu-west-1'], io)).to.equal(2);
+    const { code, io } = await run('--rate', '1000', '--duration', '10s');
+    expect(code).to.equal(2);
     expect(io.stderr.at(-1)).to.match(/^error: plan needs 10 workers running at once but the worker's maximum concurrency is 3/);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).to.have.length(0);
   });
 
   it('refuses a plan over --max-connections, before sending anything', async () => {
-    const io = captureIo(dir);
-    expect(await main(['--rate', '300', '--duration', '10s', '--region', 'eu-west-1', '--max-connections', '20'], io)).to.equal(2);
+    const { code, io } = await run('--rate', '300', '--duration', '10s', '--max-connections', '20');
+    expect(code).to.equal(2);
     expect(io.stderr.at(-1)).to.match(/^error: plan needs 3 worker\(s\) x 8 connections/);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).to.have.length(0);
   });
@@ -104,19 +228,29 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
     expect(await main(['stop', '--yes', '--region', 'eu-west-1'], io)).to.equal(0);
     expect(sqsMock.commandCalls(PurgeQueueCommand)[0]!.args[0].input).to.deep.equal({ QueueUrl: QUEUE });
   });
-  describe('failover drill (--failover-at)', () => {
-    /** The stack as the pipeline deploys it: with the Aurora cluster. */
-    const withCluster = (): void => {
-      cfnMock.on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'LoadTest-Load', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [
-        { OutputKey: 'QueueUrl', OutputValue: QUEUE }, { OutputKey: 'WorkerMaxConcurrency', OutputValue: '3' }, { OutputKey: 'MetricNamespace', OutputValue: 'TestNs' },
-        { OutputKey: 'DbClusterIdentifier', OutputValue: 'loadtest-db' },
-      ] }] });
-    };
-    const drill = ['--reader', '--writer', '--rate', '10', '--start-lead', '0', '--region', 'eu-west-1', '--json', '--run-id', 'drill-1'];
 
-    it('refuses in bring-your-own mode (no DbClusterIdentifier output) with one line and exit 2, before sending or calling RDS', async () => {
-      const io = captureIo(dir);
-      expect(await main([...drill, '--duration', '3s', '--failover-at', '1s'], io)).to.equal(2);
+  it('init reads its outcome with three queries of its own', async () => {
+    cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
+      MetricDataResults: input.MetricDataQueries!.map((q) => ({
+        Id: q.Id, Timestamps: [input.StartTime], Values: q.MetricStat!.Metric!.Dimensions!.some((d) => d.Value === 'ok') ? [1] : [],
+      })),
+    }));
+    const io = captureIo(dir, clock);
+    expect(await main(['init', '--workload', 'tpcb', '--region', 'eu-west-1'], io), io.stderr.join('\n')).to.equal(0);
+    expect(io.stdout[0]).to.match(/^init init-\S+ done: the worker created and loaded the schema$/);
+    const queries = cwMock.commandCalls(GetMetricDataCommand).flatMap((c) => c.args[0].input.MetricDataQueries!);
+    expect(queries.map((q) => q.MetricStat!.Metric!.MetricName)).to.deep.equal([METRIC.messages, METRIC.messages, METRIC.messages]);
+  });
+
+  describe('failover drill (--failover-at)', () => {
+    const withCluster = (): void => {
+      cfnMock.on(DescribeStacksCommand).resolves(outputs({ [STACK_OUTPUT.dbClusterIdentifier]: 'loadtest-db' }));
+    };
+    const drill = ['--reader', '--writer', '--rate', '10', '--start-lead', '0', '--run-id', 'drill-1'];
+
+    it('refuses in bring-your-own mode (no cluster output) with one line and exit 2, before sending or calling RDS', async () => {
+      const { code, io } = await run(...drill, '--duration', '3s', '--failover-at', '1s');
+      expect(code).to.equal(2);
       expect(io.stderr.at(-1)).to.equal(`error: ${FAILOVER_NEEDS_CLUSTER}`);
       expect(sqsMock.commandCalls(SendMessageBatchCommand)).to.have.length(0);
       expect(rdsMock.calls()).to.have.length(0);
@@ -125,8 +259,8 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
     it('refuses a cluster with no reader instance to fail over to, before sending anything', async () => {
       withCluster();
       rdsMock.on(DescribeDBClustersCommand).resolves(cluster('available', 'db-a'));
-      const io = captureIo(dir);
-      expect(await main([...drill, '--duration', '3s', '--failover-at', '1s'], io)).to.equal(2);
+      const { code, io } = await run(...drill, '--duration', '3s', '--failover-at', '1s');
+      expect(code).to.equal(2);
       expect(io.stderr.at(-1)).to.equal('error: --failover-at: the Aurora cluster loadtest-db has no reader instance to fail over to');
       expect(sqsMock.commandCalls(SendMessageBatchCommand)).to.have.length(0);
       expect(rdsMock.commandCalls(FailoverDBClusterCommand)).to.have.length(0);
@@ -134,70 +268,33 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
 
     it('fails the stack\'s cluster over at load start + --failover-at and reports the outage read per second from CloudWatch', async () => {
       withCluster();
-      let failoverCalledAt = 0;
-      rdsMock.on(DescribeDBClustersCommand).callsFake(() => (failoverCalledAt ? cluster('available', 'db-b', 'db-a') : cluster('available', 'db-a', 'db-b')));
-      rdsMock.on(FailoverDBClusterCommand).callsFake(() => { failoverCalledAt = Date.now(); return {}; });
-      cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
-        MetricDataResults: input.MetricDataQueries!.map((q) => {
-          const m = q.MetricStat!;
-          const dims = Object.fromEntries(m.Metric!.Dimensions!.map((d) => [d.Name!, d.Value!]));
-          const metric = m.Metric!.MetricName!;
-          if (m.Period !== 1) {
-            // The whole-run read: 24 selects and 6 inserts, all the plan's 30 statements.
-            const n = metric === 'Latency' && m.Stat === 'SampleCount' ? ({ 'select/reader': 24, 'insert/writer': 6 } as Record<string, number>)[`${dims.Operation}/${dims.Target}`] : undefined;
-            return { Id: q.Id, Values: n === undefined ? [] : [n], Timestamps: n === undefined ? [] : [input.StartTime!] };
-          }
-          // Per second: the writer fails (class 08) for the whole second after the failover began, then recovers.
-          const failSecond = Math.floor(failoverCalledAt / 1000) + 1;
-          const first = input.StartTime!.getTime() / 1000;
-          const timestamps: Date[] = [];
-          const values: number[] = [];
-          for (let sec = first; sec <= failSecond + 2; sec++) {
-            let v = 0;
-            if (metric === 'Latency' && dims.Operation === 'select' && dims.Target === 'reader') v = 8;
-            if (metric === 'Latency' && dims.Operation === 'insert' && dims.Target === 'writer') v = sec === failSecond ? 0 : 2;
-            if (metric === 'Errors' && dims.Operation === 'insert' && dims.Target === 'writer' && dims.ErrorClass === '08' && sec === failSecond) v = 2;
-            if (v) { timestamps.push(new Date(sec * 1000)); values.push(v); }
-          }
-          return { Id: q.Id, Timestamps: timestamps, Values: values };
-        }),
-      }));
-      const io = captureIo(dir);
-      const code = await main([...drill, '--duration', '3s', '--failover-at', '1s'], io);
+      let failoverAt = 0;
+      rdsMock.on(DescribeDBClustersCommand).callsFake(() => (failoverAt ? cluster('available', 'db-b', 'db-a') : cluster('available', 'db-a', 'db-b')));
+      rdsMock.on(FailoverDBClusterCommand).callsFake(() => { failoverAt = clock.now(); return {}; });
+      // The writer fails from the failover to the end of the next whole second.
+      worker.writerDown = (at) => failoverAt > 0 && at >= failoverAt && at < (Math.floor(failoverAt / 1000) + 2) * 1000;
+      const { code, io, summary } = await run(...drill, '--duration', '4s', '--failover-at', '1s', '--mix', 'read=50,write=50');
       expect(code, io.stderr.join('\n')).to.equal(0);
-      const summary = JSON.parse(io.stdout.join('\n')) as RunJson;
       expect(rdsMock.commandCalls(FailoverDBClusterCommand)[0]!.args[0].input).to.deep.equal({ DBClusterIdentifier: 'loadtest-db' });
-      const f = summary.failover!;
-      expect(f).to.deep.include({ from: 'db-a', to: 'db-b' });
-      expect(f.startedAt - Date.parse(summary.startedAt)).to.be.within(1_000, 1_500);
-      const failSecond = Math.floor(failoverCalledAt / 1000) + 1;
-      expect(f.analysis!.writes).to.deep.include({ firstFailureAt: failSecond * 1000, firstSuccessAfter: (failSecond + 1) * 1000, downtimeMs: 1_000, resolution: 'second', failedStatements: 2 });
-      expect(f.analysis!.reads).to.deep.include({ firstFailureAt: null, downtimeMs: 0 });
-      expect(f.analysis!.errorsBySqlstateClass).to.deep.equal({ '08': 2 });
-      const perSecond = cwMock.commandCalls(GetMetricDataCommand).flatMap((c) => c.args[0].input.MetricDataQueries!).filter((q) => q.MetricStat!.Period === 1);
-      const latencyTargets = perSecond.filter((q) => q.MetricStat!.Metric!.MetricName === 'Latency' && q.MetricStat!.Stat === 'SampleCount')
-        .map((q) => q.MetricStat!.Metric!.Dimensions!.find((d) => d.Name === 'Target')!.Value);
-      expect(new Set(latencyTargets)).to.deep.equal(new Set(['reader', 'writer']));
+      const d = summary!.drill!;
+      expect(d.event).to.deep.include({ from: 'db-a', to: 'db-b' });
+      expect(d.event!.startedAt - Date.parse(summary!.startedAt)).to.equal(1_000);
+      const failed = summary!.operations.find((o) => o.target === 'writer')!.errors;
+      expect(failed).to.be.greaterThan(0);
+      expect(d.outage!.writes).to.deep.include({ firstFailureAt: failoverAt, firstSuccessAfter: (Math.floor(failoverAt / 1000) + 2) * 1000, failedStatements: failed });
+      expect(d.outage!.reads).to.deep.include({ firstFailureAt: null, downtimeMs: 0 });
+      expect(d.outage!.errorsByClass).to.deep.equal({ '08': failed });
     });
 
     it('keeps the run when the failover fails: the summary is printed with the reason as a note', async () => {
       withCluster();
       rdsMock.on(DescribeDBClustersCommand).resolves(cluster('available', 'db-a', 'db-b'));
       rdsMock.on(FailoverDBClusterCommand).rejects(new InvalidDBClusterStateFault({ message: 'Cluster is being modified.', $metadata: {} }));
-      cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
-        MetricDataResults: input.MetricDataQueries!.map((q) => {
-          const dims = Object.fromEntries(q.MetricStat!.Metric!.Dimensions!.map((d) => [d.Name!, d.Value!]));
-          const n = q.MetricStat!.Metric!.MetricName === 'Latency' && q.MetricStat!.Stat === 'SampleCount' ? ({ 'select/reader': 16, 'insert/writer': 4 } as Record<string, number>)[`${dims.Operation}/${dims.Target}`] : undefined;
-          return { Id: q.Id, Values: n === undefined ? [] : [n] };
-        }),
-      }));
-      const io = captureIo(dir);
-      const code = await main([...drill, '--duration', '2s', '--failover-at', '1s'], io);
+      const { code, io, summary } = await run(...drill, '--duration', '2s', '--failover-at', '1s');
       expect(code, io.stderr.join('\n')).to.equal(0);
-      const summary = JSON.parse(io.stdout.join('\n')) as RunJson;
-      expect(summary.achieved.statements).to.equal(20);
-      expect(summary.failover).to.equal(undefined);
-      expect(summary.notes.some((n) => /^the failover drill failed: failover of loadtest-db failed: InvalidDBClusterStateFault: Cluster is being modified\./.test(n))).to.equal(true);
+      expect(summary!.achieved.statements).to.equal(20);
+      expect(summary!.drill).to.deep.equal({ kind: 'failover' });
+      expect(summary!.notes.some((n) => /^the failover drill failed: failover of loadtest-db failed: InvalidDBClusterStateFault: Cluster is being modified\./.test(n))).to.equal(true);
     });
   });
 });

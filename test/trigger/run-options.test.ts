@@ -36,7 +36,8 @@ describe('trigger: run options', () => {
     it('--reader with a bad host', () => refuses({ reader: 'not a host' }, /--reader "not a host" is not a host name/));
     it('--writer with a URL instead of a host', () => refuses({ writer: 'postgres://u:secret@db:5432/x' }, /takes a host name, not a URL/));
     it('--reader HOST with --local', () => refuses({ local: true, reader: 'db.example.com' }, /local runs use the embedded servers or --reader-url/));
-    it('only one of --writer-url / --reader-url', () => refuses({ local: true, writerUrl: 'postgres://u:p@h/db' }, /go together/));
+    it('only one of --writer-url / --reader-url', () => refuses({ local: true, writerUrl: 'postgres://u:p@h/db' }, /^give both --writer-url and --reader-url/));
+    it('--writer-url and --reader-url with different users', () => refuses({ local: true, writerUrl: 'postgres://a:p@h/db', readerUrl: 'postgres://b:p@h2/db' }, /the same user, password and database/));
     it('--writer-url without --local', () => refuses({ writerUrl: 'postgres://h/db', readerUrl: 'postgres://h2/db' }, /is for local runs: add --local/));
     it('--writer-url that is not postgres://', () => refuses({ local: true, writerUrl: 'mysql://h/db', readerUrl: 'postgres://h/db' }, /must be a postgres:\/\/ URL/));
     it('--queue-url with --local', () => refuses({ local: true, queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q' }, /--queue-url is for runs in AWS/));
@@ -118,6 +119,8 @@ describe('trigger: CLI parsing', () => {
     ['stop'],
     ['init', '--workload', 'nope'],
     ['init', '--scale', '0'],
+    ['init', '--local', '--reader-url', 'postgres://u:secret@h/db'],
+    ['drill', 'writer-down'],
   ]) {
     it(`prints one error line and returns 2 for: ${argv.join(' ')}`, async () => {
       const io = captureIo('/nonexistent-dir-for-tests');
@@ -145,7 +148,17 @@ describe('trigger: CLI parsing', () => {
     }
   });
 
-  for (const cmd of ['run', 'report', 'stop', 'init']) {
+  it('checks both URLs in one place, with one wording, for run and init alike', async () => {
+    const lines = await Promise.all([['--local', '--writer-url', 'postgres://u:p@h/db'], ['init', '--local', '--writer-url', 'postgres://u:p@h/db']].map(async (argv) => {
+      const io = captureIo('/nonexistent-dir-for-tests');
+      expect(await main(argv, io)).to.equal(2);
+      return io.stderr[0];
+    }));
+    expect(lines[0]).to.equal(lines[1]);
+    expect(lines[0]).to.equal('error: give both --writer-url and --reader-url (a primary and its hot standby), or neither for the embedded cluster');
+  });
+
+  for (const cmd of ['run', 'report', 'drill', 'stop', 'init']) {
     it(`has --help with examples on ${cmd}`, async () => {
       const io = captureIo();
       expect(await main([cmd, '--help'], io)).to.equal(0);

@@ -9,7 +9,7 @@ import { defaultWorkers, layoutSlots, planSlices, SLICE_DEFAULTS } from '../../t
 const spec = (rate: number, durationMs: number, rampMs = 0, extra: Partial<RunSpec> = {}): RunSpec => ({
   runId: 'slice-test', workload: 'seed', mix: [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }], rate, durationMs, rampMs, ...extra,
 });
-const opts = { maxWorkerRate: 100, leadMs: 2_000, sliceMaxMs: 60_000 };
+const opts = { maxWorkerRate: 100, startLeadMs: 2_000, sliceMaxMs: 60_000 };
 
 describe('trigger: slice planning', () => {
   for (const rate of [5, 100, 199.5, 250, 1000, 12_345]) {

@@ -1,33 +1,35 @@
 import { expect } from 'chai';
-import { Collector, recordError, recordSuccess } from '../../handlers/metrics/collector';
+import { Collector, recordError, recordSkip, recordSuccess } from '../../handlers/metrics/collector';
 import type { InvocationMetrics } from '../../handlers/metrics/types';
 import { achievedLine, formatSummary } from '../../trigger/report/format';
-import { summarize, type RunContext } from '../../trigger/report/summary';
+import type { RunFacts } from '../../trigger/report/run-record';
+import { summarize } from '../../trigger/report/summary';
+import { measureInvocations } from '../../trigger/report/timeline';
+import { runFacts } from './helpers/run-facts';
 
-const ctx = (over: Partial<RunContext> = {}): RunContext => ({
-  runId: 'run-a', workload: 'seed', mode: 'slice', mix: 'select=80%,insert=20%', startedAt: 1_700_000_000_000,
-  durationMs: 10_000, interrupted: false, rate: 200, averageRate: 200, plannedStatements: 2000, messagesSent: 2, deadLettered: 0, ...over,
-});
+const T0 = 1_700_000_000_000;
 
-/** One invocation: `reads` selects on the standby at 1..reads ms, `writes` inserts on the primary at 2 ms. */
+/** One invocation: `reads` selects on the standby at 1..reads ms, `writes` inserts on the primary at 2 ms, in the load's first second. */
 function invocation(runId: string, reads: number, writes: number, opts: { errors?: number; skipped?: number; dwell?: number } = {}): InvocationMetrics {
   const c = new Collector();
   const r = c.op(runId, 'seed', 'select', 'reader');
-  for (let i = 1; i <= reads; i++) recordSuccess(r, i, 'standby');
-  for (let i = 0; i < (opts.errors ?? 0); i++) recordError(r, '08');
-  r.skipped += opts.skipped ?? 0;
-  r.lag.record(0.5);
+  for (let i = 1; i <= reads; i++) recordSuccess(r, i, 'standby', T0 + 100, 0.5);
+  for (let i = 0; i < (opts.errors ?? 0); i++) recordError(r, '08', T0 + 200);
+  for (let i = 0; i < (opts.skipped ?? 0); i++) recordSkip(r, T0 + 300);
   const w = c.op(runId, 'seed', 'insert', 'writer');
-  for (let i = 0; i < writes; i++) recordSuccess(w, 2, 'primary');
+  for (let i = 0; i < writes; i++) recordSuccess(w, 2, 'primary', T0 + 400);
   const m = c.run(runId);
   m.dwell.record(opts.dwell ?? 10);
   m.ok += 1;
-  return c.finish(1_700_000_010_000);
+  return c.finish(T0 + 10_000);
 }
 
-describe('trigger: run summary from the local sink', () => {
+const summary = (invocations: InvocationMetrics[], facts: RunFacts = runFacts()) =>
+  summarize(facts, measureInvocations(invocations, facts.runId, facts.loadStartAt, facts.loadStartAt + facts.durationMs));
+
+describe('trigger: run summary', () => {
   it('merges invocations per operation and target, counting successes, errors, skips and who answered', () => {
-    const s = summarize([invocation('run-a', 800, 200, { errors: 3, skipped: 2 }), invocation('run-a', 800, 197)], ctx());
+    const s = summary([invocation('run-a', 800, 200, { errors: 3, skipped: 2 }), invocation('run-a', 800, 197)]);
     expect(s.operations.map((o) => [o.op, o.target, o.ok, o.errors, o.skipped])).to.deep.equal([
       ['select', 'reader', 1600, 3, 2],
       ['insert', 'writer', 397, 0, 0],
@@ -40,13 +42,13 @@ describe('trigger: run summary from the local sink', () => {
   });
 
   it('ignores the metrics of other runs', () => {
-    const s = summarize([invocation('run-a', 10, 0), invocation('run-b', 500, 500)], ctx());
+    const s = summary([invocation('run-a', 10, 0), invocation('run-b', 500, 500)]);
     expect(s.achieved.statements).to.equal(10);
     expect(s.messages.ok).to.equal(1);
   });
 
   it('computes pgbench-style latency: average, stddev and percentiles within the histogram precision', () => {
-    const s = summarize([invocation('run-a', 1000, 0)], ctx());
+    const s = summary([invocation('run-a', 1000, 0)]);
     const lat = s.operations[0]!.latency!;
     expect(lat.count).to.equal(1000);
     expect(lat.avg).to.be.closeTo(500.5, 500.5 * 0.01);
@@ -58,26 +60,46 @@ describe('trigger: run summary from the local sink', () => {
     expect(s.operations[0]!.throughput).to.equal(100);
   });
 
-  it('says how far the achieved rate was from the target', () => {
-    const s = summarize([invocation('run-a', 1596, 400)], ctx());
+  it('says how far the achieved rate was from the plan', () => {
+    const s = summary([invocation('run-a', 1596, 400)]);
     expect(s.achieved.rate).to.be.closeTo(199.6, 1e-9);
     expect(s.achieved.rateErrorPct).to.be.closeTo(-0.2, 1e-9);
     expect(achievedLine(s)).to.equal('achieved 199.6/s of 200/s, -0.2%');
   });
 
   it('counts failed statements in the achieved rate and in the error rate, skipped ones in neither', () => {
-    const s = summarize([invocation('run-a', 90, 0, { errors: 10, skipped: 100 })], ctx({ durationMs: 1_000, averageRate: 200, rate: 200 }));
+    const s = summary([invocation('run-a', 90, 0, { errors: 10, skipped: 100 })], runFacts({ durationMs: 1_000 }));
     expect(s.achieved.statements).to.equal(100);
     expect(s.totals.errorRatePct).to.equal(10);
     expect(s.achieved.rateErrorPct).to.equal(-50);
   });
 
   it('prints a table row per operation and target, and proves reads on the standby', () => {
-    const text = formatSummary(summarize([invocation('run-a', 1600, 400)], ctx({ replicaLag: { bytes: 0, ms: 1.5 } })));
+    const text = formatSummary(summary([invocation('run-a', 1600, 400)], runFacts({ replicaLag: { bytes: 0, ms: 1.5 } })));
     expect(text).to.match(/^select\s+reader\s+1600\s+160\.0/m);
     expect(text).to.match(/^insert\s+writer\s+400\s+40\.0/m);
     expect(text).to.contain('reads answered by a standby (pg_is_in_recovery() on the answering server): 1600 of 1600, all on a standby');
     expect(text).to.contain('0 in the dead-letter queue');
     expect(text).to.contain('replica lag at the end: 0 bytes, 1.5 ms');
+  });
+
+  it('says plainly, right under the run and load lines, when the summary is incomplete', () => {
+    const text = formatSummary(summary([invocation('run-a', 10, 0)], runFacts({ incomplete: '1 of 2 messages reported done' })));
+    expect(text.split('\n')[2]).to.equal('INCOMPLETE: 1 of 2 messages reported done');
+  });
+
+  it('adds what a drill cost, from the timeline: the writes down from the first failure to the first clean second', () => {
+    const c = new Collector();
+    const w = c.op('run-a', 'seed', 'insert', 'writer');
+    for (let sec = 0; sec < 6; sec++) {
+      for (let i = 0; i < 20; i++) {
+        if (sec === 2 && i >= 5) recordError(w, '57', T0 + sec * 1000 + i * 50);
+        else recordSuccess(w, 2, 'primary', T0 + sec * 1000 + i * 50);
+      }
+    }
+    const facts = runFacts({ durationMs: 6_000, settings: { ...runFacts().settings, rate: 20 }, drill: { kind: 'writer-down', event: { startedAt: T0 + 2_200, completedAt: T0 + 2_900 } } });
+    const s = summary([c.finish(T0 + 6_000)], facts);
+    expect(s.drill!.outage!.writes).to.include({ firstFailureAt: T0 + 2_200, firstSuccessAfter: T0 + 3_000, downtimeMs: 800, failedStatements: 15 });
+    expect(formatSummary(s)).to.contain('writer-down drill: started');
   });
 });

@@ -9,9 +9,9 @@ const row = (op: string, target: 'reader' | 'writer', p99: number, ok: number, e
   scheduleLag: null, answeredBy: { primary: 0, standby: 0 },
 });
 
-const summary = (rateErrorPct = -0.5): RunSummary => ({
-  version: 1, runId: 'r', source: 'local', workload: 'seed', mode: 'slice', mix: '', startedAt: '', durationMs: 10_000, interrupted: false,
-  target: { rate: 200, averageRate: 200, statements: 2000 },
+const summary = (rateErrorPct = -0.5, incomplete: string | null = null): RunSummary => ({
+  version: 2, runId: 'r', source: 'local', workload: 'seed', mode: 'slice', mix: '', startedAt: '', durationMs: 10_000, interrupted: false, incomplete,
+  planned: { rate: 200, averageRate: 200, statements: 2000 },
   achieved: { statements: 1990, rate: 199, rateErrorPct },
   totals: { ok: 1980, errors: 10, skipped: 0, errorRatePct: 0.5 },
   operations: [row('select', 'reader', 12, 1590, 10), row('insert', 'writer', 40, 390, 0)],
@@ -51,5 +51,12 @@ describe('trigger: thresholds', () => {
 
   it('fails a threshold that matches no measured statement', () => {
     expect(check('nosuchop:p99<50ms')).to.include({ ok: false });
+  });
+
+  it('fails every threshold of an incomplete summary, with the reason, whatever the numbers say', () => {
+    const incomplete = summary(0, '5 of 6 messages reported done');
+    for (const text of ['p99<50ms', 'errors<1%', 'rate<2%']) {
+      expect(check(text, incomplete)).to.deep.equal({ threshold: text, ok: false, actual: 'not checked: the summary is incomplete (5 of 6 messages reported done)' });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DEFAULTS } from '../../handlers/config';
+import { METRIC_NAMESPACE_DEFAULT, STACK_OUTPUT, type StackOutputKey } from '../../handlers/contract';
 import { CliError, EXIT, oneLine } from '../errors';
 
 /** What the trigger needs from the deployed stack (its CloudFormation outputs). */
@@ -61,21 +61,25 @@ export async function discover(cfn: CloudFormationClient, stack: string, region:
     if (/does not exist/i.test(msg)) throw new DiscoveryError(`No deployed load test found: ${where} does not exist`);
     throw new DiscoveryError(`Cannot look up the deployed load test (${where}): ${describeAwsFailure(e)}`);
   }
-  const queueUrl = outputs.QueueUrl;
-  if (!queueUrl) throw new DiscoveryError(`${where} has no QueueUrl output (is it the load test stack, fully deployed?)`);
-  const o = (k: string): string | undefined => outputs[k];
-  const maxConc = num(o('WorkerMaxConcurrency'));
-  const poolMax = num(o('WorkerPoolMax'));
+  const o = (k: StackOutputKey): string | undefined => outputs[STACK_OUTPUT[k]];
+  const queueUrl = o('queueUrl');
+  if (!queueUrl) throw new DiscoveryError(`${where} has no ${STACK_OUTPUT.queueUrl} output (is it the load test stack, fully deployed?)`);
+  const text = (k: 'deadLetterQueueUrl' | 'writerEndpoint' | 'readerEndpoint' | 'dashboardUrl' | 'dbClusterIdentifier') => {
+    const v = o(k);
+    return v ? { [k]: v } : {};
+  };
+  const maxConc = num(o('workerMaxConcurrency'));
+  const poolMax = num(o('workerPoolMax'));
   return {
     stack,
     queueUrl,
-    ...(o('DeadLetterQueueUrl') ? { deadLetterQueueUrl: o('DeadLetterQueueUrl')! } : {}),
-    ...(o('WriterEndpoint') ? { writerEndpoint: o('WriterEndpoint')! } : {}),
-    ...(o('ReaderEndpoint') ? { readerEndpoint: o('ReaderEndpoint')! } : {}),
-    ...(o('DashboardUrl') ? { dashboardUrl: o('DashboardUrl')! } : {}),
-    ...(o('DbClusterIdentifier') ? { dbClusterIdentifier: o('DbClusterIdentifier')! } : {}),
+    ...text('deadLetterQueueUrl'),
+    ...text('writerEndpoint'),
+    ...text('readerEndpoint'),
+    ...text('dashboardUrl'),
+    ...text('dbClusterIdentifier'),
     ...(maxConc !== undefined ? { workerMaxConcurrency: maxConc } : {}),
     ...(poolMax !== undefined ? { workerPoolMax: poolMax } : {}),
-    metricNamespace: o('MetricNamespace') ?? DEFAULTS.metricNamespace,
+    metricNamespace: o('metricNamespace') ?? METRIC_NAMESPACE_DEFAULT,
   };
 }

@@ -1,16 +1,16 @@
+import { METRIC, STACK_OUTPUT } from '../../handlers/contract';
 import { validateMessage, PROTOCOL_VERSION, type InitMessage } from '../../handlers/protocol/message';
 import { LIMITS } from '../../handlers/protocol/limits';
 import { isWorkloadName, WORKLOAD_NAMES, type WorkloadName } from '../../handlers/workloads/catalog';
 import { cloudWatch, sqs } from '../aws/clients';
-import { readRunFromCloudWatch } from '../aws/cloudwatch-report';
+import { resolveAwsResources } from '../aws/resources';
+import { readMessageOutcomes } from '../aws/run-metrics';
 import { describeAwsFailure } from '../aws/discovery';
-import { systemClock } from '../clock';
 import { CliError, EXIT, UsageError } from '../errors';
-import { parseDuration } from '../options/duration';
-import { parsePostgresUrl } from '../options/host';
+import { formatDuration, parseDuration } from '../options/duration';
+import { parseServerUrls } from '../options/postgres-url';
 import { generateRunId, parseQueueUrl, parseRegion, posInt, RUN_DEFAULTS } from '../options/run-options';
 import { SqsTransport } from '../send/sqs-transport';
-import { resolveAwsTarget } from './aws-target';
 import { aborted, type CliIo } from './io';
 import { initWorkload, startEngine } from './local-engine';
 
@@ -28,10 +28,13 @@ export interface RawInitOptions {
   wait?: string | boolean;
 }
 
+/** How often `init` looks for its outcome. */
+export const INIT_POLL_MS = 15_000;
+
 /**
  * `init`: create and load a workload's schema through the worker (in AWS only code inside the VPC
  * reaches the database). Local: the engine runs it and reports at once. AWS: an init message is
- * sent, and its outcome read back from the worker's `Messages` metric.
+ * sent, and its outcome read back from the worker's message outcomes for its run id.
  */
 export async function initCommand(raw: RawInitOptions, io: CliIo): Promise<number> {
   const name = raw.workload ?? RUN_DEFAULTS.workload;
@@ -40,14 +43,12 @@ export async function initCommand(raw: RawInitOptions, io: CliIo): Promise<numbe
   const scale = raw.scale !== undefined ? posInt(raw.scale, '--scale', LIMITS.maxScale) : undefined;
   const opts = { ...(scale !== undefined ? { scale } : {}), ...(raw.reset ? { reset: true } : {}) };
   if (raw.local) {
-    if ((raw.writerUrl === undefined) !== (raw.readerUrl === undefined)) throw new UsageError('--writer-url and --reader-url go together: give both, or neither for the embedded cluster');
-    const writerUrl = raw.writerUrl !== undefined ? parsePostgresUrl(raw.writerUrl, '--writer-url') : undefined;
-    const readerUrl = raw.readerUrl !== undefined ? parsePostgresUrl(raw.readerUrl, '--reader-url') : undefined;
-    const engine = await startEngine({ ...(writerUrl ? { writerUrl } : {}), ...(readerUrl ? { readerUrl } : {}), log: io.err });
+    const servers = parseServerUrls(raw.writerUrl, raw.readerUrl);
+    const engine = await startEngine({ ...(servers ? { servers } : {}), log: io.err });
     try {
       await Promise.race([initWorkload(engine, workload, opts), aborted(io.signal)]);
       if (io.signal.aborted) return EXIT.interrupted;
-      io.out(`initialised ${workload}${scale ? ` at scale ${scale}` : ''}${raw.reset ? ' (reset)' : ''} on the local ${writerUrl ? 'writer' : 'embedded writer'}`);
+      io.out(`initialised ${workload}${scale ? ` at scale ${scale}` : ''}${raw.reset ? ' (reset)' : ''} on the local ${servers ? 'writer' : 'embedded writer'}`);
       return EXIT.ok;
     } finally {
       await engine.stop();
@@ -59,17 +60,17 @@ export async function initCommand(raw: RawInitOptions, io: CliIo): Promise<numbe
   const waitMs = raw.wait === false ? 0 : typeof raw.wait === 'string' ? parseDuration(raw.wait, '--wait') : 10 * 60_000;
   const queueUrl = raw.queueUrl !== undefined ? parseQueueUrl(raw.queueUrl) : undefined;
   const region = raw.region !== undefined ? parseRegion(raw.region) : undefined;
-  const target = await resolveAwsTarget({
+  const aws = await resolveAwsResources({
     stack: raw.stack ?? RUN_DEFAULTS.stack,
     ...(queueUrl ? { queueUrl } : {}), ...(region ? { region } : {}), ...(raw.namespace ? { namespace: raw.namespace } : {}),
   });
-  const runId = `init-${generateRunId().slice('run-'.length)}`;
-  const sentAt = Date.now();
+  const runId = `init-${generateRunId(new Date(io.clock.now())).slice('run-'.length)}`;
+  const sentAt = Math.floor(io.clock.now());
   const msg: InitMessage = { v: PROTOCOL_VERSION, kind: 'init', runId, seq: 0, sentAt, workload, ...opts };
   validateMessage(msg, sentAt);
-  const client = await sqs(target.region);
+  const client = await sqs(aws.region);
   try {
-    const transport = new SqsTransport({ client, queueUrl: target.queueUrl, concurrency: 1 });
+    const transport = new SqsTransport({ client, queueUrl: aws.queueUrl, concurrency: 1 });
     await transport.send([JSON.stringify(msg)]);
     if (transport.stats.accepted !== 1) throw new CliError('the init message could not be sent (SQS kept failing it); try again', EXIT.failed);
   } finally {
@@ -77,39 +78,36 @@ export async function initCommand(raw: RawInitOptions, io: CliIo): Promise<numbe
   }
   io.err(`sent init for ${workload}${scale ? ` at scale ${scale}` : ''} (run id ${runId})`);
   if (waitMs === 0) {
-    io.out(`init ${runId} sent; its outcome shows as the Messages metric (RunId ${runId}) and in the worker's logs`);
+    io.out(`init ${runId} sent; its outcome shows as the ${METRIC.messages} metric (run id ${runId}) and in the worker's logs`);
     return EXIT.ok;
   }
-  return awaitOutcome(runId, target.namespace, target.region, sentAt, waitMs, io);
+  return awaitOutcome(runId, aws.namespace, aws.region, sentAt, waitMs, io);
 }
 
-/** Poll the worker's `Messages` metric for the init message's outcome. */
+/** Poll the init run's message outcomes (three metrics) until the worker has reported it. */
 async function awaitOutcome(runId: string, namespace: string, region: string | undefined, sentAt: number, waitMs: number, io: CliIo): Promise<number> {
   const cw = await cloudWatch(region);
-  const deadline = Date.now() + waitMs;
+  const deadline = sentAt + waitMs;
   try {
-    while (Date.now() < deadline && !io.signal.aborted) {
-      await systemClock.sleep(15_000, io.signal);
-      let s;
+    while (io.clock.now() < deadline && !io.signal.aborted) {
+      await io.clock.sleep(INIT_POLL_MS, io.signal);
+      let outcomes;
       try {
-        s = await readRunFromCloudWatch(cw, { namespace, runId, startMs: sentAt - 60_000, endMs: Date.now() + 60_000 }, {
-          runId, workload: 'unknown', mode: 'statements', mix: '', startedAt: sentAt, durationMs: 1, interrupted: false,
-          rate: 0, averageRate: 0, plannedStatements: 0, messagesSent: 1, deadLettered: null,
-        });
+        outcomes = await readMessageOutcomes(cw, { namespace, runId, startMs: sentAt - 60_000, endMs: io.clock.now() + 60_000 });
       } catch (e) {
         throw new CliError(`init sent, but its outcome cannot be read from CloudWatch: ${describeAwsFailure(e)}`, EXIT.failed);
       }
-      if (s.messages.ok > 0) {
+      if (outcomes.ok > 0) {
         io.out(`init ${runId} done: the worker created and loaded the schema`);
         return EXIT.ok;
       }
-      if (s.messages.invalid > 0) throw new CliError(`init ${runId} was refused as invalid by the worker (see its logs): is the worker older than this trigger?`, EXIT.failed);
-      if (s.messages.failed > 0) io.err(`init ${runId} failed once and will be retried by SQS; see the worker's logs`);
+      if (outcomes.invalid > 0) throw new CliError(`init ${runId} was refused as invalid by the worker (see its logs): is the worker older than this trigger?`, EXIT.failed);
+      if (outcomes.failed > 0) io.err(`init ${runId} failed once and will be retried by SQS; see the worker's logs`);
       else io.err(`waiting for the worker to report init ${runId}...`);
     }
   } finally {
     cw.destroy();
   }
   if (io.signal.aborted) return EXIT.interrupted;
-  throw new CliError(`init ${runId} not reported within ${Math.round(waitMs / 60_000)} min; check the worker's logs or the dead-letter queue`, EXIT.failed);
+  throw new CliError(`init ${runId} not reported within ${formatDuration(waitMs)}; check the worker's logs or the dead-letter queue (stack output ${STACK_OUTPUT.deadLetterQueueUrl})`, EXIT.failed);
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '../../handlers/clock';
 import type { ProgressOptions } from '../progress';
 
 /** What a command may touch of the outside world; tests pass their own. */
@@ -12,6 +13,8 @@ export interface CliIo {
   readonly signal: AbortSignal;
   /** Where `.runs/` lives. */
   readonly cwd: string;
+  /** The one clock every command paces, waits and timestamps with. */
+  readonly clock: Clock;
 }
 
 /** Resolves when the signal aborts (never rejects); for racing a wait against Ctrl-C. */

@@ -1,8 +1,8 @@
 import { sqs } from '../aws/clients';
+import { resolveAwsResources } from '../aws/resources';
 import { UsageError } from '../errors';
 import { parseQueueUrl, parseRegion, RUN_DEFAULTS } from '../options/run-options';
 import { SqsTransport } from '../send/sqs-transport';
-import { resolveAwsTarget } from './aws-target';
 import type { CliIo } from './io';
 
 export interface RawStopOptions {
@@ -22,13 +22,13 @@ export async function stopCommand(raw: RawStopOptions, io: CliIo): Promise<numbe
   if (!raw.yes) throw new UsageError('stop purges every message in the load-test queue, other runs\' included: add --yes to do it');
   const queueUrl = raw.queueUrl !== undefined ? parseQueueUrl(raw.queueUrl) : undefined;
   const region = raw.region !== undefined ? parseRegion(raw.region) : undefined;
-  const target = await resolveAwsTarget({ stack: raw.stack ?? RUN_DEFAULTS.stack, ...(queueUrl ? { queueUrl } : {}), ...(region ? { region } : {}) });
-  const client = await sqs(target.region);
+  const aws = await resolveAwsResources({ stack: raw.stack ?? RUN_DEFAULTS.stack, ...(queueUrl ? { queueUrl } : {}), ...(region ? { region } : {}) });
+  const client = await sqs(aws.region);
   try {
-    const transport = new SqsTransport({ client, queueUrl: target.queueUrl, concurrency: 1 });
+    const transport = new SqsTransport({ client, queueUrl: aws.queueUrl, concurrency: 1 });
     const before = await transport.depth();
     await transport.purge();
-    io.out(`purged ${target.queueUrl}${before ? ` (about ${before.visible} waiting, ${before.inFlight} in flight)` : ''}; slices already running finish their current slice (at most a minute)`);
+    io.out(`purged ${aws.queueUrl}${before ? ` (about ${before.visible} waiting, ${before.inFlight} in flight)` : ''}; slices already running finish their current slice (at most a minute)`);
     return 0;
   } finally {
     client.destroy();

@@ -1,6 +1,7 @@
 /**
- * Fault drills on the local engine, each ending in a reconciliation (reconcile.ts): load runs, a
- * fault is injected, the fault is healed, the queue drains, and the books must balance.
+ * Fault drills on the local engine (`node trigger drill KIND --local`), each ending in a
+ * reconciliation (reconcile.ts): load runs through the run pipeline, a fault is caused and healed,
+ * the queue drains, and the books must balance.
  *
  * - reader-down: the hot standby stops and comes back; reads fail (class 08) and their messages
  *   are redelivered.
@@ -10,166 +11,119 @@
  *   hands each one out again while it still runs (as SQS does when a Lambda outlives the
  *   visibility timeout): every extra run is a duplicate, and must be counted as one.
  *
- * The server faults send statements messages (a failed statement fails its message, which comes
- * back after the visibility timeout and, after maxReceiveCount receives, goes to the dead-letter
- * queue); the storm sends slices. Drills assume nothing else writes to the workload's tables
- * meanwhile: the rows are reconciled by count.
+ * The server faults run in statements mode (a failed statement fails its message, which comes
+ * back and, after maxReceiveCount receives, goes to the dead-letter queue); the storm runs
+ * slices. Drills assume nothing else writes to the workload's tables meanwhile: rows are
+ * reconciled by count.
  */
 import type pg from 'pg';
+import type { Clock } from '../../handlers/clock';
 import { tpcbBalances } from '../../handlers/workloads/tpcb';
-import type { WorkloadName } from '../../handlers/workloads/catalog';
-import type { LocalEngine } from '../local/engine';
-import { CATALOG } from '../../handlers/workloads/catalog';
-import { DrillError, drillRunId, planLoad, sendLoad, sleep } from './load';
-import { reconcile, type Reconciliation } from './reconcile';
+import type { LocalCluster } from '../local/cluster';
+import type { LocalQueue, LocalQueueStats } from '../local/queue';
+import type { Measured } from '../report/summary';
+import type { Drill } from './drill';
+import { DrillError } from './failover';
+import { reconcile } from './reconcile';
 
 export const FAULT_KINDS = ['reader-down', 'writer-down', 'both-down', 'redelivery-storm'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
+/** What a fault drill needs of the local engine (trigger/local/engine.ts). */
+export interface FaultEngine {
+  readonly cluster?: Pick<LocalCluster, 'promoted' | 'stopReader' | 'startReader' | 'stopWriter' | 'startWriter' | 'waitForStreaming'> | undefined;
+  readonly queue: Pick<LocalQueue, 'stats' | 'depth'>;
+  readonly dlq: Pick<LocalQueue, 'receive' | 'delete' | 'changeVisibility'>;
+  connect(which: 'writer'): Promise<pg.Client>;
+}
+
 export interface FaultDrillOptions {
-  /** The local engine with its embedded cluster, not failed over. */
-  readonly engine: LocalEngine;
-  readonly fault: FaultKind;
-  /** Initialised by the caller. @default 'seed' */
-  readonly workload?: WorkloadName;
-  /** Statements per second. @default 100 (storm: 200) */
-  readonly rate?: number;
-  /** How long load is sent. @default 5000 (storm: the slice length) */
-  readonly durationMs?: number;
-  /** Server faults: when the fault starts, ms after the load starts. @default 1000 */
-  readonly faultAtMs?: number;
-  /** Server faults: how long the server(s) stay down. @default 1500 */
-  readonly downMs?: number;
-  /** Server faults: statements per message. @default 5 */
-  readonly count?: number;
-  /** Storm: concurrent slices. @default 4 */
-  readonly slices?: number;
-  /** Storm: each slice's length. @default 2.5 x the visibility timeout */
-  readonly sliceMs?: number;
-  readonly runId?: string;
-  /** How long to wait for the queue to drain after the load. @default 60000 */
-  readonly drainTimeoutMs?: number;
-  readonly log?: (line: string) => void;
-}
-
-export interface StatementCounts {
-  readonly ok: number;
-  readonly errorsByClass: Readonly<Record<string, number>>;
-  readonly skipped: number;
-}
-
-export interface FaultDrillResult {
+  readonly engine: FaultEngine;
+  readonly kind: FaultKind;
   readonly runId: string;
-  readonly fault: FaultKind;
-  /** Epoch ms. faultAt/restoredAt are absent for the storm (its fault is the schedule itself). */
-  readonly timings: { readonly loadStartAt: number; readonly loadEndAt: number; readonly faultAt?: number; readonly restoredAt?: number; readonly drainedAt: number };
-  readonly statements: { readonly reads: StatementCounts; readonly writes: StatementCounts };
-  readonly reconciliation: Reconciliation;
+  readonly workload: string;
+  /** Server faults: when the servers stop, ms after the load starts. */
+  readonly atMs: number;
+  /** Server faults: how long they stay down. */
+  readonly downMs: number;
+  readonly clock: Clock;
+  readonly log: (line: string) => void;
 }
 
-/** Run one fault drill and reconcile. Throws a {@link DrillError} for an engine it cannot run on. */
-export async function runFaultDrill(o: FaultDrillOptions): Promise<FaultDrillResult> {
+/** A fault drill for the run pipeline. Throws a {@link DrillError} for an engine it cannot run on. */
+export function faultDrill(o: FaultDrillOptions): Drill {
   const { engine } = o;
   const cluster = engine.cluster;
   if (!cluster) throw new DrillError('fault drills stop and start servers: they need the embedded cluster, not --writer-url/--reader-url');
   if (cluster.promoted) throw new DrillError('the local cluster has failed over (one server left); start a new engine for fault drills');
-  const workload = o.workload ?? 'seed';
-  const runId = o.runId ?? drillRunId(o.fault);
-  const log = o.log ?? (() => undefined);
-  const storm = o.fault === 'redelivery-storm';
-  const visibility = engine.queue.visibilityTimeoutMs;
-
-  let plan;
-  if (storm) {
-    const sliceMs = o.sliceMs ?? Math.round(2.5 * visibility);
-    if (sliceMs <= visibility) {
-      throw new DrillError(`a redelivery storm needs slices longer than the visibility timeout (${visibility} ms); got ${sliceMs} ms`);
-    }
-    const slices = o.slices ?? 4;
-    plan = planLoad({ runId, workload, rate: o.rate ?? 200, durationMs: o.durationMs ?? sliceMs, mode: 'slice', workers: slices, leadMs: 300 });
-  } else {
-    plan = planLoad({ runId, workload, rate: o.rate ?? 100, durationMs: o.durationMs ?? 5_000, mode: 'statements', count: o.count ?? 5 });
-  }
-
-  const before = { ...engine.queue.stats };
-  const rowsBefore = await countRows(engine, workload);
-  let faultAt: number | undefined;
-  let restoredAt: number | undefined;
-  let fault: Promise<void> = Promise.resolve();
-  const sent = await sendLoad(engine, plan, {
-    onLoadStart: (at) => {
-      if (storm) return;
-      fault = (async () => {
-        await sleep(Math.max(0, at + (o.faultAtMs ?? 1_000) - Date.now()));
-        faultAt = Date.now();
-        await inject(engine, o.fault, o.downMs ?? 1_500, log);
-        restoredAt = Date.now();
-      })();
-      fault.catch(() => undefined);
-    },
-  });
-  await fault;
-  await engine.idle(Math.max(0, sent.loadEndAt - Date.now()) + (o.drainTimeoutMs ?? 60_000));
-  const drainedAt = Date.now();
-
-  const stats = engine.queue.stats;
-  const deadLetterSeqs = takeDeadLetters(engine, runId);
-  const statements = countStatements(engine, runId, workload);
-  const rowsAfter = await countRows(engine, workload);
-  const depth = engine.queue.depth;
-  const reconciliation = reconcile({
-    sent: sent.transport.stats.accepted,
-    succeeded: stats.deleted - before.deleted,
-    deadLettered: stats.deadLettered - before.deadLettered,
-    stillQueued: depth.visible + depth.inFlight,
-    redelivered: stats.redelivered - before.redelivered,
-    deadLetterSeqs,
-    writes: { ok: statements.writes.ok, errorsByClass: statements.writes.errorsByClass },
-    rows: { before: rowsBefore.rows, after: rowsAfter.rows },
-    ...(rowsAfter.balances ? { balances: rowsAfter.balances } : {}),
-  });
+  let before: LocalQueueStats;
+  let rowsBefore: Rows | undefined;
   return {
-    runId,
-    fault: o.fault,
-    timings: { loadStartAt: sent.loadStartAt, loadEndAt: sent.loadEndAt, ...(faultAt !== undefined ? { faultAt } : {}), ...(restoredAt !== undefined ? { restoredAt } : {}), drainedAt },
-    statements,
-    reconciliation,
+    kind: o.kind,
+    ...(o.kind === 'redelivery-storm' ? {} : {
+      atMs: o.atMs,
+      async cause() {
+        const startedAt = o.clock.now();
+        const down = `${o.downMs / 1000} s`;
+        switch (o.kind) {
+          case 'reader-down':
+            await cluster.stopReader('fast');
+            o.log(`reader stopped; starting it again in ${down}`);
+            await o.clock.sleep(o.downMs);
+            await cluster.startReader();
+            break;
+          case 'writer-down':
+            await cluster.stopWriter('fast');
+            o.log(`writer stopped; starting it again in ${down}`);
+            await o.clock.sleep(o.downMs);
+            await cluster.startWriter();
+            await cluster.waitForStreaming();
+            break;
+          default:
+            await Promise.all([cluster.stopReader('fast'), cluster.stopWriter('fast')]);
+            o.log(`reader and writer stopped; starting them again in ${down}`);
+            await o.clock.sleep(o.downMs);
+            await cluster.startWriter();
+            await cluster.startReader();
+        }
+        return { startedAt, completedAt: o.clock.now() };
+      },
+    }),
+    async prepare() {
+      before = { ...engine.queue.stats };
+      rowsBefore = await countRows(engine, o.workload);
+    },
+    async finish(measured: Measured) {
+      const stats = engine.queue.stats;
+      const rowsAfter = await countRows(engine, o.workload);
+      const depth = engine.queue.depth;
+      // Statements mode sends each operation to its own target: the writer's series are the writes.
+      const writes = { ok: 0, errorsByClass: {} as Record<string, number> };
+      for (const s of measured.timeline.series) {
+        if (s.target !== 'writer') continue;
+        writes.ok += s.ok.reduce((a, b) => a + b, 0);
+        for (const [cls, counts] of Object.entries(s.errors)) writes.errorsByClass[cls] = (writes.errorsByClass[cls] ?? 0) + counts.reduce((a, b) => a + b, 0);
+      }
+      return reconcile({
+        sent: stats.sent - before.sent,
+        succeeded: stats.deleted - before.deleted,
+        deadLettered: stats.deadLettered - before.deadLettered,
+        stillQueued: depth.visible + depth.inFlight,
+        redelivered: stats.redelivered - before.redelivered,
+        deadLetterSeqs: takeDeadLetters(engine, o.runId),
+        writes,
+        ...(rowsBefore && rowsAfter ? { rows: { before: rowsBefore.rows, after: rowsAfter.rows } } : {}),
+        ...(rowsAfter?.balances ? { balances: rowsAfter.balances } : {}),
+      });
+    },
   };
-}
-
-async function inject(engine: LocalEngine, fault: FaultKind, downMs: number, log: (line: string) => void): Promise<void> {
-  const cluster = engine.cluster!;
-  switch (fault) {
-    case 'reader-down':
-      await cluster.stopReader('fast');
-      log(`reader stopped; starting it again in ${downMs} ms`);
-      await sleep(downMs);
-      await cluster.startReader();
-      return;
-    case 'writer-down':
-      await cluster.stopWriter('fast');
-      log(`writer stopped; starting it again in ${downMs} ms`);
-      await sleep(downMs);
-      await cluster.startWriter();
-      await cluster.waitForStreaming();
-      return;
-    case 'both-down':
-      await Promise.all([cluster.stopReader('fast'), cluster.stopWriter('fast')]);
-      log(`reader and writer stopped; starting them again in ${downMs} ms`);
-      await sleep(downMs);
-      await cluster.startWriter();
-      await cluster.startReader();
-      return;
-    case 'redelivery-storm':
-      return;
-  }
 }
 
 /**
  * Read the run's messages out of the dead-letter queue (deleting them: the drill has looked at
  * them) and put everything else back. Returns their `seq`s.
  */
-function takeDeadLetters(engine: LocalEngine, runId: string): number[] {
+function takeDeadLetters(engine: FaultEngine, runId: string): number[] {
   const seqs: number[] = [];
   const others: string[] = [];
   for (let batch = engine.dlq.receive(10); batch.length > 0; batch = engine.dlq.receive(10)) {
@@ -190,24 +144,15 @@ function takeDeadLetters(engine: LocalEngine, runId: string): number[] {
   return seqs;
 }
 
-function countStatements(engine: LocalEngine, runId: string, workload: WorkloadName): { reads: StatementCounts; writes: StatementCounts } {
-  const writeOp: string = CATALOG[workload].writeOp;
-  const acc = { reads: { ok: 0, errorsByClass: {} as Record<string, number>, skipped: 0 }, writes: { ok: 0, errorsByClass: {} as Record<string, number>, skipped: 0 } };
-  for (const inv of engine.sink.invocations) {
-    for (const s of inv.series) {
-      if (s.runId !== runId) continue;
-      const a = s.op === writeOp ? acc.writes : acc.reads;
-      a.ok += s.latency.count;
-      a.skipped += s.skipped;
-      for (const [cls, n] of s.errors) a.errorsByClass[cls] = (a.errorsByClass[cls] ?? 0) + n;
-    }
-  }
-  return acc;
+interface Rows {
+  readonly rows: number;
+  readonly balances?: Awaited<ReturnType<typeof tpcbBalances>>;
 }
 
-/** Rows the workload's write adds: seed's transactions, tpcb's history (with its balances). */
-async function countRows(engine: LocalEngine, workload: WorkloadName): Promise<{ rows: number; balances?: Awaited<ReturnType<typeof tpcbBalances>> }> {
-  const client: pg.Client = await engine.connect('writer');
+/** Rows the workload's writes add (seed's transactions, tpcb's history, with its balances); undefined for other workloads. */
+async function countRows(engine: FaultEngine, workload: string): Promise<Rows | undefined> {
+  if (workload !== 'seed' && workload !== 'tpcb') return undefined;
+  const client = await engine.connect('writer');
   try {
     if (workload === 'tpcb') {
       const balances = await tpcbBalances(client);

@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
 import { Client } from 'pg';
+import { systemClock } from '../../handlers/clock';
 import { chownTree, cloneDataDir, configureStandby, HOST, preparePrimary, type DataDirContext } from './data-dir';
 import { guardDir, releaseDir } from './exit-guard';
 import { freePort } from './free-port';
@@ -210,16 +211,6 @@ export class LocalCluster {
     await this.#writer.start({ readOnly: false, timeoutMs: this.#startTimeoutMs });
   }
 
-  /**
-   * Stop the writer, wait `downMs`, start it again. The reader reconnects by itself (within
-   * ~100 ms of the writer's return); `waitForStreaming()` waits for that.
-   */
-  async restartWriter(opts: { downMs?: number; mode?: ShutdownMode } = {}): Promise<void> {
-    await this.stopWriter(opts.mode ?? 'fast');
-    if (opts.downMs) await sleep(opts.downMs);
-    await this.startWriter();
-  }
-
   /** Stop the reader (hot standby). Throws after `promoteReader()`: use stopWriter(). */
   async stopReader(mode: ShutdownMode = 'fast'): Promise<void> {
     this.#assertStandby('stopReader');
@@ -290,7 +281,7 @@ export class LocalCluster {
         const tail = this.#standby.lastLines().slice(-8).join('\n  ');
         throw new Error(`the reader did not start streaming from the writer within ${timeoutMs} ms (${String(last)}); reader log:\n  ${tail}`);
       }
-      await sleep(20);
+      await systemClock.sleep(20);
     }
   }
 
@@ -415,8 +406,4 @@ async function otherFreePort(taken: number): Promise<number> {
     const port = await freePort(HOST);
     if (port !== taken) return port;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -14,19 +14,17 @@ import { MemorySink } from '../../handlers/metrics/memory-sink';
 import { createWorker, type InitResult, type LiveCounters, type Worker } from '../../handlers/worker';
 import type { Redelivery } from '../../handlers/redelivery';
 import type { WorkloadName } from '../../handlers/workloads/catalog';
+import type { ServerUrls } from '../options/postgres-url';
 import { LocalCluster } from './cluster';
 import { localWorkerConfig } from './worker-config';
-import { parsePostgresUrl, PostgresUrlError } from './postgres-url';
 import { EndpointProxy } from './endpoint-proxy';
 import { ExecutionEnvironments } from './environments';
 import { LocalPoller } from './poller';
 import { LocalQueue } from './queue';
 
 export interface LocalEngineOptions {
-  /** `postgres://user:pass@host:port/db` of an existing writer. Give both URLs or neither. @default an embedded cluster */
-  readonly writerUrl?: string;
-  /** `postgres://...` of an existing reader (a hot standby of the writer, for honest read numbers). */
-  readonly readerUrl?: string;
+  /** Existing servers to use (checked by parseServerUrls). @default an embedded writer + hot standby */
+  readonly servers?: ServerUrls;
   /** Connections per endpoint per worker (each concurrent invocation has its own worker, as in Lambda). @default 4 */
   readonly poolMax?: number;
   /** Messages per invocation, as the event source mapping's batch size. @default 10 */
@@ -82,9 +80,6 @@ export class LocalEngine {
 
   static async start(opts: LocalEngineOptions = {}): Promise<LocalEngine> {
     const say = opts.log ?? (() => undefined);
-    if ((opts.writerUrl === undefined) !== (opts.readerUrl === undefined)) {
-      throw new LocalEngineError('give both --writer-url and --reader-url, or neither (then an embedded cluster is started)');
-    }
     const poolMax = opts.poolMax ?? DEFAULTS.poolMax;
     const maxConcurrency = opts.maxConcurrency ?? 4;
 
@@ -93,19 +88,10 @@ export class LocalEngine {
     let writer: Endpoint;
     let reader: Endpoint;
     let credentials: { user: string; password: string; database: string };
-    if (opts.writerUrl !== undefined && opts.readerUrl !== undefined) {
-      let w, r;
-      try {
-        w = parsePostgresUrl(opts.writerUrl, '--writer-url');
-        r = parsePostgresUrl(opts.readerUrl, '--reader-url');
-      } catch (err) {
-        throw err instanceof PostgresUrlError ? new LocalEngineError(err.message) : err;
-      }
-      if (w.user !== r.user || w.password !== r.password || w.database !== r.database) {
-        throw new LocalEngineError('--writer-url and --reader-url must use the same user, password and database (one secret, as in Aurora)');
-      }
+    if (opts.servers) {
+      const w = opts.servers.writer;
       writer = w.endpoint;
-      reader = r.endpoint;
+      reader = opts.servers.reader.endpoint;
       credentials = { user: w.user, password: w.password, database: w.database };
     } else {
       say('starting embedded PostgreSQL: a writer and a streaming hot-standby reader...');

@@ -14,6 +14,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { LocalQueue, ReceivedMessage } from './queue';
+import { systemClock } from '../../handlers/clock';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
@@ -124,7 +125,7 @@ export class LocalPoller {
         const { visible, inFlight } = this.#queue.depth;
         throw new Error(`the queue did not drain within ${timeoutMs} ms (${visible} visible, ${inFlight} in flight, ${this.#inFlight} invocations running)`);
       }
-      await delay(IDLE_POLL_MS);
+      await systemClock.sleep(IDLE_POLL_MS);
     }
   }
 
@@ -269,8 +270,4 @@ function intOption(name: string, value: number | undefined, dflt: number, min: n
   const v = value ?? dflt;
   if (!Number.isInteger(v) || v < min || v > max) throw new TypeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
   return v;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

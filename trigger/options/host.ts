@@ -1,6 +1,5 @@
 import { LIMITS } from '../../handlers/protocol/limits';
 import { UsageError } from '../errors';
-import { parsePostgresUrl as parseUrl, PostgresUrlError } from '../local/postgres-url';
 
 /**
  * Validate an explicit `--reader HOST` / `--writer HOST`. Only the syntax is checked here: the
@@ -29,15 +28,4 @@ export function redactUrl(text: string): string {
   } catch {
     return text.replace(/(:\/\/)[^/@]*@/, '$1***@');
   }
-}
-
-/** Check `--writer-url` / `--reader-url` early (a postgres:// URL); its password is never echoed. */
-export function parsePostgresUrl(text: string, flag: string): string {
-  try {
-    parseUrl(text, flag);
-  } catch (err) {
-    if (err instanceof PostgresUrlError) throw new UsageError(`${err.message} (${redactUrl(text)})`);
-    throw err;
-  }
-  return text;
 }

@@ -2,6 +2,7 @@ import type { MixEntry } from '../../handlers/protocol/message';
 import { LIMITS } from '../../handlers/protocol/limits';
 import { CATALOG, opInfo, type OpKind, type WorkloadName } from '../../handlers/workloads/catalog';
 import { UsageError } from '../errors';
+import { round } from '../round';
 
 export const DEFAULT_MIX = 'read=80,write=20';
 
@@ -52,9 +53,5 @@ export function parseMix(
 /** `select=80,insert=20`: the resolved mix as the summary shows it, in percent. */
 export function describeMix(mix: readonly MixEntry[]): string {
   const total = mix.reduce((s, e) => s + e.weight, 0);
-  return mix.map((e) => `${e.op}=${round(100 * e.weight / total)}%`).join(',');
-}
-
-function round(x: number): number {
-  return Math.round(x * 10) / 10;
+  return mix.map((e) => `${e.op}=${round(100 * e.weight / total, 1)}%`).join(',');
 }

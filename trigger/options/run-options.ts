@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { HostOverrides, MixEntry } from '../../handlers/protocol/message';
+import { STACK_OUTPUT } from '../../handlers/contract';
 import { LIMITS } from '../../handlers/protocol/limits';
 import { isWorkloadName, WORKLOAD_NAMES, type OpKind, type WorkloadName } from '../../handlers/workloads/catalog';
 import { UsageError } from '../errors';
 import { SLICE_DEFAULTS } from '../plan/slice-plan';
 import { parseDuration } from './duration';
-import { parseHost, parsePostgresUrl } from './host';
+import { parseHost } from './host';
+import { parseServerUrls, type ServerUrls } from './postgres-url';
 import { DEFAULT_MIX, parseMix } from './mix';
 import { parseThreshold, type Threshold } from './threshold';
 
@@ -80,7 +82,7 @@ export interface RunSettings {
   /** Failover drill: fail the database over this long after the load starts. */
   readonly failoverAtMs?: number;
   readonly aws: { readonly queueUrl?: string; readonly region?: string; readonly stack: string; readonly namespace?: string };
-  readonly local: { readonly writerUrl?: string; readonly readerUrl?: string };
+  readonly local: { readonly servers?: ServerUrls };
 }
 
 function posNumber(text: string, flag: string, what = 'a number above 0'): number {
@@ -96,11 +98,11 @@ export function posInt(text: string, flag: string, max = Number.MAX_SAFE_INTEGER
   return x;
 }
 
-/** A fresh run id: sortable by time, unique enough, safe as a CloudWatch dimension. */
 function formatDurationFlag(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
+/** A fresh run id: sortable by time, unique enough, safe as a CloudWatch dimension. */
 export function generateRunId(now: Date = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `run-${stamp}-${randomBytes(2).toString('hex')}`;
@@ -116,7 +118,7 @@ export function parseQueueUrl(text: string): string {
   try {
     u = new URL(text);
   } catch {
-    throw new UsageError(`--queue-url "${text}" is not a URL: use the QueueUrl output of the stack, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/LoadTest-Queue`);
+    throw new UsageError(`--queue-url "${text}" is not a URL: use the ${STACK_OUTPUT.queueUrl} output of the stack, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/LoadTest-Queue`);
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new UsageError(`--queue-url must be an https:// URL, got "${text}"`);
   return text;
@@ -157,11 +159,7 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
     if (local) throw new UsageError(`--${t} ${v}: local runs use the embedded servers or --${t}-url URL, not a host name`);
     hosts[t] = parseHost(v, `--${t}`);
   }
-  if ((raw.writerUrl === undefined) !== (raw.readerUrl === undefined)) {
-    throw new UsageError('--writer-url and --reader-url go together: give both (a primary and its standby), or neither for the embedded cluster');
-  }
-  const writerUrl = raw.writerUrl !== undefined ? parsePostgresUrl(raw.writerUrl, '--writer-url') : undefined;
-  const readerUrl = raw.readerUrl !== undefined ? parsePostgresUrl(raw.readerUrl, '--reader-url') : undefined;
+  const servers = parseServerUrls(raw.writerUrl, raw.readerUrl);
 
   const workloadName = raw.workload ?? RUN_DEFAULTS.workload;
   if (!isWorkloadName(workloadName)) throw new UsageError(`--workload "${workloadName}" is unknown: use ${WORKLOAD_NAMES.join(' or ')}`);
@@ -204,7 +202,7 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
     if (failoverAtMs <= 0 || failoverAtMs >= durationMs) {
       throw new UsageError(`--failover-at ${raw.failoverAt} must fall within the load: after 0s and before --duration (${formatDurationFlag(durationMs)})`);
     }
-    if (writerUrl !== undefined) {
+    if (servers) {
       throw new UsageError('--failover-at on a local run needs the embedded cluster (it promotes the embedded standby): drop --writer-url/--reader-url');
     }
   }
@@ -233,6 +231,6 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
       stack: raw.stack ?? RUN_DEFAULTS.stack,
       ...(raw.namespace ? { namespace: raw.namespace } : {}),
     },
-    local: { ...(writerUrl ? { writerUrl } : {}), ...(readerUrl ? { readerUrl } : {}) },
+    local: { ...(servers ? { servers } : {}) },
   };
 }

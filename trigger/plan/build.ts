@@ -18,13 +18,8 @@ export function buildPlan(s: RunSettings): StatementsPlan | SlicePlan {
   return planSlices(spec, {
     ...(s.workers !== undefined ? { workers: s.workers } : {}),
     maxWorkerRate: s.maxWorkerRate,
-    leadMs: s.startLeadMs,
+    startLeadMs: s.startLeadMs,
     sliceMaxMs: SLICE_DEFAULTS.sliceMaxMs,
     ...(s.lateLimitMs !== undefined ? { lateLimitMs: s.lateLimitMs } : {}),
   });
-}
-
-/** Endpoints (pools) each worker uses: one per kind of traffic in the mix. */
-export function endpointsUsed(s: RunSettings): number {
-  return s.kinds.size;
 }

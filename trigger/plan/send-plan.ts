@@ -16,12 +16,17 @@ export interface SendPlan {
    * send start, from which slice start times are set.
    */
   body(i: number, sentAt: number, t0: number): string;
-  /** When the load on the database starts, in ms after the send start (slice mode: the lead). */
-  readonly loadStartMs: number;
+  /**
+   * The start lead: how long after sending begins the load on the database starts, ms (slice
+   * mode: each slice is sent this long before it starts; statements mode: 0).
+   */
+  readonly startLeadMs: number;
   /** How long the load lasts, ms. */
   readonly loadDurationMs: number;
   /** Statements the plan puts on the database in total. */
   readonly statements: number;
+  /** Statements planned to start in the first `loadElapsedMs` of the load (fractional). */
+  plannedBy(loadElapsedMs: number): number;
   /** Statements per second at full rate (what the user asked for). */
   readonly peakRate: number;
   /** Average planned statements per second over the load (below `peakRate` with a ramp). */

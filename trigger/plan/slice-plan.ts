@@ -3,6 +3,7 @@ import { PROTOCOL_VERSION, type SliceMessage } from '../../handlers/protocol/mes
 import { plannedCount } from '../../handlers/schedule';
 import { UsageError } from '../errors';
 import { describeMix } from '../options/mix';
+import { round } from '../round';
 import type { RunSpec } from './run-spec';
 import type { SendPlan } from './send-plan';
 
@@ -20,10 +21,10 @@ export interface SliceOptions {
   /** The most statements per second one worker is asked for when `workers` is not given. */
   readonly maxWorkerRate: number;
   /**
-   * How long before its start each slice is sent, so every worker has received its slice (and,
-   * in AWS, a cold Lambda has started) when the slice begins.
+   * The start lead: how long before its start each slice is sent, so every worker has received
+   * its slice (and, in AWS, a cold Lambda has started) when the slice begins.
    */
-  readonly leadMs: number;
+  readonly startLeadMs: number;
   /** Longest slice; longer runs are consecutive slices per worker, back to back. */
   readonly sliceMaxMs: number;
   /** pgbench -L: a statement that cannot start this late is skipped and counted. */
@@ -45,7 +46,6 @@ export interface SlicePlan extends SendPlan {
   /** Statements per second per worker at full rate; workers x this = the target rate. */
   readonly ratePerWorker: number;
   readonly slots: readonly Slot[];
-  readonly leadMs: number;
 }
 
 /** Workers for a rate when none are given: the fewest that keep each at or under the cap. */
@@ -101,7 +101,6 @@ export function planSlices(spec: RunSpec, opts: SliceOptions): SlicePlan {
     workers,
     ratePerWorker,
     slots,
-    leadMs: opts.leadMs,
     total,
     dueAt: (i) => slotOf(i).offsetMs,
     dueBy(elapsed) {
@@ -118,22 +117,19 @@ export function planSlices(spec: RunSpec, opts: SliceOptions): SlicePlan {
       const msg: SliceMessage = {
         v: PROTOCOL_VERSION, kind: 'slice', runId: spec.runId, seq: i, sentAt, workload: spec.workload,
         mix: spec.mix, rate: slot.ratePerWorker, durationMs: slot.durationMs,
-        startAt: t0 + opts.leadMs + slot.offsetMs,
+        startAt: t0 + opts.startLeadMs + slot.offsetMs,
         ...(opts.lateLimitMs !== undefined ? { lateLimitMs: opts.lateLimitMs } : {}),
         ...(spec.hosts ? { hosts: spec.hosts } : {}),
       };
       return JSON.stringify(msg);
     },
-    loadStartMs: opts.leadMs,
+    startLeadMs: opts.startLeadMs,
     loadDurationMs: spec.durationMs,
     statements,
+    plannedBy: (t) => slots.reduce((n, slot) => n + (workers * slot.ratePerWorker * Math.min(Math.max(0, t - slot.offsetMs), slot.durationMs)) / 1000, 0),
     peakRate: spec.rate,
     averageRate: (statements * 1000) / spec.durationMs,
     description: `slice mode: ${workers} worker(s) x ${round(ratePerWorker)}/s = ${round(spec.rate)}/s (${describeMix(spec.mix)}), `
-      + `${slots.length} slice(s) each, starting ${round(opts.leadMs / 1000)}s after sending begins`,
+      + `${slots.length} slice(s) each, starting ${round(opts.startLeadMs / 1000)}s after sending begins`,
   };
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
 }

@@ -1,10 +1,11 @@
 import { opInfo, targetOf } from '../../handlers/workloads/catalog';
 import { PROTOCOL_VERSION, type StatementsMessage } from '../../handlers/protocol/message';
-import { averageRate, dueAt, dueBy, totalUnits, type RateProfile } from './pacing';
+import { averageRate, dueAt, dueBy, scheduledBy, totalUnits, type RateProfile } from './pacing';
 import { MixPicker } from '../../handlers/schedule';
 import type { RunSpec } from './run-spec';
 import type { StatementsPlan } from './send-plan';
 import { describeMix } from '../options/mix';
+import { round } from '../round';
 
 /**
  * Statements mode (the seed's model): messages of `count` statements of one op each, paced at
@@ -45,16 +46,13 @@ export function planStatements(spec: RunSpec, count: number): StatementsPlan {
       };
       return JSON.stringify(msg);
     },
-    loadStartMs: 0,
+    startLeadMs: 0,
     loadDurationMs: spec.durationMs,
     statements: total * count,
+    plannedBy: (t) => count * Math.min(total, scheduledBy(profile, t)),
     peakRate: spec.rate,
     averageRate: (total * count * 1000) / spec.durationMs,
     description: `statements mode: ${total} messages of ${count} statements (${describeMix(spec.mix)}), `
       + `${round(averageRate(profile))} messages/s`,
   };
-}
-
-function round(x: number): number {
-  return Math.round(x * 100) / 100;
 }

@@ -1,17 +1,8 @@
+import { ERROR_CLASSES, type ErrorClass } from '../../handlers/contract';
+import { formatOutage } from '../drills/outage';
+import { formatReconciliation } from '../drills/reconcile';
 import type { ThresholdResult } from './thresholds';
 import type { OpSummary, RunSummary, Stats } from './summary';
-import { formatOutage } from '../drills/outage';
-
-/** Short names for the SQLSTATE classes a load test meets. */
-const SQLSTATE_CLASSES: Record<string, string> = {
-  '08': 'connection exception',
-  '25': 'invalid transaction state (e.g. write on a read-only standby)',
-  '40': 'transaction rollback (serialization / deadlock)',
-  '53': 'insufficient resources (e.g. too many connections)',
-  '57': 'operator intervention (e.g. statement timeout, shutdown)',
-  '58': 'system error',
-  XX: 'internal error',
-};
 
 function n(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return '-';
@@ -48,24 +39,26 @@ function rate(x: number): string {
   return Number.isInteger(Math.round(x * 100) / 100) ? String(Math.round(x)) : String(Math.round(x * 100) / 100);
 }
 
-/** The achieved-vs-target sentence, e.g. "achieved 199.6/s of 200/s, -0.2%". */
+/** The achieved-vs-planned sentence, e.g. "achieved 199.6/s of 200/s, -0.2%". */
 export function achievedLine(s: RunSummary): string {
-  const planned = s.target.averageRate;
-  const ramp = Math.abs(planned - s.target.rate) > 1e-6 ? ` planned (a ramp to ${rate(s.target.rate)}/s)` : '';
+  const planned = s.planned.averageRate;
+  const ramp = Math.abs(planned - s.planned.rate) > 1e-6 ? ` planned (a ramp to ${rate(s.planned.rate)}/s)` : '';
   return `achieved ${n(s.achieved.rate, 1)}/s of ${rate(planned)}/s${ramp}, ${signed(s.achieved.rateErrorPct)}%`;
 }
 
 /**
  * The human summary, in pgbench's vocabulary with k6's percentiles: one row per operation and
- * target, then schedule lag, queue dwell, errors by class, who answered, and the thresholds.
+ * target, then schedule lag, queue dwell, errors by class, who answered, the drill, and the
+ * thresholds. handlers/README.md explains each line.
  */
 export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResult[] = []): string {
   const out: string[] = [];
   const secs = s.durationMs / 1000;
   out.push(`run ${s.runId}: ${s.workload} workload, ${s.mode} mode, mix ${s.mix}, ${s.source === 'local' ? 'local engine' : 'CloudWatch'}`);
   out.push(`load ${n(secs, 1)} s from ${s.startedAt}${s.interrupted ? ' (INTERRUPTED: partial results)' : ''}`);
+  if (s.incomplete !== null) out.push(`INCOMPLETE: ${s.incomplete}`);
   out.push(`statements: ${s.achieved.statements} attempted (${s.totals.ok} ok, ${s.totals.errors} failed, ${n(s.totals.errorRatePct)}%), `
-    + `${s.totals.skipped} skipped, ${Math.round(s.target.statements)} planned`);
+    + `${s.totals.skipped} skipped, ${Math.round(s.planned.statements)} planned`);
   out.push(achievedLine(s));
   out.push('');
   if (s.operations.length === 0) {
@@ -85,11 +78,11 @@ export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResul
     out.push('schedule lag (actual start - scheduled start):');
     for (const o of lagRows) out.push(`  ${o.op}/${o.target}: ${statsLine(o.scheduleLag)}`);
   }
-  const errorClasses = new Map<string, number>();
-  for (const o of s.operations) for (const [c, k] of Object.entries(o.errorsByClass)) errorClasses.set(c, (errorClasses.get(c) ?? 0) + k);
+  const errorClasses = new Map<ErrorClass, number>();
+  for (const o of s.operations) for (const [c, k] of Object.entries(o.errorsByClass) as Array<[ErrorClass, number]>) errorClasses.set(c, (errorClasses.get(c) ?? 0) + k);
   if (errorClasses.size) {
-    out.push('errors by SQLSTATE class:');
-    for (const [c, k] of [...errorClasses].sort()) out.push(`  ${c} ${SQLSTATE_CLASSES[c] ?? ''}: ${k}`.replace(' :', ':'));
+    out.push('errors by class:');
+    for (const [c, k] of [...errorClasses].sort()) out.push(`  ${c} ${ERROR_CLASSES[c]}: ${k}`);
   }
   const reads = s.operations.filter((o) => o.target === 'reader');
   const standby = reads.reduce((x, o) => x + o.answeredBy.standby, 0);
@@ -111,11 +104,18 @@ export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResul
       ? `replica lag at the end: ${s.replicaLag.bytes} bytes${s.replicaLag.ms !== null ? `, ${n(s.replicaLag.ms, 1)} ms` : ''}`
       : 'replica lag: not available');
   }
-  if (s.failover) {
-    const f = s.failover;
-    const moved = f.from && f.to ? ` (writer ${f.from} -> ${f.to})` : '';
-    out.push(`failover: started ${new Date(f.startedAt).toISOString()}, new writer ready after ${n((f.completedAt - f.startedAt) / 1000, 1)} s${moved}`);
-    if (f.analysis) out.push(...formatOutage(f.analysis).slice(1));
+  if (s.drill) {
+    const d = s.drill;
+    const e = d.event;
+    if (e) {
+      const moved = e.from && e.to ? ` (writer ${e.from} -> ${e.to})` : '';
+      const over = d.kind === 'failover' ? 'new writer ready after' : 'servers back after';
+      out.push(`${d.kind} drill: started ${new Date(e.startedAt).toISOString()}, ${over} ${n((e.completedAt - e.startedAt) / 1000, 1)} s${moved}`);
+    } else {
+      out.push(`${d.kind} drill${d.reconciliation ? '' : ': did not run (see the notes)'}`);
+    }
+    if (d.outage) out.push(...formatOutage(d.outage));
+    if (d.reconciliation) out.push(...formatReconciliation(d.reconciliation).map((l) => `  ${l}`));
   }
   for (const note of s.notes) out.push(`note: ${note}`);
   if (thresholds.length) {

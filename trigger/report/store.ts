@@ -2,35 +2,34 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIMITS } from '../../handlers/protocol/limits';
 import { UsageError } from '../errors';
-import type { RunSummary } from './summary';
+import { RUN_RECORD_VERSION, type RunRecord } from './run-record';
 
-/** A run as saved under `.runs/`: the summary, plus what `report` needs to read CloudWatch again. */
-export interface SavedRun {
-  readonly summary: RunSummary;
-  /** AWS runs: where the metrics live, so `report` can re-read them later. */
-  readonly cloud?: { readonly region: string; readonly namespace: string; readonly startMs: number; readonly endMs: number };
-}
-
-/** Saved runs live in `.runs/` under the current directory (gitignored). */
+/** Saved runs live in `.runs/` under the current directory (gitignored), one JSON file each. */
 export class RunStore {
-  constructor(readonly dir: string = join(process.cwd(), '.runs')) {}
+  constructor(readonly dir: string) {}
 
-  async save(run: SavedRun): Promise<string> {
+  async save(run: RunRecord): Promise<string> {
     await mkdir(this.dir, { recursive: true });
-    const file = join(this.dir, `${run.summary.runId}.json`);
-    await writeFile(file, `${JSON.stringify(run, null, 2)}\n`);
+    const file = join(this.dir, `${run.runId}.json`);
+    await writeFile(file, `${JSON.stringify(run)}\n`);
     return file;
   }
 
   /** The saved run, or undefined when there is none by that id. */
-  async load(runId: string): Promise<SavedRun | undefined> {
+  async load(runId: string): Promise<RunRecord | undefined> {
     if (!LIMITS.runIdPattern.test(runId)) throw new UsageError(`--run "${runId}" is not a run id (letters, digits, ".", "_", "-")`);
+    let text: string;
     try {
-      return JSON.parse(await readFile(join(this.dir, `${runId}.json`), 'utf8')) as SavedRun;
+      text = await readFile(join(this.dir, `${runId}.json`), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
+    const run = JSON.parse(text) as RunRecord;
+    if (run.version !== RUN_RECORD_VERSION) {
+      throw new UsageError(`.runs/${runId}.json was saved in another format (version ${String(run.version)}, this trigger reads ${RUN_RECORD_VERSION}): run the test again`);
+    }
+    return run;
   }
 
   /** The id of the most recently saved run, or undefined when none was saved here. */

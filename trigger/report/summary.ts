@@ -1,7 +1,11 @@
+import { SERVER_ROLES, type ErrorClass, type ServerRole } from '../../handlers/contract';
 import { Histogram } from '../../handlers/metrics/histogram';
-import type { InvocationMetrics, ServerRole } from '../../handlers/metrics/types';
 import type { Target } from '../../handlers/workloads/catalog';
-import type { OutageAnalysis } from '../drills/outage';
+import type { DrillEvent, DrillKind } from '../drills/drill';
+import { analyseOutage, type OutageAnalysis } from '../drills/outage';
+import type { Reconciliation } from '../drills/reconcile';
+import { describeMix } from '../options/mix';
+import type { ReplicaLag, RunFacts, SendSummary, Timeline } from './run-record';
 
 /** Latency-like statistics, ms. pgbench's average and standard deviation, k6's percentiles. */
 export interface Stats {
@@ -15,6 +19,21 @@ export interface Stats {
   readonly max: number;
 }
 
+/**
+ * Whole-run statistics that cannot be added up from the timeline's steps (percentiles), per
+ * (operation, target), and of the queue dwell.
+ */
+export interface Distributions {
+  readonly series: ReadonlyArray<{ readonly op: string; readonly target: Target; readonly latency: Stats | null; readonly scheduleLag: Stats | null }>;
+  readonly dwell: Stats | null;
+}
+
+/** What a backend measured for one run: the timeline, and the whole-run distributions. */
+export interface Measured {
+  readonly timeline: Timeline;
+  readonly distributions: Distributions;
+}
+
 /** One row of the summary: one operation on one target. */
 export interface OpSummary {
   readonly op: string;
@@ -23,8 +42,8 @@ export interface OpSummary {
   readonly ok: number;
   /** Statements that failed. */
   readonly errors: number;
-  /** Failed statements by SQLSTATE class ("08", "25", "57", ...). */
-  readonly errorsByClass: Readonly<Record<string, number>>;
+  /** Failed statements by error class ("08", "25", "57", ...). */
+  readonly errorsByClass: Readonly<Partial<Record<ErrorClass, number>>>;
   /** Slice statements skipped: they could not start within the late limit (pgbench -L). */
   readonly skipped: number;
   /** Successful statements per second over the load. */
@@ -37,8 +56,20 @@ export interface OpSummary {
   readonly answeredBy: Readonly<Record<ServerRole, number>>;
 }
 
+/** A drill's outcome, as the summary carries it. */
+export interface DrillReport {
+  readonly kind: DrillKind;
+  /** When the fault began and ended; absent when it did not happen (the notes say why). */
+  readonly event?: DrillEvent;
+  /** What the fault cost the clients; absent without an event. */
+  readonly outage?: OutageAnalysis;
+  /** Fault drills: the books of the run. */
+  readonly reconciliation?: Reconciliation;
+}
+
+/** The run's summary: what is printed (as text, or as this JSON with `--json`) and saved. */
 export interface RunSummary {
-  readonly version: 1;
+  readonly version: 2;
   readonly runId: string;
   /** Where the numbers come from. */
   readonly source: 'local' | 'cloudwatch';
@@ -51,7 +82,9 @@ export interface RunSummary {
   /** The load's length, ms: as planned, or up to the interrupt. */
   readonly durationMs: number;
   readonly interrupted: boolean;
-  readonly target: {
+  /** Why not every message's outcome is counted; null when the summary is complete. An incomplete summary fails every threshold. */
+  readonly incomplete: string | null;
+  readonly planned: {
     /** The rate asked for (`--rate`), statements per second. */
     readonly rate: number;
     /** The average planned rate (below `rate` during a ramp). */
@@ -79,58 +112,18 @@ export interface RunSummary {
     readonly ok: number;
     readonly failed: number;
     readonly invalid: number;
-    /** Messages in the dead-letter queue at the end (local: exact; AWS: the whole DLQ). */
+    /** This run's messages in the dead-letter queue (its growth over the run); null when unknown. */
     readonly deadLettered: number | null;
     /** Queue dwell: worker receipt minus the trigger's sentAt. */
     readonly dwell: Stats | null;
   };
-  readonly send?: {
-    readonly calls: number;
-    readonly retries: number;
-    readonly throttled: number;
-    readonly failedEntries: number;
-    readonly lost: number;
-    /** The most a message left after its scheduled time, ms. */
-    readonly maxLateMs: number;
-  };
+  readonly send?: SendSummary;
   /** Replication lag of the standby at the end (local runs). */
-  readonly replicaLag?: { readonly bytes: number; readonly ms: number | null } | null;
+  readonly replicaLag?: ReplicaLag | null;
   /** Anything the reader should know about how these numbers were obtained. */
   readonly notes: readonly string[];
-  /** The failover drill (`--failover-at`): when it happened and what it cost the clients. */
-  readonly failover?: FailoverReport;
-}
-
-/** A failover drill's outcome, as the summary carries it. */
-export interface FailoverReport {
-  /** Epoch ms the failover was started and finished (the new writer accepted writes). */
-  readonly startedAt: number;
-  readonly completedAt: number;
-  /** The writer before and after (AWS: instance identifiers; local: ports). */
-  readonly from?: string;
-  readonly to?: string;
-  /** Undefined when the run ended before the failover finished or nothing could be analysed. */
-  readonly analysis?: OutageAnalysis;
-}
-
-/** Facts about a run that the metrics cannot tell. */
-export interface RunContext {
-  readonly runId: string;
-  readonly workload: string;
-  readonly mode: 'statements' | 'slice';
-  readonly mix: string;
-  readonly startedAt: number;
-  readonly durationMs: number;
-  readonly interrupted: boolean;
-  readonly rate: number;
-  readonly averageRate: number;
-  readonly plannedStatements: number;
-  readonly messagesSent: number;
-  readonly deadLettered: number | null;
-  readonly send?: RunSummary['send'];
-  readonly replicaLag?: RunSummary['replicaLag'];
-  readonly notes?: readonly string[];
-  readonly failover?: FailoverReport;
+  /** The drill run with the load (`--failover-at`, `node trigger drill`). */
+  readonly drill?: DrillReport;
 }
 
 export function histogramStats(h: Histogram): Stats | null {
@@ -138,108 +131,76 @@ export function histogramStats(h: Histogram): Stats | null {
   return { count: h.count, avg: h.mean, stddev: h.stddev, p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99), max: h.max };
 }
 
-interface Acc {
-  op: string;
-  target: Target;
-  latency: Histogram;
-  lag: Histogram;
-  errors: Map<string, number>;
-  answeredBy: Map<ServerRole, number>;
-  skipped: number;
-}
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /**
- * Aggregate the workers' per-invocation metrics for one run into its summary: histograms merged
- * per (operation, target), errors by class, skips, who answered, queue dwell and message outcomes.
- * Metrics of other runs are ignored. Pure: the same input gives the same summary.
+ * The summary of a run from its facts and what was measured: counts from the timeline, latency
+ * statistics from the whole-run distributions, the drill's cost from the timeline. Pure: the same
+ * input gives the same summary, whichever backend measured it.
  */
-export function summarize(invocations: readonly InvocationMetrics[], ctx: RunContext): RunSummary {
-  const rows = new Map<string, Acc>();
-  const dwell = new Histogram();
-  let okMsgs = 0;
-  let failedMsgs = 0;
-  let invalidMsgs = 0;
-  for (const inv of invocations) {
-    for (const s of inv.series) {
-      if (s.runId !== ctx.runId) continue;
-      const key = `${s.op}\u0000${s.target}`;
-      let acc = rows.get(key);
-      if (!acc) {
-        acc = { op: s.op, target: s.target, latency: new Histogram(), lag: new Histogram(), errors: new Map(), answeredBy: new Map(), skipped: 0 };
-        rows.set(key, acc);
-      }
-      acc.latency.merge(s.latency);
-      acc.lag.merge(s.lag);
-      for (const [cls, n] of s.errors) acc.errors.set(cls, (acc.errors.get(cls) ?? 0) + n);
-      for (const [role, n] of s.answeredBy) acc.answeredBy.set(role, (acc.answeredBy.get(role) ?? 0) + n);
-      acc.skipped += s.skipped;
-    }
-    for (const m of inv.messages) {
-      if (m.runId !== ctx.runId) continue;
-      dwell.merge(m.dwell);
-      okMsgs += m.ok;
-      failedMsgs += m.failed;
-      invalidMsgs += m.invalid;
-    }
-  }
-  const seconds = ctx.durationMs / 1000;
-  const operations: OpSummary[] = [...rows.values()]
-    .sort((a, b) => a.target.localeCompare(b.target) || a.op.localeCompare(b.op))
-    .map((a) => {
-      const errors = [...a.errors.values()].reduce((x, y) => x + y, 0);
-      return {
-        op: a.op,
-        target: a.target,
-        ok: a.latency.count,
-        errors,
-        errorsByClass: Object.fromEntries([...a.errors].sort(([x], [y]) => x.localeCompare(y))),
-        skipped: a.skipped,
-        throughput: seconds > 0 ? a.latency.count / seconds : 0,
-        latency: histogramStats(a.latency),
-        scheduleLag: histogramStats(a.lag),
-        answeredBy: { primary: a.answeredBy.get('primary') ?? 0, standby: a.answeredBy.get('standby') ?? 0 },
-      };
-    });
-  return assemble(ctx, 'local', operations, {
-    ok: okMsgs, failed: failedMsgs, invalid: invalidMsgs, dwell: histogramStats(dwell),
+export function summarize(facts: RunFacts, measured: Measured): RunSummary {
+  const { timeline, distributions } = measured;
+  const seconds = facts.durationMs / 1000;
+  const operations: OpSummary[] = timeline.series.map((s) => {
+    const errorsByClass = Object.fromEntries(Object.entries(s.errors).map(([cls, counts]) => [cls, sum(counts)]).filter(([, n]) => n)) as Partial<Record<ErrorClass, number>>;
+    const ok = sum(s.ok);
+    const d = distributions.series.find((x) => x.op === s.op && x.target === s.target);
+    return {
+      op: s.op,
+      target: s.target,
+      ok,
+      errors: sum(Object.values(errorsByClass)),
+      errorsByClass,
+      skipped: sum(s.skipped),
+      throughput: seconds > 0 ? ok / seconds : 0,
+      latency: d?.latency ?? null,
+      scheduleLag: d?.scheduleLag ?? null,
+      answeredBy: Object.fromEntries(SERVER_ROLES.map((r) => [r, sum(s.answeredBy[r])])) as Record<ServerRole, number>,
+    };
   });
-}
-
-/** Totals, achieved rate and the rest, from the rows: shared by the local and CloudWatch paths. */
-export function assemble(
-  ctx: RunContext,
-  source: RunSummary['source'],
-  operations: OpSummary[],
-  messages: { ok: number; failed: number; invalid: number; dwell: Stats | null },
-): RunSummary {
-  const ok = operations.reduce((s, o) => s + o.ok, 0);
-  const errors = operations.reduce((s, o) => s + o.errors, 0);
-  const skipped = operations.reduce((s, o) => s + o.skipped, 0);
+  const ok = sum(operations.map((o) => o.ok));
+  const errors = sum(operations.map((o) => o.errors));
   const attempted = ok + errors;
-  const seconds = ctx.durationMs / 1000;
   const rate = seconds > 0 ? attempted / seconds : 0;
+  const averageRate = facts.plan.averageRate;
+  const drill = facts.drill;
   return {
-    version: 1,
-    runId: ctx.runId,
-    source,
-    workload: ctx.workload,
-    mode: ctx.mode,
-    mix: ctx.mix,
-    startedAt: new Date(ctx.startedAt).toISOString(),
-    durationMs: ctx.durationMs,
-    interrupted: ctx.interrupted,
-    target: { rate: ctx.rate, averageRate: ctx.averageRate, statements: ctx.plannedStatements },
-    achieved: {
-      statements: attempted,
-      rate,
-      rateErrorPct: ctx.averageRate > 0 ? (100 * (rate - ctx.averageRate)) / ctx.averageRate : 0,
-    },
-    totals: { ok, errors, skipped, errorRatePct: attempted > 0 ? (100 * errors) / attempted : 0 },
+    version: 2,
+    runId: facts.runId,
+    source: facts.source,
+    workload: facts.settings.workload,
+    mode: facts.settings.mode,
+    mix: describeMix(facts.settings.mix) || 'unknown',
+    startedAt: new Date(facts.loadStartAt).toISOString(),
+    durationMs: facts.durationMs,
+    interrupted: facts.interrupted,
+    incomplete: facts.incomplete,
+    planned: { rate: facts.settings.rate, averageRate, statements: facts.plan.statements },
+    achieved: { statements: attempted, rate, rateErrorPct: averageRate > 0 ? (100 * (rate - averageRate)) / averageRate : 0 },
+    totals: { ok, errors, skipped: sum(operations.map((o) => o.skipped)), errorRatePct: attempted > 0 ? (100 * errors) / attempted : 0 },
     operations,
-    messages: { sent: ctx.messagesSent, ...messages, deadLettered: ctx.deadLettered },
-    ...(ctx.send ? { send: ctx.send } : {}),
-    ...(ctx.replicaLag !== undefined ? { replicaLag: ctx.replicaLag } : {}),
-    notes: ctx.notes ?? [],
-    ...(ctx.failover ? { failover: ctx.failover } : {}),
+    messages: {
+      sent: facts.messagesSent,
+      ok: sum(timeline.messages.ok),
+      failed: sum(timeline.messages.failed),
+      invalid: sum(timeline.messages.invalid),
+      deadLettered: facts.deadLettered,
+      dwell: distributions.dwell,
+    },
+    ...(facts.send ? { send: facts.send } : {}),
+    ...(facts.replicaLag !== undefined ? { replicaLag: facts.replicaLag } : {}),
+    notes: facts.notes,
+    ...(drill ? {
+      drill: {
+        kind: drill.kind,
+        ...(drill.event ? {
+          event: drill.event,
+          ...(facts.settings.rate > 0 ? {
+            outage: analyseOutage(timeline, drill.event.startedAt, facts.settings.rate, { loadStartAt: facts.loadStartAt, loadEndAt: facts.loadStartAt + facts.durationMs }),
+          } : {}),
+        } : {}),
+        ...(drill.reconciliation ? { reconciliation: drill.reconciliation } : {}),
+      },
+    } : {}),
   };
 }

@@ -20,10 +20,12 @@ function passes(t: Threshold, value: number): boolean {
 /**
  * Check each threshold against a summary. Latency thresholds hold for every matching row (the
  * worst one is reported); a threshold that matches no measured row fails, since a gate that
- * passes on no data would pass a run that never ran.
+ * passes on no data would pass a run that never ran. For the same reason an incomplete summary
+ * (not every message's outcome is in) fails every threshold, with the reason.
  */
 export function evaluateThresholds(summary: RunSummary, thresholds: readonly Threshold[]): ThresholdResult[] {
   return thresholds.map((t): ThresholdResult => {
+    if (summary.incomplete !== null) return { threshold: t.text, ok: false, actual: `not checked: the summary is incomplete (${summary.incomplete})` };
     if (t.metric === 'rate') {
       const err = Math.abs(summary.achieved.rateErrorPct);
       return { threshold: t.text, ok: summary.achieved.statements > 0 && passes(t, err), actual: `${fmt(summary.achieved.rateErrorPct, 2)}%` };

@@ -1,5 +1,5 @@
 import { parseMessage } from '../../handlers/protocol/message';
-import type { Clock } from '../clock';
+import type { Clock } from '../../handlers/clock';
 import type { SendPlan } from '../plan/send-plan';
 import type { Transport } from './transport';
 

@@ -6,7 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { systemClock, type Clock } from '../clock';
+import { systemClock, type Clock } from '../../handlers/clock';
 import { CliError, EXIT, oneLine } from '../errors';
 import { backoffMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import { splitIntoBatches } from './batches';

@@ -1,9 +1,8 @@
 import { DBClusterNotFoundFault, DescribeDBClustersCommand, FailoverDBClusterCommand, InvalidDBClusterStateFault, RDSClient } from '@aws-sdk/client-rds';
 import { expect } from 'chai';
 import { mockClient } from 'aws-sdk-client-mock';
-import { awsFailover, runLocalFailoverDrill, scheduleFailover } from '../../../trigger/drills/failover';
-import { DrillError } from '../../../trigger/drills/load';
-import { LocalEngine } from '../../../trigger/local/engine';
+import { runAt } from '../../../trigger/drills/drill';
+import { awsFailoverDrill, DrillError, localFailoverDrill } from '../../../trigger/drills/failover';
 import { FakeClock } from '../helpers/fake-clock';
 
 const cluster = (status: string, writer: string) => ({
@@ -21,9 +20,16 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   return p.then(() => expect.fail('expected a rejection'), (e: unknown) => e as Error);
 }
 
+const live = new AbortController().signal;
+
 describe('drills: failover (AWS, RDS mocked)', () => {
   const rds = mockClient(RDSClient);
   beforeEach(() => rds.reset());
+  after(() => rds.restore());
+  const drill = (clock: FakeClock, extra: { pollMs?: number; timeoutMs?: number; id?: string } = {}) => awsFailoverDrill({
+    client: new RDSClient({ region: 'us-east-1' }), dbClusterIdentifier: extra.id ?? 'loadtest-db', atMs: 1_000, clock,
+    ...(extra.pollMs !== undefined ? { pollMs: extra.pollMs } : {}), ...(extra.timeoutMs !== undefined ? { timeoutMs: extra.timeoutMs } : {}),
+  });
 
   it('calls FailoverDBCluster on the cluster and waits until it is available with a new writer', async () => {
     rds.on(DescribeDBClustersCommand)
@@ -32,29 +38,28 @@ describe('drills: failover (AWS, RDS mocked)', () => {
       .resolvesOnce(cluster('available', 'db-a'))
       .resolves(cluster('available', 'db-b'));
     rds.on(FailoverDBClusterCommand).resolves({});
-    const clock = new FakeClock(1_000_000);
-    const event = await awsFailover({ client: new RDSClient({ region: 'us-east-1' }), dbClusterIdentifier: 'loadtest-db', targetDbInstanceIdentifier: 'db-b', pollMs: 2000, clock })();
-    expect(rds.commandCalls(FailoverDBClusterCommand)[0]!.args[0].input).to.deep.equal({ DBClusterIdentifier: 'loadtest-db', TargetDBInstanceIdentifier: 'db-b' });
-    expect(event).to.deep.equal({ kind: 'aws', startedAt: 1_000_000, completedAt: 1_006_000, from: 'db-a', to: 'db-b' });
+    const event = await drill(new FakeClock(1_000_000), { pollMs: 2000 }).cause!(live);
+    expect(rds.commandCalls(FailoverDBClusterCommand)[0]!.args[0].input).to.deep.equal({ DBClusterIdentifier: 'loadtest-db' });
+    expect(event).to.deep.equal({ startedAt: 1_000_000, completedAt: 1_006_000, from: 'db-a', to: 'db-b' });
   });
 
   it('refuses a cluster that is not available, without failing it over', async () => {
     rds.on(DescribeDBClustersCommand).resolves(cluster('modifying', 'db-a'));
-    const err = await rejection(awsFailover({ client: new RDSClient({ region: 'us-east-1' }), dbClusterIdentifier: 'loadtest-db', clock: new FakeClock() })());
+    const err = await rejection(drill(new FakeClock()).cause!(live));
     expect(err).to.be.instanceOf(DrillError).with.property('message').that.matches(/is modifying, not available/);
     expect(rds.commandCalls(FailoverDBClusterCommand)).to.have.length(0);
   });
 
   it('turns AWS errors into one line that says what to check', async () => {
     rds.on(DescribeDBClustersCommand).rejects(new DBClusterNotFoundFault({ message: 'DBCluster nope not found.', $metadata: {} }));
-    const notFound = await rejection(awsFailover({ client: new RDSClient({ region: 'us-east-1' }), dbClusterIdentifier: 'nope', clock: new FakeClock() })());
+    const notFound = await rejection(drill(new FakeClock(), { id: 'nope' }).cause!(live));
     expect(notFound.message).to.match(/^failover of nope failed: DBClusterNotFoundFault: .*check the cluster identifier/);
     expect(notFound.message).not.to.include('\n');
 
     rds.reset();
     rds.on(DescribeDBClustersCommand).resolves(cluster('available', 'db-a'));
     rds.on(FailoverDBClusterCommand).rejects(new InvalidDBClusterStateFault({ message: 'Cluster has no reader.', $metadata: {} }));
-    const noReader = await rejection(awsFailover({ client: new RDSClient({ region: 'us-east-1' }), dbClusterIdentifier: 'loadtest-db', clock: new FakeClock() })());
+    const noReader = await rejection(drill(new FakeClock()).cause!(live));
     expect(noReader).to.be.instanceOf(DrillError);
     expect(noReader.message).to.match(/InvalidDBClusterStateFault: Cluster has no reader\.; the cluster needs a reader instance to fail over to/);
   });
@@ -62,56 +67,30 @@ describe('drills: failover (AWS, RDS mocked)', () => {
   it('gives up waiting after the timeout, saying where the cluster stands', async () => {
     rds.on(DescribeDBClustersCommand).resolvesOnce(cluster('available', 'db-a')).resolves(cluster('failing-over', 'db-a'));
     rds.on(FailoverDBClusterCommand).resolves({});
-    const err = await rejection(awsFailover({ client: new RDSClient({ region: 'us-east-1' }), dbClusterIdentifier: 'loadtest-db', pollMs: 1000, timeoutMs: 10_000, clock: new FakeClock() })());
+    const err = await rejection(drill(new FakeClock(), { pollMs: 1000, timeoutMs: 10_000 }).cause!(live));
     expect(err.message).to.match(/had not finished failing over after 10 s \(status failing-over, writer db-a\)/);
-  });
-
-  it('schedules the failover for its moment, and not at all once interrupted', async () => {
-    const clock = new FakeClock(5_000);
-    const event = await scheduleFailover(async () => ({ kind: 'local', startedAt: clock.now(), completedAt: clock.now() }), 8_500, { clock });
-    expect(event?.startedAt).to.equal(8_500);
-    const controller = new AbortController();
-    controller.abort();
-    let ran = false;
-    const none = await scheduleFailover(async () => { ran = true; return { kind: 'local', startedAt: 0, completedAt: 0 }; }, 20_000, { clock, signal: controller.signal });
-    expect(none).to.equal(undefined);
-    expect(ran).to.equal(false);
   });
 });
 
-describe('drills: failover on the local engine (end to end)', function () {
-  this.timeout(120_000);
-  let engine: LocalEngine;
-
-  before(async () => {
-    engine = await LocalEngine.start({ failoverEndpoints: true, visibilityTimeoutMs: 60_000 });
-    await engine.init('seed', { reset: true });
+describe('drills: scheduling a fault', () => {
+  it('runs the fault at its moment, and not at all once interrupted', async () => {
+    const clock = new FakeClock(5_000);
+    const at = await runAt(async () => clock.now(), 8_500, clock, live);
+    expect(at).to.equal(8_500);
+    const controller = new AbortController();
+    controller.abort();
+    let ran = false;
+    const none = await runAt(async () => { ran = true; }, 20_000, clock, controller.signal);
+    expect(none).to.equal(undefined);
+    expect(ran).to.equal(false);
   });
-  after(async () => {
-    await engine?.stop();
-  });
 
-  it('promotes the standby under load and reports the downtime, the errors by class and the return to the target rate', async () => {
-    const rate = 300;
-    const r = await runLocalFailoverDrill({
-      engine, rate, durationMs: 8_000, failoverAtMs: 3_000, leadMs: 500,
-      // Half writes, so the short local outage reliably meets some.
-      mix: [{ op: 'select', weight: 1 }, { op: 'insert', weight: 1 }],
-    });
-    const a = r.analysis!;
-    expect(r.failover).to.include({ kind: 'local' });
-    expect(r.failover!.to).not.to.equal(r.failover!.from);
-    expect(a.writes.downtimeMs).to.be.greaterThan(0).and.lessThan(30_000);
-    expect(a.writes.failedStatements).to.be.greaterThan(0);
-    // Reads move too (their endpoint is cut over), but may not meet a failure: no bound below.
-    expect(a.reads.downtimeMs).to.be.at.least(0).and.lessThan(30_000);
-    const classes = Object.keys(a.errorsBySqlstateClass);
-    expect(classes).not.to.be.empty;
-    for (const c of classes) expect(c, 'every error has an SQLSTATE class').to.match(/^[0-9A-Z]{2}$/);
-    expect(a.recoveredToTargetAfterMs).to.be.a('number').and.lessThan(5_000);
-    expect(a.baselineRate).to.be.closeTo(rate, rate * 0.1);
-    // Writes after the failover went to the promoted server, which answers as a primary.
-    const writes = r.summary.operations.find((o) => o.op === 'insert')!;
-    expect(writes.ok).to.be.greaterThan(0.9 * (rate / 2) * 8);
+  it('refuses a local failover without the embedded cluster, and a second one on a promoted cluster', async () => {
+    const clock = new FakeClock();
+    const failover = async (): Promise<void> => undefined;
+    const none = await rejection(localFailoverDrill({ failover, cluster: undefined }, 1_000, clock).cause!(live));
+    expect(none.message).to.match(/needs the embedded cluster: do not pass --writer-url\/--reader-url/);
+    const twice = await rejection(localFailoverDrill({ failover, cluster: { promoted: true, writer: { port: 1 } } }, 1_000, clock).cause!(live));
+    expect(twice.message).to.match(/has already failed over once/);
   });
 });

@@ -1,64 +1,107 @@
 import { expect } from 'chai';
-import { runFaultDrill, type FaultDrillResult } from '../../../trigger/drills/faults';
-import { DrillError } from '../../../trigger/drills/load';
-import { formatReconciliation } from '../../../trigger/drills/reconcile';
-import { LocalEngine } from '../../../trigger/local/engine';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ErrorClass } from '../../../handlers/contract';
+import { main } from '../../../trigger/cli';
+import { RunStore } from '../../../trigger/report/store';
+import type { RunSummary } from '../../../trigger/report/summary';
+import { captureIo } from '../helpers/capture-io';
 
-/** Every drill must end with the books balanced; the message says why when they do not. */
-function expectReconciled(r: FaultDrillResult): void {
-  expect(r.reconciliation.ok, formatReconciliation(r.reconciliation).join('\n')).to.equal(true);
-  expect(r.reconciliation.messages.lost).to.equal(0);
-}
+type DrillJson = RunSummary & { thresholds: unknown[] };
 
-const failures = (c: { errorsByClass: Readonly<Record<string, number>> }): number => Object.values(c.errorsByClass).reduce((a, b) => a + b, 0);
+const failures = (s: RunSummary, target: 'reader' | 'writer'): Partial<Record<ErrorClass, number>> => {
+  const out: Partial<Record<ErrorClass, number>> = {};
+  for (const o of s.operations.filter((x) => x.target === target)) {
+    for (const [cls, n] of Object.entries(o.errorsByClass) as Array<[ErrorClass, number]>) out[cls] = (out[cls] ?? 0) + n;
+  }
+  return out;
+};
+const total = (o: Partial<Record<ErrorClass, number>>): number => Object.values(o).reduce((a, b) => a + b, 0);
 
-// The writer restarting mid-run is also reconciled in test/trigger/local/engine.test.ts; here the
-// drills library runs the other faults end to end on one engine.
+// Each drill is a `node trigger drill KIND --local` run through the run pipeline, on its own
+// embedded cluster; the fault comes at its moment in the load (the pipeline's schedule), not
+// after a test's sleep.
 describe('drills: fault drills on the local engine, each reconciled', function () {
-  this.timeout(120_000);
-  let engine: LocalEngine;
+  this.timeout(180_000);
+  const dir = mkdtempSync(join(tmpdir(), 'trigger-drills-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
-  before(async () => {
-    // A short visibility timeout, so failed messages come back within the drill; enough
-    // concurrency that redelivered slices are picked up while the first copy still runs.
-    engine = await LocalEngine.start({ visibilityTimeoutMs: 1000, maxReceiveCount: 5, maxConcurrency: 12 });
-    await engine.init('seed', { reset: true });
-  });
-  after(async () => {
-    await engine?.stop();
+  async function drill(...args: string[]): Promise<{ code: number; summary: DrillJson; stdout: string; stderr: string }> {
+    const io = captureIo(dir);
+    const code = await main(['drill', ...args, '--local', '--json'], io);
+    return { code, summary: JSON.parse(io.stdout.join('\n')) as DrillJson, stdout: io.stdout.join('\n'), stderr: io.stderr.join('\n') };
+  }
+
+  it('reader down and back: reads fail with connection errors and are redelivered, writes go on, every message is accounted for', async () => {
+    const { code, summary, stderr } = await drill('reader-down', '--run-id', 'drill-reader');
+    expect(code, stderr).to.equal(0);
+    const r = summary.drill!.reconciliation!;
+    expect(r.ok, r.problems.join('; ')).to.equal(true);
+    expect(r.messages.lost).to.equal(0);
+    const reads = failures(summary, 'reader');
+    expect(total(reads), 'the fault hit the reads').to.be.greaterThan(0);
+    expect(Object.keys(reads).every((c) => c === '08' || c === '57')).to.equal(true);
+    expect(total(failures(summary, 'writer')), 'writes go on while the standby is down').to.equal(0);
+    expect(r.messages.duplicates).to.be.greaterThan(0);
+    expect(summary.drill!.outage!.reads.failedStatements).to.equal(total(reads));
   });
 
-  it('reader down and back: reads fail with connection errors, are redelivered, and every message is accounted for', async () => {
-    const r = await runFaultDrill({ engine, fault: 'reader-down', rate: 100, durationMs: 4_000, faultAtMs: 1_000, downMs: 1_500 });
-    expectReconciled(r);
-    expect(failures(r.statements.reads), 'the fault hit the reads').to.be.greaterThan(0);
-    expect(Object.keys(r.statements.reads.errorsByClass)).to.satisfy((cs: string[]) => cs.every((c) => c === '08' || c === '57'));
-    expect(failures(r.statements.writes), 'writes go on while the standby is down').to.equal(0);
-    expect(r.reconciliation.messages.duplicates).to.be.greaterThan(0);
+  it('writer down and back: writes fail, come back, and the table holds every successful write', async () => {
+    const { code, summary, stderr } = await drill('writer-down', '--run-id', 'drill-writer');
+    expect(code, stderr).to.equal(0);
+    const r = summary.drill!.reconciliation!;
+    expect(r.ok, r.problems.join('; ')).to.equal(true);
+    expect(total(failures(summary, 'writer'))).to.be.greaterThan(0);
+    expect(r.rows!.added).to.be.at.least(summary.operations.find((o) => o.target === 'writer')!.ok);
   });
 
   it('both down and back: reads and writes fail, come back, and the rows match the successful writes', async () => {
-    const r = await runFaultDrill({ engine, fault: 'both-down', rate: 100, durationMs: 4_000, faultAtMs: 1_000, downMs: 1_500 });
-    expectReconciled(r);
-    expect(failures(r.statements.reads)).to.be.greaterThan(0);
-    expect(failures(r.statements.writes)).to.be.greaterThan(0);
-    expect(r.reconciliation.rows!.added).to.be.at.least(r.statements.writes.ok);
-    expect(r.timings.restoredAt! - r.timings.faultAt!).to.be.at.least(1_500);
+    const { code, summary, stderr } = await drill('both-down', '--run-id', 'drill-both');
+    expect(code, stderr).to.equal(0);
+    const r = summary.drill!.reconciliation!;
+    expect(r.ok, r.problems.join('; ')).to.equal(true);
+    expect(total(failures(summary, 'reader'))).to.be.greaterThan(0);
+    expect(total(failures(summary, 'writer'))).to.be.greaterThan(0);
+    const e = summary.drill!.event!;
+    expect(e.completedAt - e.startedAt).to.be.at.least(1_500);
   });
 
   it('redelivery storm: slices outliving the visibility timeout run again while still running, and every extra run is counted', async () => {
-    const r = await runFaultDrill({ engine, fault: 'redelivery-storm', rate: 200, slices: 4, sliceMs: 2_500 });
-    expectReconciled(r);
-    const m = r.reconciliation.messages;
-    expect(m.sent).to.equal(4);
-    expect(m.duplicates, 'each slice was handed out again while it ran').to.be.at.least(4);
+    const { code, summary, stderr } = await drill('redelivery-storm', '--run-id', 'drill-storm');
+    expect(code, stderr).to.equal(0);
+    const r = summary.drill!.reconciliation!;
+    expect(r.ok, r.problems.join('; ')).to.equal(true);
+    expect(r.messages.sent).to.equal(4);
+    expect(r.messages.duplicates, 'each slice was handed out again while it ran').to.be.at.least(4);
+    const writes = summary.operations.find((o) => o.target === 'writer')!.ok;
     // Each extra run executed the rest of its slice again: more writes than one run plans, all of them in the table.
-    expect(r.statements.writes.ok).to.be.greaterThan(0.2 * 200 * 2.5);
-    expect(r.reconciliation.rows!.added).to.equal(r.statements.writes.ok);
+    expect(writes).to.be.greaterThan(0.2 * 200 * 2.5);
+    expect(r.rows!.added).to.equal(writes);
   });
 
-  it('refuses a storm whose slices would not outlive the visibility timeout', async () => {
-    const err = await runFaultDrill({ engine, fault: 'redelivery-storm', sliceMs: 800 }).then(() => undefined, (e: unknown) => e);
-    expect(err).to.be.instanceOf(DrillError).with.property('message').that.matches(/slices longer than the visibility timeout \(1000 ms\)/);
+  it('prints a saved drill again with report --run ID --local, the books included', async () => {
+    const io = captureIo(dir);
+    expect(await main(['report', '--run', 'drill-storm', '--local', '--json'], io)).to.equal(0);
+    const again = JSON.parse(io.stdout.join('\n')) as DrillJson;
+    const saved = (await new RunStore(join(dir, '.runs')).load('drill-storm'))!;
+    expect(again.drill!.reconciliation).to.deep.equal(saved.summary.drill!.reconciliation);
+    expect(again.drill!.reconciliation!.messages.sent).to.equal(4);
+  });
+
+  it('refuses, in one line and before starting anything, what a drill cannot do', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['drill', 'reader-down'], /run on the local engine only; add --local/],
+      [['drill', 'redelivery-storm', '--local', '--at', '1s'], /a redelivery storm has no moment/],
+      [['drill', 'redelivery-storm', '--local', '--duration', '1s'], /slices longer than the visibility timeout/],
+      [['drill', 'writer-down', '--local', '--at', '9s'], /--at 9s must fall within the load/],
+      [['drill', 'power-cut', '--local'], /value 'power-cut' is invalid for argument 'fault'\. Allowed choices are reader-down, writer-down, both-down, redelivery-storm/],
+    ];
+    for (const [args, message] of cases) {
+      const io = captureIo(dir);
+      expect(await main(args, io), args.join(' ')).to.equal(2);
+      expect(io.stderr.join('\n')).to.match(message);
+      expect(io.stderr).to.have.length(1);
+    }
   });
 });

@@ -1,7 +1,8 @@
+import { systemClock, type Clock } from '../../../handlers/clock';
 import type { CliIo } from '../../../trigger/commands/io';
 
 /** A CliIo that records what a command prints. */
-export function captureIo(cwd = process.cwd()): CliIo & { stdout: string[]; stderr: string[] } {
+export function captureIo(cwd = process.cwd(), clock: Clock = systemClock): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
   return {
@@ -12,5 +13,6 @@ export function captureIo(cwd = process.cwd()): CliIo & { stdout: string[]; stde
     progressStream: { write: () => true, isTTY: false },
     signal: new AbortController().signal,
     cwd,
+    clock,
   };
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '../../../trigger/clock';
+import type { Clock } from '../../../handlers/clock';
 import { emptyStats, type QueueDepth, type SendStats, type Transport } from '../../../trigger/send/transport';
 
 /** A transport that accepts everything and records, per message, the (fake) time it left. */

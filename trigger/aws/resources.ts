@@ -1,17 +1,20 @@
-import { DEFAULTS } from '../../handlers/config';
-import { cloudFormation } from '../aws/clients';
-import { discover, type Deployment } from '../aws/discovery';
+import { METRIC_NAMESPACE_DEFAULT } from '../../handlers/contract';
 import { regionOfQueueUrl } from '../options/run-options';
+import { cloudFormation } from './clients';
+import { discover, type Deployment } from './discovery';
 
-export interface AwsTargetOptions {
+export interface AwsResourceOptions {
+  /** `--queue-url`: send here; the stack is then only read if it can be, quickly. */
   readonly queueUrl?: string;
   readonly region?: string;
+  /** The stack to read outputs from. */
   readonly stack: string;
+  /** `--namespace`: overrides the stack's. */
   readonly namespace?: string;
 }
 
-/** Where an AWS command sends and reads: the queue, the region, and what the stack tells. */
-export interface AwsTarget {
+/** What an AWS command sends to and reads from: the queue, the region, the metrics' namespace. */
+export interface AwsResources {
   readonly queueUrl: string;
   readonly region: string | undefined;
   readonly namespace: string;
@@ -27,7 +30,7 @@ const OPTIONAL_LOOKUP_MS = 5_000;
  * one-line DiscoveryError, exit 2); with it, the stack is still read if it can be, quickly, for
  * the worker's pool size, concurrency, namespace and dead-letter queue.
  */
-export async function resolveAwsTarget(o: AwsTargetOptions): Promise<AwsTarget> {
+export async function resolveAwsResources(o: AwsResourceOptions): Promise<AwsResources> {
   const region = o.region ?? (o.queueUrl ? regionOfQueueUrl(o.queueUrl) : undefined);
   const cfn = await cloudFormation(region);
   let deployment: Deployment | undefined;
@@ -46,7 +49,7 @@ export async function resolveAwsTarget(o: AwsTargetOptions): Promise<AwsTarget> 
   return {
     queueUrl: o.queueUrl ?? deployment!.queueUrl,
     region: region ?? (deployment ? regionOfQueueUrl(deployment.queueUrl) : undefined),
-    namespace: o.namespace ?? deployment?.metricNamespace ?? DEFAULTS.metricNamespace,
+    namespace: o.namespace ?? deployment?.metricNamespace ?? METRIC_NAMESPACE_DEFAULT,
     ...(deployment ? { deployment } : {}),
   };
 }

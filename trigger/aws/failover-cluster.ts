@@ -1,9 +1,10 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
+import { STACK_OUTPUT } from '../../handlers/contract';
 import { UsageError } from '../errors';
 import { describeAwsFailure } from './discovery';
 
 /** What a failover drill needs before any load is sent: the cluster, available, with a reader. */
-export interface FailoverTarget {
+export interface FailoverCluster {
   readonly dbClusterIdentifier: string;
   /** The writer instance now. */
   readonly writer: string | undefined;
@@ -16,7 +17,7 @@ export interface FailoverTarget {
  * so a drill does not find out halfway through its load. (The drill itself checks again when it
  * fires; this only saves a wasted run.)
  */
-export async function checkFailoverTarget(client: RDSClient, dbClusterIdentifier: string): Promise<FailoverTarget> {
+export async function checkFailoverCluster(client: RDSClient, dbClusterIdentifier: string): Promise<FailoverCluster> {
   const { DescribeDBClustersCommand } = require('@aws-sdk/client-rds') as typeof import('@aws-sdk/client-rds');
   let cluster;
   try {
@@ -26,7 +27,7 @@ export async function checkFailoverTarget(client: RDSClient, dbClusterIdentifier
     const hint = /AccessDenied|not authorized/i.test(why) ? ': your AWS identity needs rds:DescribeDBClusters and rds:FailoverDBCluster on it' : '';
     throw new UsageError(`--failover-at: cannot describe the Aurora cluster ${dbClusterIdentifier} (${why})${hint}`);
   }
-  if (!cluster) throw new UsageError(`--failover-at: no Aurora cluster named ${dbClusterIdentifier}: check --region and the stack output DbClusterIdentifier`);
+  if (!cluster) throw new UsageError(`--failover-at: no Aurora cluster named ${dbClusterIdentifier}: check --region and the stack output ${STACK_OUTPUT.dbClusterIdentifier}`);
   if (cluster.Status !== 'available') throw new UsageError(`--failover-at: the Aurora cluster ${dbClusterIdentifier} is ${cluster.Status ?? 'in an unknown state'}, not available: wait for it, then run the drill`);
   const members = cluster.DBClusterMembers ?? [];
   const readers = members.filter((m) => !m.IsClusterWriter && m.DBInstanceIdentifier).map((m) => m.DBInstanceIdentifier!);

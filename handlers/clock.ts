@@ -1,16 +1,17 @@
 /**
- * Time, behind an interface, so pacing and retry back-off can be tested over a simulated minute
- * in a few milliseconds.
+ * Time, behind one interface, for the worker and the trigger alike, so that pacing, schedules and
+ * retry back-off can be tested over a simulated minute in a few milliseconds.
  */
 export interface Clock {
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds, with sub-millisecond resolution where the platform has it. */
   now(): number;
   /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** The real clock: the high-resolution timer on the epoch's axis, and timers. */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.timeOrigin + performance.now(),
   sleep: (ms, signal) => new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
     const done = (): void => {

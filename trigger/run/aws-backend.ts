@@ -1,0 +1,159 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DEFAULTS } from '../../handlers/config';
+import { cloudWatch, sqs } from '../aws/clients';
+import { describeAwsFailure } from '../aws/discovery';
+import type { AwsResources } from '../aws/resources';
+import { readMeasured, readMessageOutcomes, type MetricsWindow } from '../aws/run-metrics';
+import { aborted, type CliIo } from '../commands/io';
+import { CliError, EXIT, UsageError } from '../errors';
+import { formatDuration } from '../options/duration';
+import { checkConnectionBudget, RESERVED_CONNECTIONS } from '../plan/budget';
+import type { SendPlan } from '../plan/send-plan';
+import type { SlicePlan } from '../plan/slice-plan';
+import { SqsTransport } from '../send/sqs-transport';
+import type { QueueDepth } from '../send/transport';
+import type { Backend, Collected, RunWindow } from './backend';
+
+/** How often the queue depth is read for the progress line. */
+const DEPTH_POLL_MS = 5_000;
+
+export interface AwsBackendOptions {
+  /** `--concurrency`: SendMessageBatch calls in flight. */
+  readonly concurrency: number;
+  /** `--max-connections`; without it the connection budget cannot be checked. */
+  readonly maxConnections?: number;
+  /** Pools per worker: one per kind of traffic in the mix. */
+  readonly endpoints: number;
+  /** How long to wait, after the load, for every message's outcome to reach CloudWatch. @default 5 minutes */
+  readonly metricsWaitMs?: number;
+  /** How often to look meanwhile. @default 10 s */
+  readonly metricsPollMs?: number;
+}
+
+/**
+ * SQS and CloudWatch as a backend: messages go to the deployed queue, the workers' metrics are
+ * read back with GetMetricData. A run counts as complete once the worker's message outcomes add
+ * up to what was sent: each message done (`Messages`, Outcome ok) or in the dead-letter queue.
+ */
+export class AwsBackend implements Backend {
+  readonly source = 'cloudwatch';
+  #sqs: SQSClient | undefined;
+  #transport: SqsTransport | undefined;
+  #deadLetters: SqsTransport | undefined;
+  #deadLettersBefore: QueueDepth | undefined;
+  #depth: QueueDepth | undefined;
+  #depthTimer: NodeJS.Timeout | undefined;
+  readonly #notes: string[] = [];
+
+  constructor(private readonly aws: AwsResources, private readonly o: AwsBackendOptions) {}
+
+  get transport(): SqsTransport {
+    if (!this.#transport) throw new Error('the AWS backend is not prepared yet');
+    return this.#transport;
+  }
+
+  async prepare(plan: SendPlan, io: CliIo): Promise<void> {
+    const d = this.aws.deployment;
+    const workers = plan.mode === 'slice' ? (plan as SlicePlan).workers : undefined;
+    if (workers !== undefined && d?.workerMaxConcurrency !== undefined && workers > d.workerMaxConcurrency) {
+      throw new UsageError(`plan needs ${workers} workers running at once but the worker's maximum concurrency is ${d.workerMaxConcurrency}: raise --worker-rate (fewer workers) or lower --rate`);
+    }
+    const holders = workers ?? d?.workerMaxConcurrency;
+    if (this.o.maxConnections !== undefined && holders !== undefined) {
+      checkConnectionBudget({ workers: holders, poolMax: d?.workerPoolMax ?? DEFAULTS.poolMax, endpoints: this.o.endpoints, maxConnections: this.o.maxConnections, reserved: RESERVED_CONNECTIONS });
+    } else {
+      this.#notes.push('connection budget not checked: pass --max-connections N (SHOW max_connections on the writer) to have plans that cannot fit refused');
+    }
+    io.err(`queue ${this.aws.queueUrl}${d?.dashboardUrl ? `; dashboard ${d.dashboardUrl}` : ''}`);
+    const client = await sqs(this.aws.region);
+    this.#sqs = client;
+    this.#transport = new SqsTransport({ client, queueUrl: this.aws.queueUrl, concurrency: this.o.concurrency, signal: io.signal, clock: io.clock });
+    if (d?.deadLetterQueueUrl) {
+      this.#deadLetters = new SqsTransport({ client, queueUrl: d.deadLetterQueueUrl, concurrency: 1 });
+      this.#deadLettersBefore = await this.#deadLetters.depth();
+    }
+    this.#depthTimer = setInterval(() => void this.#transport?.depth().then((x) => { this.#depth = x; }), DEPTH_POLL_MS);
+    this.#depthTimer.unref();
+  }
+
+  progress(): ReturnType<Backend['progress']> {
+    return this.#depth ? { depth: this.#depth } : {};
+  }
+
+  async awaitLoad(loadEndAt: number, io: CliIo): Promise<void> {
+    const wait = loadEndAt - io.clock.now();
+    if (wait > 0) await Promise.race([io.clock.sleep(wait, io.signal), aborted(io.signal)]);
+  }
+
+  async interrupt(sent: number, total: number): Promise<string> {
+    return `${sent} of ${total} messages sent; slices already queued or running go on: purge them with node trigger stop --yes`;
+  }
+
+  /** This run's dead letters: the dead-letter queue's growth since before sending; undefined when unknown. */
+  async #deadLettered(): Promise<number | undefined> {
+    if (!this.#deadLetters || !this.#deadLettersBefore) return undefined;
+    const now = await this.#deadLetters.depth();
+    if (!now) return undefined;
+    const total = (d: QueueDepth): number => d.visible + d.inFlight;
+    return Math.max(0, total(now) - total(this.#deadLettersBefore));
+  }
+
+  async collect(run: RunWindow, io: CliIo): Promise<Collected> {
+    if (this.#depthTimer) clearInterval(this.#depthTimer);
+    const cw = await cloudWatch(this.aws.region);
+    try {
+      const window = (): MetricsWindow => ({ namespace: this.aws.namespace, runId: run.runId, startMs: run.loadStartAt, endMs: io.clock.now() });
+      const waitMs = run.interrupted ? 0 : (this.o.metricsWaitMs ?? 5 * 60_000);
+      const deadline = io.clock.now() + waitMs;
+      let settled: Settled;
+      for (;;) {
+        settled = settle(await read(() => readMessageOutcomes(cw, window()), run.runId), await this.#deadLettered(), run.messagesSent);
+        if (settled.complete || io.clock.now() >= deadline || io.signal.aborted) break;
+        io.err(`waiting for CloudWatch: ${settled.done} of ${run.messagesSent} messages reported done...`);
+        await io.clock.sleep(Math.min(this.o.metricsPollMs ?? 10_000, Math.max(0, deadline - io.clock.now())), io.signal);
+      }
+      const w = window();
+      const measured = await read(() => readMeasured(cw, w, run.operations, io.clock.now()), run.runId);
+      return {
+        measured,
+        deadLettered: settled.deadLettered ?? null,
+        incomplete: settled.complete ? null
+          : `${settled.done} of ${run.messagesSent} messages reported done${settled.deadLettered === undefined ? ' (dead-lettered ones cannot be told: the stack\'s dead-letter queue is unknown)' : ''} after waiting ${formatDuration(waitMs)}; node trigger report --run ${run.runId} --refresh reads CloudWatch again`,
+        notes: this.#notes,
+        cloud: { region: this.aws.region ?? '', namespace: this.aws.namespace, startMs: w.startMs, endMs: w.endMs },
+      };
+    } finally {
+      cw.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#depthTimer) clearInterval(this.#depthTimer);
+    this.#sqs?.destroy();
+  }
+}
+
+interface Settled {
+  /** Messages done: succeeded, or in the dead-letter queue. */
+  readonly done: number;
+  readonly deadLettered: number | undefined;
+  readonly complete: boolean;
+}
+
+/**
+ * A message is settled once the worker reported it done (Outcome ok) or it reached the
+ * dead-letter queue; failed attempts come back, so they do not count.
+ */
+export function settle(outcomes: { ok: number }, deadLettered: number | undefined, sent: number): Settled {
+  const done = outcomes.ok + (deadLettered ?? 0);
+  return { done, deadLettered, complete: done >= sent };
+}
+
+/** A CloudWatch read; an AWS failure is one line (exit 1: the load ran, the report did not). */
+export async function read<T>(f: () => Promise<T>, runId: string): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    throw new CliError(`cannot read the run's metrics from CloudWatch: ${describeAwsFailure(e)}; try later with node trigger report --run ${runId} --refresh`, EXIT.failed);
+  }
+}
