@@ -7,13 +7,11 @@
  * cannot pass CloudFormation parameters to the stacks it deploys, so context is the way in.
  */
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { DEFAULTS } from '../handlers/config';
+import { ConfigError, DEFAULTS } from '../handlers/config';
 import { LIMITS } from '../handlers/protocol/limits';
 
-/** A configuration mistake. `message` is one line naming the keys involved and what to do. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+/** A configuration mistake (the worker's and the app's): one line naming the keys and what to do. */
+export { ConfigError };
 
 /** Where the pipeline gets the source code from. */
 export type SourceConfig =

@@ -68,7 +68,7 @@ export const DEFAULTS = {
   deadlineMarginMs: 3_000,
 } as const;
 
-/** A configuration mistake; the message names the variable and says what to set. */
+/** A configuration mistake (the worker's environment, the CDK app's context): one line naming the variable or key and what to set. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

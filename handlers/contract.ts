@@ -43,9 +43,6 @@ export const DIMENSION = {
 } as const;
 export type DimensionName = (typeof DIMENSION)[keyof typeof DIMENSION];
 
-/** The endpoints a statement runs on. */
-export const TARGETS = ['reader', 'writer'] as const satisfies readonly Target[];
-
 /** Which kind of server answered, as that server reported it (pg_is_in_recovery()). */
 export const SERVER_ROLES = ['primary', 'standby'] as const;
 export type ServerRole = (typeof SERVER_ROLES)[number];

@@ -68,7 +68,7 @@ export async function rateAccuracy(o: {
   durationMs: number;
   log: (line: string) => void;
 }): Promise<{ rows: Row[]; details: unknown }> {
-  const leadMs = RUN_DEFAULTS.startLeadMs.local;
+  const startLeadMs = RUN_DEFAULTS.startLeadMs.local;
   const mix = parseMix(MIX, 'tpcb', new Set(['read', 'write']), false);
   const maxWorkers = Math.max(...o.rates.map((r) => Math.ceil(r / SLICE_DEFAULTS.maxWorkerRate)));
   // As `node trigger --local` sizes it: a slice stays in flight for lead + slice, and each worker
@@ -77,14 +77,14 @@ export async function rateAccuracy(o: {
     servers: parseServerUrls(urlOf(o.cluster, 'writer'), urlOf(o.cluster, 'reader'))!,
     maxConcurrency: Math.max(4, 2 * maxWorkers),
     ...(o.poolMax !== undefined ? { poolMax: o.poolMax } : {}),
-    visibilityTimeoutMs: leadMs + SLICE_DEFAULTS.sliceMaxMs + 30_000,
+    visibilityTimeoutMs: startLeadMs + SLICE_DEFAULTS.sliceMaxMs + 30_000,
   });
   const runs: RateRun[] = [];
   try {
     const send = async (runId: string, rate: number, durationMs: number): Promise<{ plan: ReturnType<typeof planSlices>; t0: number }> => {
       const plan = planSlices(
         { runId, workload: 'tpcb', mix, rate, durationMs, rampMs: 0 },
-        { maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, startLeadMs: leadMs, sliceMaxMs: SLICE_DEFAULTS.sliceMaxMs },
+        { maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, startLeadMs, sliceMaxMs: SLICE_DEFAULTS.sliceMaxMs },
       );
       const transport = new LocalTransport(engine.queue);
       let t0 = systemClock.now();
@@ -158,7 +158,7 @@ export async function rateAccuracy(o: {
   return {
     rows,
     details: {
-      method: `after a CHECKPOINT, the standby caught up and ${WARMUP_MS / 1000} s of the same load unmeasured; node trigger --local equivalent: tpcb, mix ${MIX}, slice mode (planSlices: ceil(rate/${SLICE_DEFAULTS.maxWorkerRate}) slices at a time, lead ${leadMs} ms), Sender -> LocalQueue -> LocalPoller -> worker (pool ${engine.poolMax} per endpoint, shared by all local invocations) -> writer + hot standby`,
+      method: `after a CHECKPOINT, the standby caught up and ${WARMUP_MS / 1000} s of the same load unmeasured; node trigger --local equivalent: tpcb, mix ${MIX}, slice mode (planSlices: ceil(rate/${SLICE_DEFAULTS.maxWorkerRate}) slices at a time, start lead ${startLeadMs} ms), Sender -> LocalQueue -> LocalPoller -> worker (pool ${engine.poolMax} per endpoint, shared by all local invocations) -> writer + hot standby`,
       runs,
     },
   };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { UsageError } from '../../trigger/errors';
-import { parseDuration } from '../../trigger/options/duration';
+import { formatDuration, parseDuration } from '../../trigger/options/duration';
 import { redactUrl } from '../../trigger/options/host';
 import { parseMix } from '../../trigger/options/mix';
 import { regionOfQueueUrl, resolveRunOptions, type RawRunOptions } from '../../trigger/options/run-options';
@@ -100,6 +100,10 @@ describe('trigger: run options', () => {
   it('redacts the password of any URL it echoes', () => {
     expect(redactUrl('postgres://alice:s3cret@db:5432/app')).to.equal('postgres://alice:***@db:5432/app');
     expect(redactUrl('postgres://alice:s3cret@[bad')).not.to.contain('s3cret');
+  });
+
+  it('writes durations back as people write them', () => {
+    expect([250, 1_000, 2_500, 90_000, 3_600_000].map(formatDuration)).to.deep.equal(['250ms', '1s', '2.5s', '1m30s', '1h']);
   });
 
   it('finds the region in an SQS queue URL', () => {

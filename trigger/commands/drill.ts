@@ -26,9 +26,9 @@ export interface RawDrillOptions {
  * comes back within the drill (and that a storm's slices outlive it), more receives before the
  * dead-letter queue than the stack's 3, and enough concurrency for the redelivered copies.
  */
-export const DRILL_ENGINE = { visibilityTimeoutMs: 1_000, maxReceiveCount: 5, maxConcurrency: 12 } as const;
+const DRILL_ENGINE = { visibilityTimeoutMs: 1_000, maxReceiveCount: 5, maxConcurrency: 12 } as const;
 
-export const DRILL_DEFAULTS = {
+const DRILL_DEFAULTS = {
   /** Server faults: statements per second, load length, when the servers stop and for how long. */
   rate: '100', durationMs: 5_000, atMs: 1_000, downMs: 1_500,
   /** Redelivery storm: 4 slices of the whole duration at 200/s, sent 300 ms ahead. */
@@ -47,7 +47,7 @@ export async function drillCommand(kind: string, raw: RawDrillOptions, io: CliIo
   if (!raw.local) throw new UsageError('drills stop and start database servers: they run on the local engine only; add --local');
   const storm = fault === 'redelivery-storm';
   if (storm && (raw.at !== undefined || raw.down !== undefined)) throw new UsageError('--at and --down are for the server faults; a redelivery storm has no moment: its slices outlive the visibility timeout');
-  const durationText = raw.duration ?? formatDuration(storm ? DRILL_DEFAULTS.storm.durationMs : DRILL_DEFAULTS.durationMs);
+  const durationText = raw.duration ?? `${storm ? DRILL_DEFAULTS.storm.durationMs : DRILL_DEFAULTS.durationMs}ms`;
   const s = resolveRunOptions({
     local: true,
     duration: durationText,

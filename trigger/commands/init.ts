@@ -29,7 +29,7 @@ export interface RawInitOptions {
 }
 
 /** How often `init` looks for its outcome. */
-export const INIT_POLL_MS = 15_000;
+const INIT_POLL_MS = 15_000;
 
 /**
  * `init`: create and load a workload's schema through the worker (in AWS only code inside the VPC

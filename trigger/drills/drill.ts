@@ -10,7 +10,7 @@ import type { Clock } from '../../handlers/clock';
 import type { Measured } from '../report/summary';
 import type { Reconciliation } from './reconcile';
 
-export const DRILL_KINDS = ['failover', 'reader-down', 'writer-down', 'both-down', 'redelivery-storm'] as const;
+const DRILL_KINDS = ['failover', 'reader-down', 'writer-down', 'both-down', 'redelivery-storm'] as const;
 export type DrillKind = (typeof DRILL_KINDS)[number];
 
 /** When a fault began and when the system was whole again. Epoch ms. */

@@ -22,10 +22,11 @@ function checked(ms: number, text: string, flag: string): number {
   return Math.round(ms);
 }
 
-/** `90000` -> `1m30s`; for messages and the summary. */
+/** `90000` -> `1m30s`, `2500` -> `2.5s`; for messages and the summary. */
 export function formatDuration(ms: number): string {
   if (ms <= 0) return '0s';
   if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 10_000 && Math.round(ms / 100) % 10 !== 0) return `${(ms / 1000).toFixed(1)}s`;
   const s = Math.round(ms / 1000);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);

@@ -65,6 +65,13 @@ describe('drills: what a fault cost, from the timeline', () => {
     expect(() => analyseOutage(timeline([], []), T0, 0, load(1))).to.throw(TypeError, /plannedRate/);
   });
 
+  it('lists the error classes in order, "08" before "57"', () => {
+    const both = timeline([...steady(3, 20), [5, 15], ...steady(3, 20)], steady(7, 80));
+    const t: Timeline = { ...both, series: [...both.series, series('update', 'writer', [...steady(3, 0), [0, 2], ...steady(3, 0)], '57')] };
+    const text = formatOutage(analyseOutage(t, T0 + 3_000, 100, load(7))).join('\n');
+    expect(text).to.contain('errors by class: 08: 15, 57: 2');
+  });
+
   it('formats the analysis as lines for the summary, saying its resolution', () => {
     const t = timeline([...steady(3, 20), [5, 15], ...steady(3, 20)], steady(7, 80));
     const text = formatOutage(analyseOutage(t, T0 + 3_000, 100, load(7))).join('\n');
