@@ -16,6 +16,13 @@ import type { Backend, Collected, RunWindow } from './backend';
 
 /** How often the queue depth is read for the progress line. */
 const DEPTH_POLL_MS = 5_000;
+/**
+ * How long to wait, after the load, for every message's outcome to reach CloudWatch: slices
+ * publish when they end, failed statements messages come back after up to a few minutes of backoff.
+ */
+const METRICS_WAIT_MS = 5 * 60_000;
+/** How often to look meanwhile (three GetMetricData queries and one GetQueueAttributes each time). */
+const METRICS_POLL_MS = 10_000;
 
 export interface AwsBackendOptions {
   /** `--concurrency`: SendMessageBatch calls in flight. */
@@ -24,10 +31,6 @@ export interface AwsBackendOptions {
   readonly maxConnections?: number;
   /** Pools per worker: one per kind of traffic in the mix. */
   readonly endpoints: number;
-  /** How long to wait, after the load, for every message's outcome to reach CloudWatch. @default 5 minutes */
-  readonly metricsWaitMs?: number;
-  /** How often to look meanwhile. @default 10 s */
-  readonly metricsPollMs?: number;
 }
 
 /**
@@ -103,14 +106,14 @@ export class AwsBackend implements Backend {
     const cw = await cloudWatch(this.aws.region);
     try {
       const window = (): MetricsWindow => ({ namespace: this.aws.namespace, runId: run.runId, startMs: run.loadStartAt, endMs: io.clock.now() });
-      const waitMs = run.interrupted ? 0 : (this.o.metricsWaitMs ?? 5 * 60_000);
+      const waitMs = run.interrupted ? 0 : METRICS_WAIT_MS;
       const deadline = io.clock.now() + waitMs;
       let settled: Settled;
       for (;;) {
         settled = settle(await read(() => readMessageOutcomes(cw, window()), run.runId), await this.#deadLettered(), run.messagesSent);
         if (settled.complete || io.clock.now() >= deadline || io.signal.aborted) break;
         io.err(`waiting for CloudWatch: ${settled.done} of ${run.messagesSent} messages reported done...`);
-        await io.clock.sleep(Math.min(this.o.metricsPollMs ?? 10_000, Math.max(0, deadline - io.clock.now())), io.signal);
+        await io.clock.sleep(Math.min(METRICS_POLL_MS, Math.max(0, deadline - io.clock.now())), io.signal);
       }
       const w = window();
       const measured = await read(() => readMeasured(cw, w, run.operations, io.clock.now()), run.runId);
