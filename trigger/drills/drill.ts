@@ -7,6 +7,7 @@
  * A new drill is an object of this shape: the pipeline needs nothing else.
  */
 import type { Clock } from '../../handlers/clock';
+import { CliError, EXIT } from '../errors';
 import type { Measured } from '../report/summary';
 import type { Reconciliation } from './reconcile';
 
@@ -35,6 +36,14 @@ export interface Drill {
   cause?(signal: AbortSignal): Promise<DrillEvent>;
   /** After the workers have drained: the drill's own findings from what was measured. */
   finish?(measured: Measured): Promise<Reconciliation>;
+}
+
+/** A drill that cannot run as asked (wrong engine, nothing to fail over to). One line, exit 2. */
+export class DrillError extends CliError {
+  override readonly name = 'DrillError';
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
 }
 
 /**

@@ -9,16 +9,8 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Clock } from '../../handlers/clock';
 import { STACK_OUTPUT } from '../../handlers/contract';
-import { CliError, EXIT, oneLine } from '../errors';
-import type { Drill } from './drill';
-
-/** A drill that cannot run as asked (wrong engine, nothing to fail over to). One line. */
-export class DrillError extends CliError {
-  override readonly name = 'DrillError';
-  constructor(message: string) {
-    super(message, EXIT.usage);
-  }
-}
+import { oneLine } from '../errors';
+import { DrillError, type Drill } from './drill';
 
 /** What the local failover needs of the engine (trigger/local/engine.ts). */
 export interface FailoverCapable {

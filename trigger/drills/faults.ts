@@ -22,8 +22,7 @@ import { tpcbBalances } from '../../handlers/workloads/tpcb';
 import type { LocalCluster } from '../local/cluster';
 import type { LocalQueue, LocalQueueStats } from '../local/queue';
 import type { Measured } from '../report/summary';
-import type { Drill } from './drill';
-import { DrillError } from './failover';
+import { DrillError, type Drill } from './drill';
 import { reconcile } from './reconcile';
 
 export const FAULT_KINDS = ['reader-down', 'writer-down', 'both-down', 'redelivery-storm'] as const;

@@ -112,7 +112,7 @@ export function analyseOutage(t: Timeline, faultAt: number, plannedRate: number,
     for (const [cls, n] of Object.entries(target.errorsByClass) as Array<[ErrorClass, number]>) errorsByClass[cls] = (errorsByClass[cls] ?? 0) + n;
   }
   const outage = (s: TargetSteps): TargetOutage => {
-    const base = { failedStatements: s.errors.reduce((a, b) => a + b, 0), errorsByClass: sorted(s.errorsByClass) };
+    const base = { failedStatements: s.errors.reduce((a, b) => a + b, 0), errorsByClass: s.errorsByClass };
     let failing: number | undefined;
     for (let i = Math.max(0, faultStep); i < t.steps && failing === undefined; i++) if (s.errors[i]! > 0) failing = i;
     if (failing === undefined) return { ...base, firstFailureAt: null, firstSuccessAfter: null, downtimeMs: 0 };
@@ -128,14 +128,10 @@ export function analyseOutage(t: Timeline, faultAt: number, plannedRate: number,
     stepSeconds: t.stepSeconds,
     writes: outage(targets.writer),
     reads: outage(targets.reader),
-    errorsByClass: sorted(errorsByClass),
+    errorsByClass,
     baselineRate,
     recoveredAfterMs,
   };
-}
-
-function sorted<T>(o: Partial<Record<ErrorClass, T>>): Partial<Record<ErrorClass, T>> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))) as Partial<Record<ErrorClass, T>>;
 }
 
 /** The analysis as a few lines for the summary. */
@@ -154,6 +150,7 @@ export function formatOutage(a: OutageAnalysis): string[] {
   ];
 }
 
+/** "08: 5, 57: 1": by class, in order (an object puts "57" before "08": integer-like keys first). */
 function classes(o: Readonly<Partial<Record<ErrorClass, number>>>): string {
-  return Object.entries(o).map(([c, n]) => `${c}: ${n}`).join(', ');
+  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b)).map(([c, n]) => `${c}: ${n}`).join(', ');
 }

@@ -1,8 +1,8 @@
 import { DBClusterNotFoundFault, DescribeDBClustersCommand, FailoverDBClusterCommand, InvalidDBClusterStateFault, RDSClient } from '@aws-sdk/client-rds';
 import { expect } from 'chai';
 import { mockClient } from 'aws-sdk-client-mock';
-import { runAt } from '../../../trigger/drills/drill';
-import { awsFailoverDrill, DrillError, localFailoverDrill } from '../../../trigger/drills/failover';
+import { DrillError, runAt } from '../../../trigger/drills/drill';
+import { awsFailoverDrill, localFailoverDrill } from '../../../trigger/drills/failover';
 import { FakeClock } from '../helpers/fake-clock';
 
 const cluster = (status: string, writer: string) => ({
