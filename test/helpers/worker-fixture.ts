@@ -17,7 +17,7 @@ export class CapturedLog {
 }
 
 export function configFor(cluster: LocalCluster, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
-  return { ...localWorkerConfig({ ...cluster.endpoints(), user: cluster.user, password: cluster.password, database: cluster.database }), metricNamespace: 'Test', deadlineMarginMs: 1000, ...overrides };
+  return { ...localWorkerConfig({ writer: cluster.writer, reader: cluster.reader, user: cluster.user, password: cluster.password, database: cluster.database }), metricNamespace: 'Test', deadlineMarginMs: 1000, ...overrides };
 }
 
 let seq = 0;

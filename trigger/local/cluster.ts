@@ -174,11 +174,6 @@ export class LocalCluster {
     return { host: HOST, port: this.#promoted ? this.#writer.port : this.#standby.port };
   }
 
-  /** Both current endpoints at once. */
-  endpoints(): { writer: ClusterEndpoint; reader: ClusterEndpoint } {
-    return { writer: this.writer, reader: this.reader };
-  }
-
   /** The superuser's password. Not an own property: JSON.stringify and util.inspect never see it. */
   get password(): string {
     return this.#password;
@@ -267,7 +262,7 @@ export class LocalCluster {
   async waitForStreaming(timeoutMs = this.#startTimeoutMs): Promise<void> {
     this.#assertLive();
     if (this.#promoted) return;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = systemClock.now() + timeoutMs;
     let last: unknown;
     for (;;) {
       try {
@@ -277,7 +272,7 @@ export class LocalCluster {
       } catch (err) {
         last = err instanceof Error ? err.message : err;
       }
-      if (Date.now() >= deadline) {
+      if (systemClock.now() >= deadline) {
         const tail = this.#standby.lastLines().slice(-8).join('\n  ');
         throw new Error(`the reader did not start streaming from the writer within ${timeoutMs} ms (${String(last)}); reader log:\n  ${tail}`);
       }

@@ -95,9 +95,8 @@ export class LocalEngine {
       credentials = { user: w.user, password: w.password, database: w.database };
     } else {
       say('starting embedded PostgreSQL: a writer and a streaming hot-standby reader...');
-      const t0 = Date.now();
       cluster = await LocalCluster.start();
-      say(`cluster up in ${((Date.now() - t0) / 1000).toFixed(1)} s: writer 127.0.0.1:${cluster.writer.port}, reader 127.0.0.1:${cluster.reader.port}`);
+      say(`cluster up in ${(cluster.startupMs / 1000).toFixed(1)} s: writer 127.0.0.1:${cluster.writer.port}, reader 127.0.0.1:${cluster.reader.port}`);
       if (opts.failoverEndpoints) {
         proxies = { writer: await EndpointProxy.start(cluster.writer), reader: await EndpointProxy.start(cluster.reader) };
         writer = { host: proxies.writer.host, port: proxies.writer.port };

@@ -119,9 +119,9 @@ export class LocalPoller {
    * remain, hence the optional `timeoutMs` (rejects when it passes).
    */
   async idle(timeoutMs?: number): Promise<void> {
-    const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    const deadline = timeoutMs === undefined ? Infinity : systemClock.now() + timeoutMs;
     while (!(this.#queue.drained() && this.#inFlight === 0)) {
-      if (Date.now() >= deadline) {
+      if (systemClock.now() >= deadline) {
         const { visible, inFlight } = this.#queue.depth;
         throw new Error(`the queue did not drain within ${timeoutMs} ms (${visible} visible, ${inFlight} in flight, ${this.#inFlight} invocations running)`);
       }
@@ -144,14 +144,14 @@ export class LocalPoller {
   async #gather(): Promise<ReceivedMessage[]> {
     const batch = this.#queue.receive(Math.min(10, this.#batchSize));
     if (batch.length === 0) return batch;
-    const deadline = Date.now() + this.#windowMs;
+    const deadline = systemClock.now() + this.#windowMs;
     while (batch.length < this.#batchSize) {
       const more = this.#queue.receive(Math.min(10, this.#batchSize - batch.length));
       if (more.length > 0) {
         batch.push(...more);
         continue;
       }
-      const left = deadline - Date.now();
+      const left = deadline - systemClock.now();
       if (left <= 0 || !this.#running) break;
       await this.#sleep(Math.min(this.#pollMs, left));
     }
@@ -194,7 +194,7 @@ export class LocalPoller {
   }
 
   #context(): Context {
-    const deadline = Date.now() + this.#timeoutMs;
+    const deadline = systemClock.now() + this.#timeoutMs;
     const name = this.#functionName;
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
     const unsupported = (): never => {
@@ -209,7 +209,7 @@ export class LocalPoller {
       awsRequestId: randomUUID(),
       logGroupName: `/aws/lambda/${name}`,
       logStreamName: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - systemClock.now()),
       done: unsupported,
       fail: unsupported,
       succeed: unsupported,

@@ -116,8 +116,6 @@ export class LocalQueue {
    */
   readonly #visible = new Fifo<VisibleEntry>();
   #visibleCount = 0;
-  /** Messages in the order they entered, for the oldest one's age; gone ones are skipped lazily. */
-  readonly #arrivals = new Fifo<Message>();
   /** In-flight messages by the time they become visible again; entries go stale, see #release. */
   readonly #inFlight = new MinHeap<HeapEntry>((a, b) => a.at - b.at);
 
@@ -236,7 +234,6 @@ export class LocalQueue {
     this.#messages.clear();
     this.#visible.clear();
     this.#visibleCount = 0;
-    this.#arrivals.clear();
     this.#inFlight.clear();
     return n;
   }
@@ -244,16 +241,6 @@ export class LocalQueue {
   get depth(): QueueDepth {
     this.#release(this.#now());
     return { visible: this.#visibleCount, inFlight: this.#messages.size - this.#visibleCount };
-  }
-
-  /** Age of the oldest message not yet deleted (ApproximateAgeOfOldestMessage), 0 when empty. */
-  get oldestAgeMs(): number {
-    let oldest = this.#arrivals.peek();
-    while (oldest?.deleted) {
-      this.#arrivals.shift();
-      oldest = this.#arrivals.peek();
-    }
-    return oldest ? Math.max(0, this.#now() - oldest.sentAt) : 0;
   }
 
   /** True when no message is visible or in flight (all deleted or dead-lettered). */
@@ -264,7 +251,6 @@ export class LocalQueue {
   #enqueue(id: string, body: string, sentAt: number, countAsSent = true): string {
     const msg: Message = { id, body, md5: createHash('md5').update(body, 'utf8').digest('hex'), sentAt, firstReceivedAt: 0, receiveCount: 0, receipt: undefined, invisibleUntil: 0, generation: 0, deleted: false };
     this.#messages.set(id, msg);
-    this.#arrivals.push(msg);
     this.#show(msg);
     if (countAsSent) this.stats.sent++;
     return id;
@@ -336,10 +322,6 @@ class Fifo<T> {
 
   push(item: T): void {
     this.#items.push(item);
-  }
-
-  peek(): T | undefined {
-    return this.#items[this.#head];
   }
 
   shift(): T | undefined {

@@ -199,7 +199,7 @@ describe('LocalCluster: failover and shutdown', function () {
 
     await cluster.promoteReader();
 
-    expect(cluster.endpoints()).to.deep.equal({ writer: { host: '127.0.0.1', port: readerPort }, reader: { host: '127.0.0.1', port: readerPort } });
+    expect({ writer: cluster.writer, reader: cluster.reader }).to.deep.equal({ writer: { host: '127.0.0.1', port: readerPort }, reader: { host: '127.0.0.1', port: readerPort } });
     await query(cluster, cluster.writer, 'INSERT INTO failover VALUES (1)');
     const [row] = await query<{ r: boolean; n: string }>(cluster, cluster.writer, 'SELECT pg_is_in_recovery() AS r, count(*) AS n FROM failover');
     expect(row).to.deep.equal({ r: false, n: '1' });

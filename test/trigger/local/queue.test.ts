@@ -130,14 +130,13 @@ describe('LocalQueue', () => {
     expect(q.receive(1)).to.have.length(1);
   });
 
-  it('reports the age of the oldest message and the SQS attributes of a received one', () => {
+  it('gives a received message the SQS attributes: receive count, sent and first-received times, sender', () => {
     const clock = manualClock();
     const q = new LocalQueue({ now: clock.now });
     const sentAt = clock.now();
     q.send('hello');
     clock.advance(250);
 
-    expect(q.oldestAgeMs).to.equal(250);
     const [m] = q.receive(1);
     expect(m?.attributes).to.deep.equal({
       ApproximateReceiveCount: '1',
