@@ -249,6 +249,14 @@ export function start(argv: readonly string[] = process.argv.slice(2)): void {
   // The SDK warns, in nine lines, that its 2027 releases will need Node 22; we support Node 20.19+
   // (package.json engines) and pin the SDK, so the warning is noise on every AWS command.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // `node trigger --help | head`: the reader went away, which is not our failure. Stop quietly,
+  // as Unix tools do, instead of crashing on the unhandled EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(EXIT.ok);
+      throw e;
+    });
+  }
   const controller = new AbortController();
   const io: CliIo = {
     out: (s) => { process.stdout.write(`${s}\n`); },

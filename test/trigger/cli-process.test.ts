@@ -56,6 +56,12 @@ describe('trigger: the real process', () => {
     expect(lines.at(-1)).to.match(/^error: cannot send to https:\/\/sqs\.eu-west-1\.amazonaws\.com\/123456789012\/LoadTest-Queue: CredentialsProviderError/);
   });
 
+  it('exits 0 without a stack trace when the reader of its output goes away (node trigger --help | head -1)', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" trigger --help | head -1; exit "\${PIPESTATUS:-0}"`], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.trim()).to.match(/^Usage: node trigger/);
+    expect(r.stderr).to.equal('');
+  });
+
   it('prints --help with exit code 0', () => {
     const r = trigger('--help');
     expect(r.code).to.equal(0);
