@@ -9,14 +9,24 @@ import type { MetricsSink, OpSeries } from './metrics/types';
 import { DEFAULT_LATE_LIMIT_MS, InvalidMessageError, parseMessage, type InitMessage, type Message, type SliceMessage, type StatementsMessage } from './protocol/message';
 import { LIMITS } from './protocol/limits';
 import { realClock, runSchedule, type SliceClock } from './schedule';
-import { opInfo, targetOf, type Target, type WorkloadName } from './workloads/catalog';
-import { WORKLOADS } from './workloads';
-import type { OpContext } from './workloads/types';
+import type { Catalog, Script, Target, WorkloadName } from './workloads/catalog';
+import { initWorkload } from './workloads/init';
+import { messageContext, scriptFor, workloadFor } from './workloads/resolve';
+import type { PgPrng } from './workloads/script/prng';
+import { runTransaction, type ScriptConnection } from './workloads/script/run';
+import { int, ScriptRuntimeError } from './workloads/script/value';
+import type { Variables } from './workloads/script/variables';
+import { currentScale } from './workloads/tpcb';
 import { createLogger, type Logger } from './log';
 import { retryDelaySeconds, type Redelivery, type RetryRequest } from './redelivery';
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
+  /**
+   * The workloads this worker runs: in Lambda the scripts bundled with it, locally the
+   * `workloads/` folder as it is on disk.
+   */
+  readonly catalog: Catalog;
   readonly sink: MetricsSink;
   readonly logger?: Logger;
   readonly credentials?: CredentialProvider;
@@ -56,6 +66,22 @@ export interface Worker {
 }
 
 /** The runId of a message that failed validation, when one can be read, for its metrics. */
+/** A value computed once per endpoint and then reused (the tpcb scale), so no per-transaction catalogue queries. */
+interface EndpointCache {
+  /** A loader that throws is retried next time. */
+  cached<T>(key: string, load: () => Promise<T>): Promise<T>;
+}
+
+/** How one script of a message runs: where, with which variables, drawing from which generator. */
+interface Route {
+  readonly script: Script;
+  readonly endpoint: Endpoint;
+  readonly series: OpSeries;
+  /** The message's variables plus `:scale` when the script reads it. */
+  variables(): Promise<Variables>;
+  readonly rng: PgPrng;
+}
+
 function runIdOf(body: string): string {
   try {
     const runId = (JSON.parse(body) as { runId?: unknown }).runId;
@@ -69,7 +95,7 @@ function runIdOf(body: string): string {
  * per-endpoint workload state live across invocations.
  */
 export function createWorker(deps: WorkerDeps): Worker {
-  const { config, sink } = deps;
+  const { config, sink, catalog } = deps;
   const logger = deps.logger ?? createLogger();
   const clock = deps.clock ?? realClock;
   const live: LiveCounters = deps.live ?? { ok: 0, errors: 0 };
@@ -82,7 +108,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const endpointState = new Map<string, Map<string, Promise<unknown>>>();
   let interrupted = false;
 
-  function opContext(endpoint: Endpoint): OpContext {
+  function endpointCache(endpoint: Endpoint): EndpointCache {
     const key = endpointKey(endpoint);
     let state = endpointState.get(key);
     if (!state) endpointState.set(key, (state = new Map()));
@@ -101,40 +127,87 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   /**
-   * Run one statement of `op` on a leased connection; records its latency or its error (and, for a
-   * slice statement, its schedule lag), in the wall-clock second it finished.
+   * A script's route for one message. `:scale` is pgbench's: given with -D, else (tpcb) the scale
+   * its tables were loaded at on that endpoint, else 1.
    */
-  async function runOne(lease: Lease, workload: WorkloadName, op: string, ctx: OpContext, series: OpSeries, since?: number, lagMs?: number): Promise<unknown> {
-    const impl = WORKLOADS[workload].ops[op]!;
+  function routeOf(script: Script, target: Target, msg: Message & { kind: 'statements' | 'slice' }, collector: Collector, base: { variables: Variables; rng: PgPrng }): Route {
+    const endpoint = resolveEndpoint(config, allowlist, target, msg.hosts);
+    const cache = endpointCache(endpoint);
+    const workload = catalog.get(msg.workload)!;
+    let scaled: Promise<Variables> | undefined;
+    const variables = (): Promise<Variables> => {
+      if (!script.parsed.reads.has('scale') || base.variables.has('scale')) return Promise.resolve(base.variables);
+      scaled ??= (async () => {
+        const scale = !workload.builtinLoader ? 1 : await cache.cached('scale', async () => {
+          const lease = await pools.acquire(endpoint);
+          try {
+            const n = await currentScale(lease.client);
+            if (n === 0) throw new ScriptRuntimeError(`${workload.name}'s tables are missing or empty: run init for workload ${workload.name} first`);
+            return n;
+          } finally {
+            lease.release();
+          }
+        });
+        const v = base.variables.child();
+        v.setValue('scale', int(BigInt(scale)));
+        return v;
+      })();
+      scaled.catch(() => { scaled = undefined; });
+      return scaled;
+    };
+    return { script, endpoint, series: collector.op(msg.runId, msg.workload, script.name, target), variables, rng: base.rng };
+  }
+
+  /**
+   * \sleep inside a transaction: part of its latency, as in pgbench. It never outlasts the
+   * invocation's deadline and ends with the transaction when the worker is interrupted.
+   */
+  function sleeper(deadline: number): (ms: number) => Promise<void> {
+    return async (ms) => {
+      const until = clock.now() + ms;
+      if (until > deadline) throw new ScriptRuntimeError(`\\sleep of ${Math.round(ms)} ms would end after the invocation's deadline`);
+      for (let now = clock.now(); now < until; now = clock.now()) {
+        if (interrupted) throw new ScriptRuntimeError('interrupted during \\sleep');
+        await clock.sleep(Math.min(until - now, 100));
+      }
+    };
+  }
+
+  /**
+   * Run one transaction of the route's script on a leased connection; records its latency or its
+   * error (and, for a slice, its schedule lag), in the wall-clock second it finished.
+   */
+  async function runOne(lease: Lease, route: Route, sleep: (ms: number) => Promise<void>, since?: number, lagMs?: number): Promise<unknown> {
     const t0 = since ?? clock.now();
     try {
-      await impl(lease.client, ctx);
+      const variables = await route.variables();
+      const script = { parsed: route.script.parsed, statementPrefix: `s${route.script.hash}_` };
+      await runTransaction(script, lease.client as unknown as ScriptConnection, { variables, rng: route.rng, sleep });
     } catch (err) {
-      failedStatement(series, err, lagMs);
+      failedStatement(route.series, err, lagMs);
       return err;
     }
-    recordSuccess(series, clock.now() - t0, lease.role, Date.now(), lagMs);
+    recordSuccess(route.series, clock.now() - t0, lease.role, Date.now(), lagMs);
     live.ok += 1;
     return undefined;
   }
 
-  async function runStatements(msg: StatementsMessage, collector: Collector): Promise<void> {
-    const info = opInfo(msg.workload, msg.op)!;
-    const target: Target = msg.target ?? targetOf(info.kind);
-    const endpoint = resolveEndpoint(config, allowlist, target, msg.hosts);
-    const series = collector.op(msg.runId, msg.workload, msg.op, target);
+  async function runStatements(msg: StatementsMessage, collector: Collector, deadline: number): Promise<void> {
+    const script = scriptFor(catalog, msg.workload, msg.op, msg.hash);
+    const target: Target = msg.target ?? script.target;
+    const route = routeOf(script, target, msg, collector, messageContext(msg));
     let lease: Lease;
     try {
-      lease = await pools.acquire(endpoint);
+      lease = await pools.acquire(route.endpoint);
     } catch (err) {
-      failedStatement(series, err);
+      failedStatement(route.series, err);
       throw err;
     }
-    const ctx = opContext(endpoint);
+    const sleep = sleeper(deadline);
     let failure: unknown;
     try {
       for (let i = 0; i < msg.count && failure === undefined; i++) {
-        failure = await runOne(lease, msg.workload, msg.op, ctx, series);
+        failure = await runOne(lease, route, sleep);
       }
     } finally {
       lease.release(failure);
@@ -144,12 +217,13 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   async function runSlice(msg: SliceMessage, collector: Collector, deadline: number): Promise<void> {
-    const routes = new Map<string, { endpoint: Endpoint; series: OpSeries; ctx: OpContext }>();
-    for (const { op } of msg.mix) {
-      const target = targetOf(opInfo(msg.workload, op)!.kind);
-      const endpoint = resolveEndpoint(config, allowlist, target, msg.hosts);
-      routes.set(op, { endpoint, series: collector.op(msg.runId, msg.workload, op, target), ctx: opContext(endpoint) });
+    const base = messageContext(msg);
+    const routes = new Map<string, Route>();
+    for (const { op, hash } of msg.mix) {
+      const script = scriptFor(catalog, msg.workload, op, hash);
+      routes.set(op, routeOf(script, script.target, msg, collector, base));
     }
+    const sleep = sleeper(deadline);
     const lateLimitMs = msg.lateLimitMs ?? DEFAULT_LATE_LIMIT_MS;
     if (msg.startAt > clock.now()) {
       // Connect while waiting for the start, about one connection per 50 statements/s an endpoint gets.
@@ -170,22 +244,22 @@ export function createWorker(deps: WorkerDeps): Worker {
         skip: (op) => { recordSkip(routes.get(op)!.series); },
         stopped: () => interrupted,
         start: async (op, due) => {
-          const { endpoint, series, ctx } = routes.get(op)!;
+          const route = routes.get(op)!;
           let lease: Lease;
           try {
-            lease = await pools.acquire(endpoint);
+            lease = await pools.acquire(route.endpoint);
           } catch (err) {
-            failedStatement(series, err);
+            failedStatement(route.series, err);
             return;
           }
           const lag = clock.now() - due;
           if (lag > lateLimitMs) {
             // Waited too long for a connection: skipped, as pgbench -L does.
             lease.release();
-            recordSkip(series);
+            recordSkip(route.series);
             return;
           }
-          const err = await runOne(lease, msg.workload, op, ctx, series, due, lag);
+          const err = await runOne(lease, route, sleep, due, lag);
           lease.release(err);
         },
       },
@@ -193,11 +267,15 @@ export function createWorker(deps: WorkerDeps): Worker {
     );
   }
 
-  async function runInit(msg: Pick<InitMessage, 'workload' | 'scale' | 'reset'>): Promise<InitResult> {
+  async function runInit(msg: Pick<InitMessage, 'workload' | 'scale' | 'reset' | 'hash'>): Promise<InitResult> {
+    const workload = workloadFor(catalog, msg.workload);
+    if (msg.hash !== undefined && msg.hash !== workload.init?.hash) {
+      throw new InvalidMessageError(`${workload.init?.file ?? `workloads/${workload.name}/init.sql`} on this worker ${workload.init ? `has content hash ${workload.init.hash}` : 'does not exist'}, the message was planned for ${msg.hash}: deploy the current workloads/ first`);
+    }
     const lease = await pools.acquire(config.writer);
     let failure: unknown;
     try {
-      const summary = await WORKLOADS[msg.workload].init(lease.client, { scale: msg.scale ?? 1, reset: msg.reset ?? false });
+      const summary = await initWorkload(lease.client, workload, { scale: msg.scale ?? 1, reset: msg.reset ?? false });
       // Cached per-endpoint state (the tpcb scale) may be stale after a reload.
       endpointState.clear();
       return { workload: msg.workload, summary };
@@ -211,7 +289,7 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   async function runMessage(msg: Message, collector: Collector, deadline: number): Promise<void> {
     switch (msg.kind) {
-      case 'statements': return runStatements(msg, collector);
+      case 'statements': return runStatements(msg, collector, deadline);
       case 'slice': return runSlice(msg, collector, deadline);
       case 'init': {
         const { summary } = await runInit(msg);

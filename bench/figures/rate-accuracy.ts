@@ -12,7 +12,7 @@ import { Histogram } from '../../handlers/metrics/histogram';
 import { systemClock } from '../../trigger/clock';
 import { LocalEngine } from '../../trigger/local/engine';
 import type { LocalCluster } from '../../trigger/local/cluster';
-import { describeMix, parseMix } from '../../trigger/options/mix';
+import { describeMix, hashesOf, parseMix } from '../../trigger/options/mix';
 import { RUN_DEFAULTS } from '../../trigger/options/run-options';
 import { planSlices, SLICE_DEFAULTS } from '../../trigger/plan/slice-plan';
 import { summarize } from '../../trigger/report/summary';
@@ -89,7 +89,7 @@ export async function rateAccuracy(o: {
   try {
     const send = async (runId: string, rate: number, durationMs: number): Promise<{ plan: ReturnType<typeof planSlices>; transport: LocalTransport; sent: Awaited<ReturnType<Sender['run']>>; t0: number }> => {
       const plan = planSlices(
-        { runId, workload: 'tpcb', mix, rate, durationMs, rampMs: 0 },
+        { runId, workload: 'tpcb', mix, hashes: hashesOf('tpcb', mix), rate, durationMs, rampMs: 0 },
         { maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, leadMs, sliceMaxMs: SLICE_DEFAULTS.sliceMaxMs },
       );
       const transport = new LocalTransport(engine.queue);

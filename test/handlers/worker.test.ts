@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { LocalCluster } from '../../trigger/local/cluster';
+import { projectCatalog } from '../../handlers/workloads/project';
 import { createWorker, type Worker } from '../../handlers/worker';
 import type { OpSeries } from '../../handlers/metrics/types';
 import { tpcbBalances } from '../../handlers/workloads/tpcb';
@@ -18,7 +19,7 @@ describe('worker (against a real writer + hot standby)', function () {
     cluster = await LocalCluster.start();
     sink = new MemorySink();
     log = new CapturedLog();
-    worker = createWorker({ config: configFor(cluster, { allowedHosts: [`localhost:${cluster.writer.port}`] }), sink, logger: log.logger });
+    worker = createWorker({ catalog: projectCatalog(), config: configFor(cluster, { allowedHosts: [`localhost:${cluster.writer.port}`] }), sink, logger: log.logger });
     await worker.init('seed');
     await worker.init('tpcb', { scale: 1 });
     writer = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });

@@ -3,11 +3,13 @@ import { parseMessage, type SliceMessage } from '../../handlers/protocol/message
 import { LIMITS } from '../../handlers/protocol/limits';
 import { UsageError } from '../../trigger/errors';
 import { checkConnectionBudget } from '../../trigger/plan/budget';
+import { hashesOf } from '../../trigger/options/mix';
 import type { RunSpec } from '../../trigger/plan/run-spec';
 import { defaultWorkers, layoutSlots, planSlices, SLICE_DEFAULTS } from '../../trigger/plan/slice-plan';
 
-const spec = (rate: number, durationMs: number, rampMs = 0, extra: Partial<RunSpec> = {}): RunSpec => ({
-  runId: 'slice-test', workload: 'seed', mix: [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }], rate, durationMs, rampMs, ...extra,
+const MIX = [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }];
+const spec = (rate: number, durationMs: number, rampMs = 0, extra: Omit<Partial<RunSpec>, 'hashes'> = {}): RunSpec => ({
+  runId: 'slice-test', workload: 'seed', mix: MIX, hashes: hashesOf('seed', MIX), rate, durationMs, rampMs, ...extra,
 });
 const opts = { maxWorkerRate: 100, leadMs: 2_000, sliceMaxMs: 60_000 };
 

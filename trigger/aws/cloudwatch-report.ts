@@ -5,7 +5,8 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { CATALOG, targetOf, type Target, type WorkloadName, WORKLOAD_NAMES } from '../../handlers/workloads/catalog';
+import type { Target, WorkloadName } from '../../handlers/workloads/catalog';
+import { operationsOf, projectCatalog } from '../../handlers/workloads/project';
 import type { OutageInput } from '../drills/outage';
 import { assemble, type OpSummary, type RunContext, type RunSummary, type Stats } from '../report/summary';
 
@@ -57,9 +58,8 @@ export function queryWindow(startMs: number, endMs: number): { start: Date; end:
 function opTargets(workloads: readonly WorkloadName[]): { op: string; target: Target }[] {
   const out: { op: string; target: Target }[] = [];
   for (const w of workloads) {
-    for (const [op, info] of Object.entries(CATALOG[w].ops)) {
+    for (const { op, target: own } of operationsOf(w)) {
       // An op runs on its own endpoint; a statements message may also aim it at the other one.
-      const own = targetOf(info.kind);
       out.push({ op, target: own }, { op, target: own === 'reader' ? 'writer' : 'reader' });
     }
   }
@@ -128,7 +128,7 @@ function statsFrom(values: Map<string, number>, prefix: string): Stats | null {
 export async function readRunFromCloudWatch(cw: CloudWatchClient, w: MetricsWindow, ctx: RunContext): Promise<RunSummary> {
   const { start, end, period } = queryWindow(w.startMs, w.endMs);
   const qs = new QuerySet(w.namespace, period);
-  const workloads = (WORKLOAD_NAMES as readonly string[]).includes(ctx.workload) ? [ctx.workload as WorkloadName] : WORKLOAD_NAMES;
+  const workloads = projectCatalog().has(ctx.workload) ? [ctx.workload] : projectCatalog().names;
   const pairs = opTargets(workloads);
   for (const { op, target } of pairs) {
     const dims = { RunId: w.runId, Operation: op, Target: target };
@@ -234,7 +234,7 @@ async function fetchSeries(cw: CloudWatchClient, qs: QuerySet, start: Date, end:
 export async function readPerSecondFromCloudWatch(cw: CloudWatchClient, w: MetricsWindow, workload: string): Promise<OutageInput> {
   const { start, end } = secondWindow(w.startMs, w.endMs);
   const qs = new QuerySet(w.namespace, 1);
-  const workloads = (WORKLOAD_NAMES as readonly string[]).includes(workload) ? [workload as WorkloadName] : WORKLOAD_NAMES;
+  const workloads = projectCatalog().has(workload) ? [workload] : projectCatalog().names;
   const pairs = opTargets(workloads);
   const listed = await errorDimensions(cw, w);
   for (const { op, target } of pairs) {

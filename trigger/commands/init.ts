@@ -1,6 +1,6 @@
 import { validateMessage, PROTOCOL_VERSION, type InitMessage } from '../../handlers/protocol/message';
 import { LIMITS } from '../../handlers/protocol/limits';
-import { isWorkloadName, WORKLOAD_NAMES, type WorkloadName } from '../../handlers/workloads/catalog';
+import { projectCatalog } from '../../handlers/workloads/project';
 import { cloudWatch, sqs } from '../aws/clients';
 import { readRunFromCloudWatch } from '../aws/cloudwatch-report';
 import { describeAwsFailure } from '../aws/discovery';
@@ -8,7 +8,7 @@ import { systemClock } from '../clock';
 import { CliError, EXIT, UsageError } from '../errors';
 import { parseDuration } from '../options/duration';
 import { parsePostgresUrl } from '../options/host';
-import { generateRunId, parseQueueUrl, parseRegion, posInt, RUN_DEFAULTS } from '../options/run-options';
+import { generateRunId, parseQueueUrl, parseRegion, posInt, RUN_DEFAULTS, workloadOf } from '../options/run-options';
 import { SqsTransport } from '../send/sqs-transport';
 import { resolveAwsTarget } from './aws-target';
 import { aborted, type CliIo } from './io';
@@ -34,9 +34,11 @@ export interface RawInitOptions {
  * sent, and its outcome read back from the worker's `Messages` metric.
  */
 export async function initCommand(raw: RawInitOptions, io: CliIo): Promise<number> {
-  const name = raw.workload ?? RUN_DEFAULTS.workload;
-  if (!isWorkloadName(name)) throw new UsageError(`--workload "${name}" is unknown: use ${WORKLOAD_NAMES.join(' or ')}`);
-  const workload: WorkloadName = name;
+  const workload = workloadOf(raw.workload ?? RUN_DEFAULTS.workload, projectCatalog());
+  const def = projectCatalog().get(workload)!;
+  if (raw.reset && !def.builtinLoader) {
+    throw new UsageError(`--reset is for tpcb only: ${workload}'s init.sql is idempotent, and nothing drops a table it cannot prove it created; drop its tables yourself to start over`);
+  }
   const scale = raw.scale !== undefined ? posInt(raw.scale, '--scale', LIMITS.maxScale) : undefined;
   const opts = { ...(scale !== undefined ? { scale } : {}), ...(raw.reset ? { reset: true } : {}) };
   if (raw.local) {
@@ -65,7 +67,7 @@ export async function initCommand(raw: RawInitOptions, io: CliIo): Promise<numbe
   });
   const runId = `init-${generateRunId().slice('run-'.length)}`;
   const sentAt = Date.now();
-  const msg: InitMessage = { v: PROTOCOL_VERSION, kind: 'init', runId, seq: 0, sentAt, workload, ...opts };
+  const msg: InitMessage = { v: PROTOCOL_VERSION, kind: 'init', runId, seq: 0, sentAt, workload, ...opts, ...(def.init ? { hash: def.init.hash } : {}) };
   validateMessage(msg, sentAt);
   const client = await sqs(target.region);
   try {

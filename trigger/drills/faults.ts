@@ -19,7 +19,7 @@ import type pg from 'pg';
 import { tpcbBalances } from '../../handlers/workloads/tpcb';
 import type { WorkloadName } from '../../handlers/workloads/catalog';
 import type { LocalEngine } from '../local/engine';
-import { CATALOG } from '../../handlers/workloads/catalog';
+import { projectCatalog } from '../../handlers/workloads/project';
 import { DrillError, drillRunId, planLoad, sendLoad, sleep } from './load';
 import { reconcile, type Reconciliation } from './reconcile';
 
@@ -191,12 +191,12 @@ function takeDeadLetters(engine: LocalEngine, runId: string): number[] {
 }
 
 function countStatements(engine: LocalEngine, runId: string, workload: WorkloadName): { reads: StatementCounts; writes: StatementCounts } {
-  const writeOp: string = CATALOG[workload].writeOp;
+  const writeOps = new Set(projectCatalog().operationsOf(workload).filter((o) => o.target === 'writer').map((o) => o.op));
   const acc = { reads: { ok: 0, errorsByClass: {} as Record<string, number>, skipped: 0 }, writes: { ok: 0, errorsByClass: {} as Record<string, number>, skipped: 0 } };
   for (const inv of engine.sink.invocations) {
     for (const s of inv.series) {
       if (s.runId !== runId) continue;
-      const a = s.op === writeOp ? acc.writes : acc.reads;
+      const a = writeOps.has(s.op) ? acc.writes : acc.reads;
       a.ok += s.latency.count;
       a.skipped += s.skipped;
       for (const [cls, n] of s.errors) a.errorsByClass[cls] = (a.errorsByClass[cls] ?? 0) + n;

@@ -3,7 +3,9 @@
  * planners, open-loop sender and local transport), so a drill exercises the real path.
  */
 import type { MixEntry } from '../../handlers/protocol/message';
-import { CATALOG, type WorkloadName } from '../../handlers/workloads/catalog';
+import type { WorkloadName } from '../../handlers/workloads/catalog';
+import { projectCatalog } from '../../handlers/workloads/project';
+import { hashesOf } from '../options/mix';
 import { systemClock, type Clock } from '../clock';
 import { CliError, EXIT } from '../errors';
 import type { LocalEngine } from '../local/engine';
@@ -49,12 +51,13 @@ export interface SentLoad {
 }
 
 export function defaultMix(workload: WorkloadName): MixEntry[] {
-  const w = CATALOG[workload];
-  return [{ op: w.readOp, weight: 80 }, { op: w.writeOp, weight: 20 }];
+  const catalog = projectCatalog();
+  return [{ op: catalog.defaultOp(workload, 'reader')!, weight: 80 }, { op: catalog.defaultOp(workload, 'writer')!, weight: 20 }];
 }
 
 export function planLoad(load: DrillLoad): SlicePlan | StatementsPlan {
-  const spec = { runId: load.runId, workload: load.workload, mix: load.mix ?? defaultMix(load.workload), rate: load.rate, durationMs: load.durationMs, rampMs: 0 };
+  const mix = load.mix ?? defaultMix(load.workload);
+  const spec = { runId: load.runId, workload: load.workload, mix, hashes: hashesOf(load.workload, mix), rate: load.rate, durationMs: load.durationMs, rampMs: 0 };
   if (load.mode === 'statements') return planStatements(spec, load.count ?? 5);
   return planSlices(spec, {
     ...(load.workers !== undefined ? { workers: load.workers } : {}),
