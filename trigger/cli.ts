@@ -164,7 +164,7 @@ Examples:
     .addHelpText('after', `
 Examples:
   $ node trigger init --workload tpcb --scale 10       # through the deployed worker
-  $ node trigger init --local --workload seed --reset`)
+  $ node trigger init --local --workload tpcb --scale 4 --reset   # reload tpcb at another scale`)
     .action(async (opts: Record<string, unknown>) => {
       const { initCommand } = require('./commands/init') as typeof import('./commands/init');
       done(await initCommand(opts, io));

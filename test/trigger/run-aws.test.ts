@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { hashOf } from '../helpers/worker-fixture';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,7 +76,7 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
     const bodies = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.MessageBody!));
     expect(bodies).to.have.length(1);
     const msg = parseMessage(bodies[0]!) as SliceMessage;
-    expect(msg).to.deep.include({ kind: 'slice', runId: 'aws-1', rate: 10, durationMs: 1000, mix: [{ op: 'select', weight: 80 }] });
+    expect(msg).to.deep.include({ kind: 'slice', runId: 'aws-1', rate: 10, durationMs: 1000, mix: [{ op: 'select', weight: 80, hash: hashOf('seed', 'select') }] });
     const summary = JSON.parse(io.stdout.join('\n')) as RunSummary & { thresholds: { ok: boolean }[] };
     expect(summary.source).to.equal('cloudwatch');
     expect(summary.achieved.statements).to.equal(10);

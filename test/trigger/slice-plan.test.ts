@@ -69,13 +69,15 @@ describe('trigger: slice planning', () => {
     expect(plan.dueBy(0)).to.equal(plan.workers);
   });
 
-  it('writes slices the worker accepts, with the explicit hosts and late limit', () => {
-    const plan = planSlices(spec(50, 10_000, 0, { hosts: { reader: 'replica-1.example.com' } }), { ...opts, lateLimitMs: 500 });
+  it('writes slices the worker accepts: script hashes, the worker\'s client id, explicit hosts and late limit', () => {
+    const plan = planSlices(spec(50, 10_000, 0, { hosts: { reader: 'replica-1.example.com' } }), { ...opts, workers: 2, lateLimitMs: 500 });
     const now = 1_700_000_000_000;
     const msg = parseMessage(plan.body(0, now, now), now) as SliceMessage;
     expect(msg.hosts).to.deep.equal({ reader: 'replica-1.example.com' });
     expect(msg.lateLimitMs).to.equal(500);
-    expect(msg.mix).to.deep.equal([{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }]);
+    expect(msg.mix).to.deep.equal(MIX.map((m) => ({ ...m, hash: hashesOf('seed', MIX)[m.op] })));
+    expect(msg.clientId).to.equal(0);
+    expect(parseMessage(plan.body(1, now, now), now)).to.include({ clientId: 1 });
   });
 
   it('refuses a plan that asks one worker for more than the protocol allows', () => {

@@ -255,6 +255,10 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date(), ca
 export function workloadOf(name: string, catalog: Catalog, flag = '--workload'): WorkloadName {
   const problems = catalog.problemsOf(name);
   if (problems.length) throw new UsageError(`${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more: node trigger workloads lists them)` : ''}`);
-  if (!catalog.has(name)) throw new UsageError(`${flag} "${name}" is unknown: use ${catalog.names.join(', ')} (the folders of workloads/)`);
+  if (!catalog.has(name)) {
+    const names = catalog.names;
+    const choices = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+    throw new UsageError(`${flag} "${name}" is unknown: use ${choices} (a folder of workloads/)`);
+  }
   return name;
 }

@@ -72,7 +72,7 @@ export function scanScript(source: string): ScriptItem[] {
   };
   const flush = (): void => {
     const body = code.replace(/;/g, ' ').trim();
-    if (body !== '') items.push({ kind: 'sql', line: startLine, text, params, code, compound });
+    if (body !== '') items.push({ kind: 'sql', line: startLine, text: text.trimEnd(), params, code, compound });
     text = '';
     code = '';
     params = [];

@@ -85,7 +85,7 @@ describe('drills: failover on the local engine (end to end)', function () {
 
   before(async () => {
     engine = await LocalEngine.start({ failoverEndpoints: true, visibilityTimeoutMs: 60_000 });
-    await engine.init('seed', { reset: true });
+    await engine.init('seed');
   });
   after(async () => {
     await engine?.stop();

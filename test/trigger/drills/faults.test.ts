@@ -22,7 +22,7 @@ describe('drills: fault drills on the local engine, each reconciled', function (
     // A short visibility timeout, so failed messages come back within the drill; enough
     // concurrency that redelivered slices are picked up while the first copy still runs.
     engine = await LocalEngine.start({ visibilityTimeoutMs: 1000, maxReceiveCount: 5, maxConcurrency: 12 });
-    await engine.init('seed', { reset: true });
+    await engine.init('seed');
   });
   after(async () => {
     await engine?.stop();

@@ -10,7 +10,7 @@ describe('local engine: the whole system on one machine', function () {
 
   before(async () => {
     engine = await LocalEngine.start({ visibilityTimeoutMs: 1000, maxReceiveCount: 5, maxConcurrency: 4 });
-    await engine.init('seed', { reset: true });
+    await engine.init('seed');
   });
   after(async () => {
     await engine?.stop();
@@ -73,7 +73,7 @@ describe('local engine: failover endpoints', function () {
 
   before(async () => {
     engine = await LocalEngine.start({ failoverEndpoints: true, visibilityTimeoutMs: 1000 });
-    await engine.init('seed', { reset: true });
+    await engine.init('seed');
   });
   after(async () => {
     await engine?.stop();
