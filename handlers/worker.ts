@@ -1,4 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type pg from 'pg';
 import type { Endpoint, WorkerConfig } from './config';
 import { credentialProvider, type CredentialProvider } from './db/credentials';
 import { allowlistOf, endpointKey, resolveEndpoint } from './db/allowlist';
@@ -77,8 +78,8 @@ interface Route {
   readonly script: Script;
   readonly endpoint: Endpoint;
   readonly series: OpSeries;
-  /** The message's variables plus `:scale` when the script reads it. */
-  variables(): Promise<Variables>;
+  /** The message's variables plus `:scale` when the script reads it (looked up on `client` once per endpoint). */
+  variables(client: pg.ClientBase): Promise<Variables>;
   readonly rng: PgPrng;
 }
 
@@ -135,18 +136,13 @@ export function createWorker(deps: WorkerDeps): Worker {
     const cache = endpointCache(endpoint);
     const workload = catalog.get(msg.workload)!;
     let scaled: Promise<Variables> | undefined;
-    const variables = (): Promise<Variables> => {
+    const variables = (client: pg.ClientBase): Promise<Variables> => {
       if (!script.parsed.reads.has('scale') || base.variables.has('scale')) return Promise.resolve(base.variables);
       scaled ??= (async () => {
         const scale = !workload.builtinLoader ? 1 : await cache.cached('scale', async () => {
-          const lease = await pools.acquire(endpoint);
-          try {
-            const n = await currentScale(lease.client);
-            if (n === 0) throw new ScriptRuntimeError(`${workload.name}'s tables are missing or empty: run init for workload ${workload.name} first`);
-            return n;
-          } finally {
-            lease.release();
-          }
+          const n = await currentScale(client);
+          if (n === 0) throw new ScriptRuntimeError(`${workload.name}'s tables are missing or empty: run init for workload ${workload.name} first`);
+          return n;
         });
         const v = base.variables.child();
         v.setValue('scale', int(BigInt(scale)));
@@ -180,7 +176,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   async function runOne(lease: Lease, route: Route, sleep: (ms: number) => Promise<void>, since?: number, lagMs?: number): Promise<unknown> {
     const t0 = since ?? clock.now();
     try {
-      const variables = await route.variables();
+      const variables = await route.variables(lease.client);
       const script = { parsed: route.script.parsed, statementPrefix: `s${route.script.hash}_` };
       await runTransaction(script, lease.client as unknown as ScriptConnection, { variables, rng: route.rng, sleep });
     } catch (err) {
