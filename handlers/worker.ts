@@ -12,7 +12,7 @@ import { LIMITS } from './protocol/limits';
 import { realClock, runSchedule, type SliceClock } from './schedule';
 import type { Catalog, Script, Target, WorkloadName } from './workloads/catalog';
 import { initWorkload } from './workloads/init';
-import { messageContext, scriptFor, workloadFor } from './workloads/resolve';
+import { checkInit, messageContext, scriptFor } from './workloads/resolve';
 import type { PgPrng } from './workloads/script/prng';
 import { runTransaction, type ScriptConnection } from './workloads/script/run';
 import { int, ScriptRuntimeError } from './workloads/script/value';
@@ -264,10 +264,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   async function runInit(msg: Pick<InitMessage, 'workload' | 'scale' | 'reset' | 'hash'>): Promise<InitResult> {
-    const workload = workloadFor(catalog, msg.workload);
-    if (msg.hash !== undefined && msg.hash !== workload.init?.hash) {
-      throw new InvalidMessageError(`${workload.init?.file ?? `workloads/${workload.name}/init.sql`} on this worker ${workload.init ? `has content hash ${workload.init.hash}` : 'does not exist'}, the message was planned for ${msg.hash}: deploy the current workloads/ first`);
-    }
+    const workload = checkInit(catalog, msg);
     const lease = await pools.acquire(config.writer);
     let failure: unknown;
     try {
@@ -308,10 +305,13 @@ export function createWorker(deps: WorkerDeps): Worker {
         let msg: Message;
         try {
           msg = parseMessage(record.body, receivedAt);
-          // Refuse a host before anything connects anywhere.
+          // Refuse a host, or a script this worker does not have as planned, before anything connects anywhere.
           if (msg.kind !== 'init' && msg.hosts) {
             for (const t of ['reader', 'writer'] as const) resolveEndpoint(config, allowlist, t, msg.hosts);
           }
+          if (msg.kind === 'statements') scriptFor(catalog, msg.workload, msg.op, msg.hash);
+          if (msg.kind === 'slice') for (const m of msg.mix) scriptFor(catalog, msg.workload, m.op, m.hash);
+          if (msg.kind === 'init') checkInit(catalog, msg);
         } catch (err) {
           const reason = err instanceof InvalidMessageError ? err.message : describeError(err);
           collector.run(runIdOf(record.body)).invalid += 1;

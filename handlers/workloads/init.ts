@@ -4,7 +4,6 @@
  * advisory lock, so two inits of a workload never interleave. init.sql must be safe to run again.
  */
 import type pg from 'pg';
-import { InvalidMessageError } from '../protocol/message';
 import type { Workload } from './catalog';
 import { tpcb } from './tpcb';
 import { withInitLock, type InitOptions, type WorkloadImpl } from './types';
@@ -13,16 +12,12 @@ import { withInitLock, type InitOptions, type WorkloadImpl } from './types';
 const LOADERS: Readonly<Record<string, WorkloadImpl>> = { tpcb };
 
 /**
- * Run a workload's init; returns one line for the log and the CLI. `reset` is refused for a
- * script workload: the worker cannot prove which tables its init.sql created, and it never drops
- * a table it did not create.
+ * Run a workload's init; returns one line for the log and the CLI. `reset` only reloads a
+ * built-in loader's tables; the caller refuses it for a script workload (resolve.ts, checkInit).
  */
 export async function initWorkload(client: pg.ClientBase, workload: Workload, opts: InitOptions): Promise<string> {
   const loader = LOADERS[workload.name];
   if (workload.builtinLoader && loader) return loader.init(client, opts);
-  if (opts.reset) {
-    throw new InvalidMessageError(`init --reset is for tpcb only: ${workload.name}'s init.sql is idempotent, and the worker drops no table it cannot prove it created (drop them yourself to start over)`);
-  }
   const init = workload.init;
   if (!init) return `${workload.name} ready: it has no init.sql`;
   return withInitLock(client, workload.name, async () => {

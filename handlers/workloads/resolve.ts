@@ -18,6 +18,22 @@ export function workloadFor(catalog: Catalog, name: string): Workload {
   return w;
 }
 
+/**
+ * Refuse an init message this worker cannot honour: an unknown workload, another init.sql than
+ * the sender planned with, or a reset of a script workload (the worker cannot prove which tables
+ * an init.sql created, and it drops no table it did not create).
+ */
+export function checkInit(catalog: Catalog, msg: { readonly workload: string; readonly reset?: boolean; readonly hash?: string }): Workload {
+  const workload = workloadFor(catalog, msg.workload);
+  if (msg.hash !== undefined && msg.hash !== workload.init?.hash) {
+    throw new InvalidMessageError(`${workload.init?.file ?? `workloads/${workload.name}/init.sql`} on this worker ${workload.init ? `has content hash ${workload.init.hash}` : 'does not exist'}, the message was planned for ${msg.hash}: deploy the current workloads/ first`);
+  }
+  if (msg.reset && !workload.builtinLoader) {
+    throw new InvalidMessageError(`init --reset is for tpcb only: ${workload.name}'s init.sql is idempotent, and the worker drops no table it cannot prove it created (drop them yourself to start over)`);
+  }
+  return workload;
+}
+
 /** The script `op` of `workload`, if this worker's copy has the content hash the sender planned for. */
 export function scriptFor(catalog: Catalog, workload: string, op: string, hash: string): Script {
   const w = workloadFor(catalog, workload);

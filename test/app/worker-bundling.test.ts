@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { bundleWorkloads } from '../../app/load/worker-bundling';
+import { WorkloadError } from '../../handlers/workloads/catalog';
+import { buildWorkerBundle } from '../../bench/bundle';
+
+describe('worker bundling: the scripts travel with the worker', function () {
+  this.timeout(120_000);
+  const dir = mkdtempSync(path.join(tmpdir(), 'bundling-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses to bundle a broken script, so it never deploys: one file:line line per problem', () => {
+    const workloads = path.join(dir, 'workloads');
+    mkdirSync(path.join(workloads, 'shop'), { recursive: true });
+    writeFileSync(path.join(workloads, 'shop', 'lookup.sql'), 'SELECT 1;\n\\shell ls\n');
+    writeFileSync(path.join(workloads, 'shop', 'buy.sql'), '\\set id random(1,\nUPDATE t SET a = 1;\n');
+    let err: unknown;
+    try {
+      bundleWorkloads(workloads, path.join(dir, 'out'));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(WorkloadError);
+    expect((err as WorkloadError).lines).to.deep.equal([
+      'workloads/shop/buy.sql:1: \\set: unexpected end of expression (column 10 of "random(1,")',
+      'workloads/shop/lookup.sql:2: \\shell is not supported: the worker runs no commands (a script is code that runs in Lambda)',
+    ]);
+  });
+
+  it('builds a bundle that carries workloads/ and loads it at cold start without reading a file', async () => {
+    const out = path.join(dir, 'bundle');
+    const { file } = await buildWorkerBundle(out);
+    expect(readFileSync(file, 'utf8')).to.include('"tpcb/tpcb.sql":');
+    // Required outside the project (no workloads/ near it), with the environment the stack sets;
+    // the AWS SDK, which Lambda's runtime provides, comes from the project's node_modules.
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, NODE_PATH: path.resolve(__dirname, '..', '..', 'node_modules'), DB_WRITER_HOST: 'writer.example.com', DB_READER_HOST: 'reader.example.com', DB_SECRET_ID: 'secret', AWS_REGION: 'eu-west-1' },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).to.equal(0);
+  });
+});
