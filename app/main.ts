@@ -11,7 +11,6 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BuildSpecError, readBuildSpec } from '../pipeline/buildspec';
 import { LoadTestPipelineStack } from '../pipeline/pipeline-stack';
-import { WorkloadError } from '../handlers/workloads/catalog';
 import { ConfigError, loadConfig } from './config';
 
 const app = new App();
@@ -29,9 +28,8 @@ try {
   });
 } catch (err) {
   // A mistake the user can fix gets one line, not a stack trace.
-  if (err instanceof ConfigError || err instanceof BuildSpecError || err instanceof WorkloadError) {
-    // A broken workload script is one line per problem: file:line: what is wrong.
-    process.stderr.write(`${err.message.split('\n').map((line) => `error: ${line}`).join('\n')}\n`);
+  if (err instanceof ConfigError || err instanceof BuildSpecError) {
+    process.stderr.write(`error: ${err.message}\n`);
     process.exit(1);
   }
   throw err;

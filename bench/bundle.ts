@@ -11,6 +11,7 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BuildOptions } from 'esbuild';
 import { bundleWorkloads, WORKER_BUNDLING } from '../app/load/worker-bundling';
+import { assertValid } from '../handlers/workloads/catalog';
 
 /** The repository root. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -29,7 +30,8 @@ export { WORKER_BUNDLING };
  */
 export function workerEsbuildOptions(outdir: string = WORKER_OUTDIR, opts: { bundleAwsSdk?: boolean } = {}): BuildOptions {
   // The workloads travel in the bundle, injected as the stack injects them (NodejsFunction `inject`).
-  const { inject } = bundleWorkloads(path.join(PROJECT_ROOT, 'workloads'), outdir);
+  const { inject, catalog } = bundleWorkloads(path.join(PROJECT_ROOT, 'workloads'), outdir);
+  assertValid(catalog);
   return {
     entryPoints: [WORKER_ENTRY],
     outfile: path.join(outdir, 'index.js'),

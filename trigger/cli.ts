@@ -23,7 +23,7 @@ Examples:
   $ node trigger --reader my-replica.abc.eu-west-1.rds.amazonaws.com --rate 50   # a host on the worker's allowlist
   $ node trigger --mode statements --count 20 --rate 100 --queue-url https://sqs.eu-west-1.amazonaws.com/1234/q
   $ node trigger --workload tpcb --mix tpcb=50,select-only=50 --workers 8 --rate 400 --max-connections 200 --json
-  $ node trigger --local --workload shop --mix lookup=80,buy=20 -D maxid=10000    # your scripts in workloads/shop/
+  $ node trigger --local --workload shop --mix lookup=80,buy=20 -D region=eu   # your scripts, in workloads/shop/
 
 Workloads are folders of pgbench scripts under workloads/ (node trigger workloads lists them):
 --mix weighs their scripts by name; read=/write= mean the workload's reader/writer script.

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { assertValid, buildCatalog, contentHash, type Catalog } from '../../handlers/workloads/catalog';
+import { buildCatalog, contentHash, type Catalog } from '../../handlers/workloads/catalog';
 import { WORKLOADS_GLOBAL } from '../../handlers/workloads/deployed';
 import { readWorkloadFiles } from '../../handlers/workloads/files';
 
@@ -27,15 +27,15 @@ export interface BundledWorkloads {
 }
 
 /**
- * Read and validate `workloadsDir`, and write the module that puts its files into the bundle
- * (esbuild's `inject`, which NodejsFunction passes through) under `outDir`. A broken script throws
- * a WorkloadError whose lines are `file:line: problem`, so it never deploys; the worker then runs
- * exactly these files, parsed once per cold start, and reads nothing from disk.
+ * Read and parse `workloadsDir`, and write the module that puts its files into the bundle
+ * (esbuild's `inject`, which NodejsFunction passes through) under `outDir`. The worker then runs
+ * exactly these files, parsed once per cold start, and reads nothing from disk. The caller
+ * refuses a catalog with problems (`catalog.problems`, one `file:line: problem` line each): the
+ * stack as synth errors, `npm run build` by throwing.
  */
 export function bundleWorkloads(workloadsDir: string, outDir: string): BundledWorkloads {
   const files = readWorkloadFiles(workloadsDir);
   const catalog = buildCatalog(files);
-  assertValid(catalog);
   const source = `export const ${WORKLOADS_GLOBAL} = ${JSON.stringify(files)};\n`;
   mkdirSync(outDir, { recursive: true });
   const inject = path.join(outDir, `workloads-${contentHash(source)}.js`);

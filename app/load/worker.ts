@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -97,6 +97,8 @@ export class Worker extends Construct {
     super(scope, id);
     const bundled = bundleWorkloads(props.workloadsDir ?? path.join(PROJECT_ROOT, 'workloads'), path.join(Stage.of(this)?.outdir ?? 'cdk.out', 'worker-workloads'));
     this.workloads = bundled.catalog;
+    // A broken script is a synth error, one line each (file:line), so `cdk synth` fails and it never deploys.
+    for (const problem of bundled.catalog.problems) Annotations.of(this).addError(problem.line);
     const timeout = props.timeout ?? Duration.minutes(15);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {

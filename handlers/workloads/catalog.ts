@@ -107,11 +107,15 @@ export class Catalog {
   }
 }
 
-/** Problems with workload files; the message is their lines, one per problem. */
+/**
+ * Problems with workload files; the message is their lines, one per problem. A mistake in a
+ * script, not a bug: its stack is the message alone, so every report shows just the lines.
+ */
 export class WorkloadError extends Error {
   override readonly name = 'WorkloadError';
   constructor(readonly lines: readonly string[]) {
     super(lines.join('\n'));
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 
