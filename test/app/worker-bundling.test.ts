@@ -8,7 +8,6 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { ExistingDatabase } from '../../app/load/existing-database';
 import { Worker } from '../../app/load/worker';
 import { bundleWorkloads } from '../../app/load/worker-bundling';
-import { WorkloadError } from '../../handlers/workloads/catalog';
 import { buildWorkerBundle } from '../../bench/bundle';
 
 describe('worker bundling: the scripts travel with the worker', function () {
