@@ -14,7 +14,7 @@ import type { Catalog, Script, Target, WorkloadName } from './workloads/catalog'
 import { initWorkload } from './workloads/init';
 import { checkInit, messageContext, scriptFor } from './workloads/resolve';
 import type { PgPrng } from './workloads/script/prng';
-import { runTransaction, type ScriptConnection } from './workloads/script/run';
+import { runTransaction } from './workloads/script/run';
 import { int, ScriptRuntimeError } from './workloads/script/value';
 import type { Variables } from './workloads/script/variables';
 import { currentScale } from './workloads/tpcb';
@@ -66,7 +66,6 @@ export interface Worker {
   close(): Promise<void>;
 }
 
-/** The runId of a message that failed validation, when one can be read, for its metrics. */
 /** A value computed once per endpoint and then reused (the tpcb scale), so no per-transaction catalogue queries. */
 interface EndpointCache {
   /** A loader that throws is retried next time. */
@@ -83,6 +82,7 @@ interface Route {
   readonly rng: PgPrng;
 }
 
+/** The runId of a message that failed validation, when one can be read, for its metrics. */
 function runIdOf(body: string): string {
   try {
     const runId = (JSON.parse(body) as { runId?: unknown }).runId;
@@ -178,7 +178,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     try {
       const variables = await route.variables(lease.client);
       const script = { parsed: route.script.parsed, statementPrefix: `s${route.script.hash}_` };
-      await runTransaction(script, lease.client as unknown as ScriptConnection, { variables, rng: route.rng, sleep });
+      await runTransaction(script, lease.client, { variables, rng: route.rng, sleep });
     } catch (err) {
       failedStatement(route.series, err, lagMs);
       return err;
