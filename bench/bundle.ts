@@ -10,7 +10,8 @@
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BuildOptions } from 'esbuild';
-import { WORKER_BUNDLING } from '../app/load/worker-bundling';
+import { bundleWorkloads, WORKER_BUNDLING } from '../app/load/worker-bundling';
+import { assertValid } from '../handlers/workloads/catalog';
 
 /** The repository root. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -28,6 +29,9 @@ export { WORKER_BUNDLING };
  * `bundleAwsSdk` is for the cold-start diagnostic only (NodejsFunction's `bundleAwsSDK: true`).
  */
 export function workerEsbuildOptions(outdir: string = WORKER_OUTDIR, opts: { bundleAwsSdk?: boolean } = {}): BuildOptions {
+  // The workloads travel in the bundle, injected as the stack injects them (NodejsFunction `inject`).
+  const { inject, catalog } = bundleWorkloads(path.join(PROJECT_ROOT, 'workloads'), outdir);
+  assertValid(catalog);
   return {
     entryPoints: [WORKER_ENTRY],
     outfile: path.join(outdir, 'index.js'),
@@ -39,6 +43,7 @@ export function workerEsbuildOptions(outdir: string = WORKER_OUTDIR, opts: { bun
     minify: WORKER_BUNDLING.minify,
     sourcemap: WORKER_BUNDLING.sourceMap,
     sourcesContent: WORKER_BUNDLING.sourcesContent,
+    inject: [inject],
     external: opts.bundleAwsSdk ? WORKER_BUNDLING.externalModules.filter((m) => !m.startsWith('@aws-sdk')) : [...WORKER_BUNDLING.externalModules],
     logLevel: 'warning',
   };

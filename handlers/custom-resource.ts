@@ -1,7 +1,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { LIMITS } from './protocol/limits';
 import type { Worker } from './worker';
-import { isWorkloadName } from './workloads/catalog';
+import { NAME_PATTERN } from './workloads/catalog';
 
 export interface CustomResourceResult {
   PhysicalResourceId: string;
@@ -17,7 +17,8 @@ export async function handleCustomResource(worker: Pick<Worker, 'init'>, event: 
   const props = event.ResourceProperties as { Workload?: unknown; Scale?: unknown };
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const workload = props.Workload;
-  if (!isWorkloadName(workload)) throw new Error(`custom resource: unknown Workload "${String(workload)}"`);
+  // The worker refuses a workload it does not carry.
+  if (typeof workload !== 'string' || !NAME_PATTERN.test(workload)) throw new Error(`custom resource: Workload "${String(workload)}" is not a workload name`);
   const scale = props.Scale === undefined ? 1 : Number(props.Scale);
   if (!Number.isInteger(scale) || scale < 1 || scale > LIMITS.maxScale) {
     throw new Error(`custom resource: Scale must be an integer from 1 to ${LIMITS.maxScale}, got "${String(props.Scale)}"`);

@@ -14,11 +14,17 @@ import { createLogger } from './log';
 import { SqsRedelivery } from './redelivery';
 import { CloudWatchSink } from './metrics/cloudwatch-sink';
 import { createWorker } from './worker';
+import { assertValid, buildCatalog } from './workloads/catalog';
+import { deployedWorkloadFiles } from './workloads/deployed';
 
 const config = configFromEnv();
 const logger = createLogger();
+// The scripts bundled with this worker, parsed once per execution environment; synth validated them.
+const catalog = buildCatalog(deployedWorkloadFiles());
+assertValid(catalog);
 const worker = createWorker({
   config,
+  catalog,
   sink: new CloudWatchSink(config.metricNamespace),
   logger,
   redelivery: new SqsRedelivery(logger),

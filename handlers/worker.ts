@@ -1,4 +1,5 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type pg from 'pg';
 import type { Endpoint, WorkerConfig } from './config';
 import { credentialProvider, type CredentialProvider } from './db/credentials';
 import { allowlistOf, endpointKey, resolveEndpoint } from './db/allowlist';
@@ -10,14 +11,24 @@ import { DEFAULT_LATE_LIMIT_MS, InvalidMessageError, parseMessage, type InitMess
 import { LIMITS } from './protocol/limits';
 import { runSchedule } from './schedule';
 import { systemClock, type Clock } from './clock';
-import { opInfo, targetOf, type Target, type WorkloadName } from './workloads/catalog';
-import { WORKLOADS } from './workloads';
-import type { OpContext } from './workloads/types';
+import type { Catalog, Script, Target, WorkloadName } from './workloads/catalog';
+import { initWorkload } from './workloads/init';
+import { checkInit, messageContext, scriptFor } from './workloads/resolve';
+import type { PgPrng } from './workloads/script/prng';
+import { runTransaction } from './workloads/script/run';
+import { int, ScriptRuntimeError } from './workloads/script/value';
+import type { Variables } from './workloads/script/variables';
+import { currentScale } from './workloads/tpcb';
 import { createLogger, type Logger } from './log';
 import { retryDelaySeconds, type Redelivery, type RetryRequest } from './redelivery';
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
+  /**
+   * The workloads this worker runs: in Lambda the scripts bundled with it, locally the
+   * `workloads/` folder as it is on disk.
+   */
+  readonly catalog: Catalog;
   readonly sink: MetricsSink;
   readonly logger?: Logger;
   readonly credentials?: CredentialProvider;
@@ -56,6 +67,22 @@ export interface Worker {
   close(): Promise<void>;
 }
 
+/** A value computed once per endpoint and then reused (the tpcb scale), so no per-transaction catalogue queries. */
+interface EndpointCache {
+  /** A loader that throws is retried next time. */
+  cached<T>(key: string, load: () => Promise<T>): Promise<T>;
+}
+
+/** How one script of a message runs: where, with which variables, drawing from which generator. */
+interface Route {
+  readonly script: Script;
+  readonly endpoint: Endpoint;
+  readonly series: OpSeries;
+  /** The message's variables plus `:scale` when the script reads it (looked up on `client` once per endpoint). */
+  variables(client: pg.ClientBase): Promise<Variables>;
+  readonly rng: PgPrng;
+}
+
 /** The runId of a message that failed validation, when one can be read, for its metrics. */
 function runIdOf(body: string): string {
   try {
@@ -70,7 +97,7 @@ function runIdOf(body: string): string {
  * per-endpoint workload state live across invocations.
  */
 export function createWorker(deps: WorkerDeps): Worker {
-  const { config, sink } = deps;
+  const { config, sink, catalog } = deps;
   const logger = deps.logger ?? createLogger();
   const clock = deps.clock ?? systemClock;
   const live: LiveCounters = deps.live ?? { ok: 0, errors: 0 };
@@ -83,7 +110,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const endpointState = new Map<string, Map<string, Promise<unknown>>>();
   let interrupted = false;
 
-  function opContext(endpoint: Endpoint): OpContext {
+  function endpointCache(endpoint: Endpoint): EndpointCache {
     const key = endpointKey(endpoint);
     let state = endpointState.get(key);
     if (!state) endpointState.set(key, (state = new Map()));
@@ -102,41 +129,83 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   /**
-   * Run one statement of `op` on a leased connection and record it, once: its latency or its
-   * error (and, for a slice statement, its schedule lag), in the wall-clock second it finished.
+   * A script's route for one message. `:scale` is pgbench's: given with -D, else (tpcb) the scale
+   * its tables were loaded at on that endpoint, else 1.
    */
-  async function runOne(lease: Lease, workload: WorkloadName, op: string, ctx: OpContext, series: OpSeries, since?: number, lagMs?: number): Promise<unknown> {
-    const impl = WORKLOADS[workload].ops[op]!;
+  function routeOf(script: Script, target: Target, msg: Message & { kind: 'statements' | 'slice' }, collector: Collector, base: { variables: Variables; rng: PgPrng }): Route {
+    const endpoint = resolveEndpoint(config, allowlist, target, msg.hosts);
+    const cache = endpointCache(endpoint);
+    const workload = catalog.get(msg.workload)!;
+    let scaled: Promise<Variables> | undefined;
+    const variables = (client: pg.ClientBase): Promise<Variables> => {
+      if (!script.parsed.reads.has('scale') || base.variables.has('scale')) return Promise.resolve(base.variables);
+      scaled ??= (async () => {
+        const scale = !workload.builtinLoader ? 1 : await cache.cached('scale', async () => {
+          const n = await currentScale(client);
+          if (n === 0) throw new ScriptRuntimeError(`${workload.name}'s tables are missing or empty: run init for workload ${workload.name} first`);
+          return n;
+        });
+        const v = base.variables.child();
+        v.setValue('scale', int(BigInt(scale)));
+        return v;
+      })();
+      scaled.catch(() => { scaled = undefined; });
+      return scaled;
+    };
+    return { script, endpoint, series: collector.op(msg.runId, msg.workload, script.name, target), variables, rng: base.rng };
+  }
+
+  /**
+   * \sleep inside a transaction: part of its latency, as in pgbench. It never outlasts the
+   * invocation's deadline and ends with the transaction when the worker is interrupted.
+   */
+  function sleeper(deadline: number): (ms: number) => Promise<void> {
+    return async (ms) => {
+      const until = clock.now() + ms;
+      if (until > deadline) throw new ScriptRuntimeError(`\\sleep of ${Math.round(ms)} ms would end after the invocation's deadline`);
+      for (let now = clock.now(); now < until; now = clock.now()) {
+        if (interrupted) throw new ScriptRuntimeError('interrupted during \\sleep');
+        await clock.sleep(Math.min(until - now, 100));
+      }
+    };
+  }
+
+  /**
+   * Run one transaction of the route's script on a leased connection; records its latency or its
+   * error (and, for a slice, its schedule lag), in the wall-clock second it finished.
+   */
+  async function runOne(lease: Lease, route: Route, sleep: (ms: number) => Promise<void>, since?: number, lagMs?: number): Promise<unknown> {
     const t0 = since ?? clock.now();
     try {
-      await impl(lease.client, ctx);
+      const variables = await route.variables(lease.client);
+      const script = { parsed: route.script.parsed, statementPrefix: `s${route.script.hash}_` };
+      await runTransaction(script, lease.client, { variables, rng: route.rng, sleep });
     } catch (err) {
-      failedStatement(series, err, lagMs);
+      failedStatement(route.series, err, lagMs);
       return err;
     }
     const end = clock.now();
-    recordSuccess(series, end - t0, lease.role, end, lagMs);
+    recordSuccess(route.series, end - t0, lease.role, end, lagMs);
     live.ok += 1;
     return undefined;
   }
 
-  async function runStatements(msg: StatementsMessage, collector: Collector): Promise<void> {
-    const info = opInfo(msg.workload, msg.op)!;
-    const target: Target = msg.target ?? targetOf(info.kind);
-    const endpoint = resolveEndpoint(config, allowlist, target, msg.hosts);
-    const series = collector.op(msg.runId, msg.workload, msg.op, target);
+  async function runStatements(msg: StatementsMessage, collector: Collector, deadline: number): Promise<void> {
+    const script = scriptFor(catalog, msg.workload, msg.op, msg.hash);
+    const target: Target = msg.target ?? script.target;
+    const route = routeOf(script, target, msg, collector, messageContext(msg));
     let lease: Lease;
     try {
-      lease = await pools.acquire(endpoint);
+      lease = await pools.acquire(route.endpoint);
     } catch (err) {
-      failedStatement(series, err);
+      failedStatement(route.series, err);
       throw err;
     }
-    const ctx = opContext(endpoint);
+    const sleep = sleeper(deadline);
     let failure: unknown;
     try {
       for (let i = 0; i < msg.count && failure === undefined; i++) {
-        failure = await runOne(lease, msg.workload, msg.op, ctx, series);
+        failure = await runOne(lease, route, sleep);
       }
     } finally {
       lease.release(failure);
@@ -146,12 +215,13 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   async function runSlice(msg: SliceMessage, collector: Collector, deadline: number): Promise<void> {
-    const routes = new Map<string, { endpoint: Endpoint; series: OpSeries; ctx: OpContext }>();
-    for (const { op } of msg.mix) {
-      const target = targetOf(opInfo(msg.workload, op)!.kind);
-      const endpoint = resolveEndpoint(config, allowlist, target, msg.hosts);
-      routes.set(op, { endpoint, series: collector.op(msg.runId, msg.workload, op, target), ctx: opContext(endpoint) });
+    const base = messageContext(msg);
+    const routes = new Map<string, Route>();
+    for (const { op, hash } of msg.mix) {
+      const script = scriptFor(catalog, msg.workload, op, hash);
+      routes.set(op, routeOf(script, script.target, msg, collector, base));
     }
+    const sleep = sleeper(deadline);
     const lateLimitMs = msg.lateLimitMs ?? DEFAULT_LATE_LIMIT_MS;
     if (msg.startAt > clock.now()) {
       // Connect while waiting for the start, about one connection per 50 statements/s an endpoint gets.
@@ -172,22 +242,22 @@ export function createWorker(deps: WorkerDeps): Worker {
         skip: (op) => { recordSkip(routes.get(op)!.series, clock.now()); },
         stopped: () => interrupted,
         start: async (op, due) => {
-          const { endpoint, series, ctx } = routes.get(op)!;
+          const route = routes.get(op)!;
           let lease: Lease;
           try {
-            lease = await pools.acquire(endpoint);
+            lease = await pools.acquire(route.endpoint);
           } catch (err) {
-            failedStatement(series, err);
+            failedStatement(route.series, err);
             return;
           }
           const lag = clock.now() - due;
           if (lag > lateLimitMs) {
             // Waited too long for a connection: skipped, as pgbench -L does.
             lease.release();
-            recordSkip(series, clock.now());
+            recordSkip(route.series, clock.now());
             return;
           }
-          const err = await runOne(lease, msg.workload, op, ctx, series, due, lag);
+          const err = await runOne(lease, route, sleep, due, lag);
           lease.release(err);
         },
       },
@@ -195,11 +265,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     );
   }
 
-  async function runInit(msg: Pick<InitMessage, 'workload' | 'scale' | 'reset'>): Promise<InitResult> {
+  async function runInit(msg: Pick<InitMessage, 'workload' | 'scale' | 'reset' | 'hash'>): Promise<InitResult> {
+    const workload = checkInit(catalog, msg);
     const lease = await pools.acquire(config.writer);
     let failure: unknown;
     try {
-      const summary = await WORKLOADS[msg.workload].init(lease.client, { scale: msg.scale ?? 1, reset: msg.reset ?? false });
+      const summary = await initWorkload(lease.client, workload, { scale: msg.scale ?? 1, reset: msg.reset ?? false });
       // Cached per-endpoint state (the tpcb scale) may be stale after a reload.
       endpointState.clear();
       return { workload: msg.workload, summary };
@@ -213,7 +284,7 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   async function runMessage(msg: Message, collector: Collector, deadline: number): Promise<void> {
     switch (msg.kind) {
-      case 'statements': return runStatements(msg, collector);
+      case 'statements': return runStatements(msg, collector, deadline);
       case 'slice': return runSlice(msg, collector, deadline);
       case 'init': {
         const { summary } = await runInit(msg);
@@ -236,10 +307,13 @@ export function createWorker(deps: WorkerDeps): Worker {
         let msg: Message;
         try {
           msg = parseMessage(record.body, receivedAt);
-          // Refuse a host before anything connects anywhere.
+          // Refuse a host, or a script this worker does not have as planned, before anything connects anywhere.
           if (msg.kind !== 'init' && msg.hosts) {
             for (const t of ['reader', 'writer'] as const) resolveEndpoint(config, allowlist, t, msg.hosts);
           }
+          if (msg.kind === 'statements') scriptFor(catalog, msg.workload, msg.op, msg.hash);
+          if (msg.kind === 'slice') for (const m of msg.mix) scriptFor(catalog, msg.workload, m.op, m.hash);
+          if (msg.kind === 'init') checkInit(catalog, msg);
         } catch (err) {
           const reason = err instanceof InvalidMessageError ? err.message : describeError(err);
           collector.run(runIdOf(record.body)).invalid += 1;

@@ -1,7 +1,7 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { systemClock } from '../handlers/clock';
 import { METRIC_NAMESPACE_DEFAULT, STACK_OUTPUT } from '../handlers/contract';
-import { CATALOG, WORKLOAD_NAMES } from '../handlers/workloads/catalog';
+import { projectCatalog } from '../handlers/workloads/project';
 import type { CliIo } from './commands/io';
 import { CliError, EXIT, oneLine, UsageError } from './errors';
 import { RUN_DEFAULTS } from './options/run-options';
@@ -10,7 +10,11 @@ import { FAULT_KINDS } from './drills/faults';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-const WORKLOADS = WORKLOAD_NAMES.map((w) => `${w} (${Object.keys(CATALOG[w].ops).join(', ')})`).join('; ');
+/** The workloads of this checkout and their scripts, for --help. */
+function workloadsHelp(): string {
+  const catalog = projectCatalog();
+  return catalog.names.map((w) => `${w} (${catalog.operationsOf(w).map((o) => o.op).join(', ')})`).join('; ');
+}
 
 const RUN_EXAMPLES = `
 Examples:
@@ -22,6 +26,10 @@ Examples:
   $ node trigger --reader my-replica.abc.eu-west-1.rds.amazonaws.com --rate 50   # a host on the worker's allowlist
   $ node trigger --mode statements --count 20 --rate 100 --queue-url https://sqs.eu-west-1.amazonaws.com/1234/q
   $ node trigger --workload tpcb --mix tpcb=50,select-only=50 --workers 8 --rate 400 --max-connections 200 --json
+  $ node trigger --local --workload shop --mix lookup=80,buy=20 -D region=eu   # your scripts, in workloads/shop/
+
+Workloads are folders of pgbench scripts under workloads/ (node trigger workloads lists them):
+--mix weighs their scripts by name; read=/write= mean the workload's reader/writer script.
 
 Traffic: --reader/--writer choose which endpoints get load (neither: both). Reads go to the
 reader, writes to the writer. A bare flag means the deployed (or local) endpoint; a value names a
@@ -71,8 +79,9 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .allowExcessArguments(true)
     .option('--reader [host]', 'send read traffic to the reader endpoint (or to HOST)')
     .option('--writer [host]', 'send write traffic to the writer endpoint (or to HOST)')
-    .option('--workload <name>', `workload: ${WORKLOADS}`, RUN_DEFAULTS.workload)
-    .option('--mix <weights>', 'relative weights, by read/write or op name', DEFAULT_MIX)
+    .option('--workload <name>', `workload: ${workloadsHelp()}`, RUN_DEFAULTS.workload)
+    .option('--mix <weights>', 'relative weights, by read/write or script name', DEFAULT_MIX)
+    .option('-D, --define <name=value>', 'set a script variable, as pgbench -D (repeatable)', collect)
     .option('--rate <n>', `statements per second (default: ${RUN_DEFAULTS.rate.aws}, ${RUN_DEFAULTS.rate.local} with --local)`)
     .option('--duration <time>', `how long the load lasts, e.g. 90s, 5m, 1h (default: ${RUN_DEFAULTS.durationMs.aws / 1000}s, ${RUN_DEFAULTS.durationMs.local / 1000}s with --local)`)
     .option('--ramp <time>', 'climb linearly from 0 to --rate over this time (part of --duration)')
@@ -101,7 +110,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .addHelpText('after', RUN_EXAMPLES)
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       if (cmd.args.length) {
-        throw new UsageError(`unknown command "${cmd.args[0]}": use run, report, drill, stop or init (node trigger --help)`);
+        throw new UsageError(`unknown command "${cmd.args[0]}": use run, report, drill, stop, init or workloads (node trigger --help)`);
       }
       // Commander fills in defaults; the resolver needs to know what the user actually typed.
       const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
@@ -161,7 +170,7 @@ Examples:
     .option('--down <time>', 'server faults: keep them down this long (default 1.5s)')
     .option('--rate <n>', 'statements per second (default 100; storm 200)')
     .option('--duration <time>', 'how long the load lasts (default 5s; storm 2.5s, the length of each slice)')
-    .option('--workload <name>', `${WORKLOAD_NAMES.join(' or ')}`, RUN_DEFAULTS.workload)
+    .option('--workload <name>', `${projectCatalog().names.join(' or ')}`, RUN_DEFAULTS.workload)
     .option('--scale <n>', 'tpcb scale factor for the init')
     .option('--threshold <expr>', 'pass/fail criterion, repeatable (as for run)', collect)
     .option('--json', 'print the summary as JSON')
@@ -193,9 +202,9 @@ Examples:
 
   program.command('init')
     .description("create and load a workload's schema through the worker (idempotent)")
-    .option('--workload <name>', `${WORKLOAD_NAMES.join(' or ')}`, RUN_DEFAULTS.workload)
+    .option('--workload <name>', `${projectCatalog().names.join(' or ')}`, RUN_DEFAULTS.workload)
     .option('--scale <n>', 'tpcb scale factor (100,000 accounts each; default 1)')
-    .option('--reset', 'drop and recreate the tables')
+    .option('--reset', 'tpcb: drop and reload its tables (script workloads: refused, their init.sql is idempotent)')
     .option('--local', 'on the local engine (embedded, or --writer-url/--reader-url)')
     .option('--writer-url <url>', 'with --local: this PostgreSQL primary')
     .option('--reader-url <url>', 'with --local: its hot standby')
@@ -208,10 +217,18 @@ Examples:
     .addHelpText('after', `
 Examples:
   $ node trigger init --workload tpcb --scale 10       # through the deployed worker
-  $ node trigger init --local --workload seed --reset`)
+  $ node trigger init --local --workload tpcb --scale 4 --reset   # reload tpcb at another scale`)
     .action(async (opts: Record<string, unknown>) => {
       const { initCommand } = require('./commands/init') as typeof import('./commands/init');
       done(await initCommand(opts, io));
+    });
+
+  program.command('workloads')
+    .description('list the workloads under workloads/, their scripts, targets and variables, and any problem (file:line)')
+    .option('--json', 'print the listing as JSON')
+    .action((opts: { json?: boolean }) => {
+      const { workloadsCommand } = require('./commands/workloads') as typeof import('./commands/workloads');
+      done(workloadsCommand(opts, io));
     });
 
   // `node trigger --help` documents everything: the default command's options and examples too.

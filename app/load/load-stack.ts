@@ -47,7 +47,7 @@ export class LoadStack extends Stack {
       metricNamespace: settings.metricNamespace,
       allowedHosts: settings.allowedHosts,
     });
-    new WorkloadSchema(this, 'Schema', { worker: this.worker.function, scale: settings.scale });
+    new WorkloadSchema(this, 'Schema', { worker: this.worker.function, catalog: this.worker.workloads, scale: settings.scale });
     const alarms = new WorkerAlarms(this, 'Alarms', { deadLetterQueue: this.worker.deadLetterQueue, function: this.worker.function });
     this.dashboard = new LoadTestDashboard(this, 'Dashboard', {
       queue: this.worker.queue,

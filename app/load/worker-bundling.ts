@@ -3,6 +3,12 @@
  * switch). The stack spreads it into the NodejsFunction, and `npm run build` / the benchmarks build
  * `dist/worker/index.js` from the same object, so what is measured is what is deployed.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { buildCatalog, contentHash, type Catalog } from '../../handlers/workloads/catalog';
+import { WORKLOADS_GLOBAL } from '../../handlers/workloads/deployed';
+import { readWorkloadFiles } from '../../handlers/workloads/files';
+
 export const WORKER_BUNDLING = {
   minify: true,
   sourceMap: true,
@@ -12,3 +18,27 @@ export const WORKER_BUNDLING = {
   // The function runs on nodejs22.x.
   target: 'node22',
 } as const;
+
+/** The workloads a bundle carries, and the module esbuild injects to carry them. */
+export interface BundledWorkloads {
+  readonly catalog: Catalog;
+  /** A generated module exporting the files as the global deployed.ts reads (esbuild `inject`). */
+  readonly inject: string;
+}
+
+/**
+ * Read and parse `workloadsDir`, and write the module that puts its files into the bundle
+ * (esbuild's `inject`, which NodejsFunction passes through) under `outDir`. The worker then runs
+ * exactly these files, parsed once per cold start, and reads nothing from disk. The caller
+ * refuses a catalog with problems (`catalog.problems`, one `file:line: problem` line each): the
+ * stack as synth errors, `npm run build` by throwing.
+ */
+export function bundleWorkloads(workloadsDir: string, outDir: string): BundledWorkloads {
+  const files = readWorkloadFiles(workloadsDir);
+  const catalog = buildCatalog(files);
+  const source = `export const ${WORKLOADS_GLOBAL} = ${JSON.stringify(files)};\n`;
+  mkdirSync(outDir, { recursive: true });
+  const inject = path.join(outDir, `workloads-${contentHash(source)}.js`);
+  writeFileSync(inject, source);
+  return { catalog, inject };
+}

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -8,8 +8,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENV } from '../../handlers/config';
+import type { Catalog } from '../../handlers/workloads/catalog';
 import type { DatabaseTarget, WorkerPlacement } from './database-target';
-import { WORKER_BUNDLING } from './worker-bundling';
+import { bundleWorkloads, WORKER_BUNDLING } from './worker-bundling';
 
 /** The repository root, where package-lock.json and handlers/ live. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -41,6 +42,13 @@ export interface WorkerProps {
    * @default - none
    */
   readonly allowedHosts?: readonly string[];
+  /**
+   * The workloads folder bundled with the worker: its scripts are validated here, at synth, and
+   * the worker runs exactly them.
+   *
+   * @default workloads/ at the project root
+   */
+  readonly workloadsDir?: string;
   /**
    * The handler's entry file, exporting `handler(event, context)`.
    *
@@ -82,9 +90,15 @@ export class Worker extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly function: nodejs.NodejsFunction;
+  /** The workloads bundled with the function (validated at synth). */
+  readonly workloads: Catalog;
 
   constructor(scope: Construct, id: string, props: WorkerProps) {
     super(scope, id);
+    const bundled = bundleWorkloads(props.workloadsDir ?? path.join(PROJECT_ROOT, 'workloads'), path.join(Stage.of(this)?.outdir ?? 'cdk.out', 'worker-workloads'));
+    this.workloads = bundled.catalog;
+    // A broken script is a synth error, one line each (file:line), so `cdk synth` fails and it never deploys.
+    for (const problem of bundled.catalog.problems) Annotations.of(this).addError(problem.line);
     const timeout = props.timeout ?? Duration.minutes(15);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -126,6 +140,8 @@ export class Worker extends Construct {
       bundling: {
         ...WORKER_BUNDLING,
         externalModules: [...WORKER_BUNDLING.externalModules],
+        // The scripts travel inside index.js (see worker-bundling.ts), so a change to one is a new asset.
+        inject: [bundled.inject],
         forceDockerBundling: false,
         logLevel: nodejs.LogLevel.WARNING,
       },

@@ -3,7 +3,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { WORKLOAD_NAMES, type WorkloadName } from '../../handlers/workloads/catalog';
+import type { Catalog, WorkloadName } from '../../handlers/workloads/catalog';
 
 /** The properties the worker receives in `ResourceProperties` of the CloudFormation event. */
 export interface WorkloadSchemaProperties {
@@ -13,15 +13,19 @@ export interface WorkloadSchemaProperties {
    * the worker reads "1" here, not 1.
    */
   readonly Scale: number;
+  /** The content hash of the workload's init.sql, so a changed init.sql runs again on deploy. */
+  readonly InitHash?: string;
 }
 
 export interface WorkloadSchemaProps {
   /** The worker function; it handles CloudFormation custom resource events by running init. */
   readonly worker: lambda.IFunction;
+  /** The workloads bundled with the worker. */
+  readonly catalog: Catalog;
   /**
    * Workloads whose schema is created.
    *
-   * @default - every workload in the catalog
+   * @default - every workload of the catalog that has an init.sql or a built-in loader
    */
   readonly workloads?: readonly WorkloadName[];
   /**
@@ -62,8 +66,10 @@ export class WorkloadSchema extends Construct {
       'The provider framework may invoke the worker and its versions/aliases (function ARN plus ":*"); nothing else.',
     );
 
-    for (const workload of props.workloads ?? WORKLOAD_NAMES) {
-      const properties: WorkloadSchemaProperties = { Workload: workload, Scale: props.scale ?? 1 };
+    const withInit = props.catalog.names.filter((n) => props.catalog.get(n)!.builtinLoader || props.catalog.get(n)!.init);
+    for (const workload of props.workloads ?? withInit) {
+      const init = props.catalog.get(workload)?.init;
+      const properties: WorkloadSchemaProperties = { Workload: workload, Scale: props.scale ?? 1, ...(init ? { InitHash: init.hash } : {}) };
       this.resources[workload] = new CustomResource(this, capitalize(workload), {
         serviceToken: provider.serviceToken,
         resourceType: WorkloadSchema.RESOURCE_TYPE,

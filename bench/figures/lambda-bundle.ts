@@ -14,6 +14,7 @@ import { METRIC } from '../../handlers/contract';
 import type { LocalCluster } from '../../trigger/local/cluster';
 import { startAwsStub, type AwsStub } from '../aws-stub';
 import { buildWorkerBundle, type BundleResult } from '../bundle';
+import { projectCatalog } from '../../handlers/workloads/project';
 import { settle } from '../lib/bench-worker';
 import { cpuWindow } from '../lib/proc';
 import { makeRow, median, round, type Row } from '../lib/report';
@@ -118,7 +119,7 @@ export async function bundleAndColdInit(o: {
       for (let i = 0; i < o.runs; i++) {
         // The smallest real first message: one select-only statement (plus the tpcb scale lookup and
         // the pool's role query, as any first message on a new connection pays).
-        const body = JSON.stringify({ v: 1, kind: 'statements', runId: 'bench-cold', seq: i, sentAt: Date.now(), workload: 'tpcb', op: 'select-only', count: 1, target: 'writer' });
+        const body = JSON.stringify({ v: 1, kind: 'statements', runId: 'bench-cold', seq: i, sentAt: Date.now(), workload: 'tpcb', op: 'select-only', hash: tpcbHash('select-only'), count: 1, target: 'writer' });
         const r = await runHarness(v.file, v.env, body);
         if (r.failures) throw new Error('the cold-start message failed; run with BENCH_DEBUG=1 to see the worker log');
         runs.push({
@@ -167,6 +168,11 @@ export async function bundleAndColdInit(o: {
   };
 }
 
+/** The content hash a message names a tpcb script with. */
+function tpcbHash(op: string): string {
+  return projectCatalog().get('tpcb')!.scripts.get(op)!.hash;
+}
+
 export async function peakRss(o: {
   cluster: LocalCluster;
   bundle: string;
@@ -185,7 +191,7 @@ export async function peakRss(o: {
     const window = cpuWindow();
     const body = JSON.stringify({
       v: 1, kind: 'slice', runId: 'bench-rss', seq: 0, sentAt: Date.now(), workload: 'tpcb',
-      mix: [{ op: 'select-only', weight: 80 }, { op: 'tpcb', weight: 20 }],
+      mix: [{ op: 'select-only', weight: 80, hash: tpcbHash('select-only') }, { op: 'tpcb', weight: 20, hash: tpcbHash('tpcb') }],
       rate: o.rate, durationMs: o.durationMs, startAt: Date.now() + 1_000,
       hosts: { reader: `${o.cluster.reader.host}:${o.cluster.reader.port}` },
     });

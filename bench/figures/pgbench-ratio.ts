@@ -3,7 +3,9 @@
  * connections and the same local server, measured in alternating rounds so that whatever else the
  * machine is doing hits both alike.
  *
- * pgbench: `-n -c C -j C -T t -M prepared` (the worker also uses named prepared statements).
+ * pgbench: `-n -c C -j C -T t -M prepared -f workloads/tpcb/<op>.sql -s <scale>`, the very script
+ * files the worker runs (the worker also uses named prepared statements; `-s` gives the custom
+ * script the :scale the worker reads from the tables).
  * Worker: C concurrent invocations of the real handler, each one SQS record of a `statements`
  * message (count K, on the writer), started again as soon as it returns until t has passed: a
  * closed loop on C pooled connections, with everything the worker does per statement (pool
@@ -11,7 +13,10 @@
  * tables get what pgbench does without -n: VACUUM branches and tellers, TRUNCATE history; then a
  * CHECKPOINT, so no run pays for the one before it.
  */
+import * as path from 'node:path';
 import pg from 'pg';
+import { PROJECT_WORKLOADS_DIR, projectCatalog } from '../../handlers/workloads/project';
+import { currentScale } from '../../handlers/workloads/tpcb';
 import type { LocalCluster } from '../../trigger/local/cluster';
 import { allCpus, canPin, pinTree } from '../lib/affinity';
 import { benchWorker, lambdaContext, sqsEventOf } from '../lib/bench-worker';
@@ -63,6 +68,9 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
   const { worker, sink } = benchWorker(cluster, o.clients);
   const admin = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
   await admin.connect();
+  const scale = await currentScale(admin);
+  const scriptFile = (op: 'tpcb' | 'select-only'): string => path.join(PROJECT_WORKLOADS_DIR, 'tpcb', `${op}.sql`);
+  const hashOf = (op: 'tpcb' | 'select-only'): string => projectCatalog().get('tpcb')!.scripts.get(op)!.hash;
   const prepare = async (): Promise<void> => {
     await admin.query('VACUUM pgbench_branches, pgbench_tellers');
     await admin.query('TRUNCATE pgbench_history');
@@ -73,7 +81,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
     sink.invocations.length = 0;
     let seq = 0;
     const body = (): string => JSON.stringify({
-      v: 1, kind: 'statements', runId: 'bench-ratio', seq: seq++, sentAt: Date.now(), workload: 'tpcb', op, count: COUNT[op], target: 'writer',
+      v: 1, kind: 'statements', runId: 'bench-ratio', seq: seq++, sentAt: Date.now(), workload: 'tpcb', op, hash: hashOf(op), count: COUNT[op], target: 'writer',
     });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -101,7 +109,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
   const runOnce = async (op: 'tpcb' | 'select-only', seconds: number, pinned: boolean): Promise<Side> => {
     const r = await runPgbench({
       bin: o.pgbench, host: cluster.writer.host, port: cluster.writer.port, user: cluster.user, password: cluster.password,
-      database: cluster.database, clients: o.clients, seconds, extra: op === 'select-only' ? ['-S'] : [],
+      database: cluster.database, clients: o.clients, seconds, extra: ['-f', scriptFile(op), '-s', String(scale)],
       ...(pinned ? { cpus: '0' } : {}),
     });
     if (r.failed > 0) throw new Error(`pgbench had ${r.failed} failed transactions`);
@@ -173,7 +181,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
     details: {
       clients: o.clients,
       seconds: o.seconds,
-      method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; alternating, VACUUM + TRUNCATE history + CHECKPOINT before each run`,
+      method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared -f workloads/tpcb/<op>.sql -s ${scale} vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; alternating, VACUUM + TRUNCATE history + CHECKPOINT before each run`,
       pinnedMeans: 'all PostgreSQL processes on CPU 1, the client on CPU 0',
       series: all,
     },

@@ -11,7 +11,7 @@ import { systemClock } from '../../handlers/clock';
 import { Histogram } from '../../handlers/metrics/histogram';
 import { LocalEngine } from '../../trigger/local/engine';
 import type { LocalCluster } from '../../trigger/local/cluster';
-import { parseMix } from '../../trigger/options/mix';
+import { hashesOf, parseMix } from '../../trigger/options/mix';
 import { parseServerUrls } from '../../trigger/options/postgres-url';
 import { RUN_DEFAULTS } from '../../trigger/options/run-options';
 import { planSlices, SLICE_DEFAULTS } from '../../trigger/plan/slice-plan';
@@ -83,7 +83,7 @@ export async function rateAccuracy(o: {
   try {
     const send = async (runId: string, rate: number, durationMs: number): Promise<{ plan: ReturnType<typeof planSlices>; t0: number }> => {
       const plan = planSlices(
-        { runId, workload: 'tpcb', mix, rate, durationMs, rampMs: 0 },
+        { runId, workload: 'tpcb', mix, hashes: hashesOf('tpcb', mix), rate, durationMs, rampMs: 0 },
         { maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, startLeadMs, sliceMaxMs: SLICE_DEFAULTS.sliceMaxMs },
       );
       const transport = new LocalTransport(engine.queue);

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { sqs } from '../../trigger/aws/clients';
 import { systemClock } from '../../handlers/clock';
-import { parseMix } from '../../trigger/options/mix';
+import { hashesOf, parseMix } from '../../trigger/options/mix';
 import { RUN_DEFAULTS } from '../../trigger/options/run-options';
 import { planStatements } from '../../trigger/plan/statements-plan';
 import { Sender } from '../../trigger/send/sender';
@@ -80,7 +80,7 @@ export async function sendRate(o: { quick: boolean; log: (line: string) => void 
   const mix = parseMix('read=80,write=20', 'seed', new Set(['read', 'write']), false);
 
   const run = async (rate: number, durationMs: number): Promise<SendRun> => {
-    const plan = planStatements({ runId: 'bench-send', workload: 'seed', mix, rate, durationMs, rampMs: 0 }, 1);
+    const plan = planStatements({ runId: 'bench-send', workload: 'seed', mix, hashes: hashesOf('seed', mix), rate, durationMs, rampMs: 0 }, 1);
     const transport = new SqsTransport({ client, queueUrl, concurrency });
     const sender = new Sender(plan, transport, { clock: systemClock });
     const cpu0 = process.cpuUsage();

@@ -7,13 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { createLogger } from '../../handlers/log';
 import { MemorySink } from '../../handlers/metrics/memory-sink';
 import { createWorker, type Worker } from '../../handlers/worker';
+import { projectCatalog } from '../../handlers/workloads/project';
 import type { LocalCluster } from '../../trigger/local/cluster';
 import { localWorkerConfig } from '../../trigger/local/worker-config';
 
 export function benchWorker(cluster: LocalCluster, poolMax: number): { worker: Worker; sink: MemorySink } {
   const config = localWorkerConfig({ writer: cluster.writer, reader: cluster.reader, user: cluster.user, password: cluster.password, database: cluster.database, poolMax });
   const sink = new MemorySink();
-  const worker = createWorker({ config, sink, logger: createLogger({ write: () => undefined }) });
+  const worker = createWorker({ config, catalog: projectCatalog(), sink, logger: createLogger({ write: () => undefined }) });
   return { worker, sink };
 }
 

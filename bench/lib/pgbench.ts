@@ -81,7 +81,7 @@ export interface PgbenchRun {
   readonly database: string;
   readonly clients: number;
   readonly seconds: number;
-  /** Extra flags, e.g. ['-S'] for select-only. */
+  /** Extra flags, e.g. ['-f', 'workloads/tpcb/select-only.sql', '-s', '4']. */
   readonly extra?: readonly string[];
   /** Run pgbench pinned to these CPUs (taskset), e.g. '0'. */
   readonly cpus?: string;

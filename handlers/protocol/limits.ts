@@ -22,6 +22,18 @@ export const LIMITS = {
   maxMixEntries: 8,
   /** Largest tpcb scale factor `init` accepts (100,000 accounts per unit). */
   maxScale: 1_000,
+  /** `-D name=value` variables per message (pgbench's -D; the built-ins are not counted). */
+  maxVariables: 16,
+  /** Characters in one variable's value. */
+  maxVariableLength: 256,
+  /** Variable names: ASCII letters, digits and underscores, not starting with a digit. */
+  variableNamePattern: /^[A-Za-z_][A-Za-z0-9_]{0,62}$/,
+  /** A script's content hash (see contentHash in handlers/workloads/catalog.ts). */
+  hashPattern: /^[0-9a-f]{16}$/,
+  /** A random seed: an unsigned 64-bit integer in decimal (pgbench --random-seed). */
+  seedPattern: /^(0|[1-9][0-9]{0,19})$/,
+  /** Largest `clientId` (the :client_id of a message). */
+  maxClientId: 1_000_000_000,
   /** Run ids: short, printable, safe as a CloudWatch dimension value. */
   runIdPattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
   /** Host names: DNS names or IPv4 literals, optionally with `:port`. */

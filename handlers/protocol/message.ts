@@ -1,5 +1,5 @@
 import { LIMITS } from './limits';
-import { CATALOG, isWorkloadName, opInfo, type Target, type WorkloadName, WORKLOAD_NAMES } from '../workloads/catalog';
+import { NAME_PATTERN, type Target, type WorkloadName } from '../workloads/catalog';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -24,10 +24,30 @@ export interface HostOverrides {
   readonly writer?: string;
 }
 
-/** Run `count` statements of one operation now, one after the other, on one target. */
-export interface StatementsMessage extends MessageBase {
+/**
+ * How a message's scripts run, as pgbench's options would set them. The scripts themselves are
+ * never in a message: it names them (op) with their content hash, and the worker runs its own.
+ */
+export interface ScriptOptions {
+  /** `-D name=value`: variables every transaction starts with (they override the built-ins). */
+  readonly vars?: Readonly<Record<string, string>>;
+  /** `:client_id`: this worker's number within the run. Defaults to 0. */
+  readonly clientId?: number;
+  /**
+   * The run's random seed (pgbench --random-seed), an unsigned 64-bit integer in decimal:
+   * `:random_seed`, and the source of `:default_seed` and of this message's random draws
+   * (handlers/workloads/script/seeds.ts). A fresh one per message when absent.
+   */
+  readonly randomSeed?: string;
+}
+
+/** Run `count` transactions of one script now, one after the other, on one target. */
+export interface StatementsMessage extends MessageBase, ScriptOptions {
   readonly kind: 'statements';
+  /** The script's name (its file name without `.sql`). */
   readonly op: string;
+  /** The script's content hash; a worker running another version refuses the message. */
+  readonly hash: string;
   readonly count: number;
   /** Where to run it; defaults to the operation's own endpoint (reads: reader, writes: writer). */
   readonly target?: Target;
@@ -40,13 +60,18 @@ export interface MixEntry {
   readonly weight: number;
 }
 
+/** A mix entry as a slice message carries it: with the script's content hash. */
+export interface SliceMixEntry extends MixEntry {
+  readonly hash: string;
+}
+
 /**
  * Open-loop load: from `startAt`, for `durationMs`, start statements of `mix` at `rate` per second
  * on a fixed schedule, each operation on its own endpoint.
  */
-export interface SliceMessage extends MessageBase {
+export interface SliceMessage extends MessageBase, ScriptOptions {
   readonly kind: 'slice';
-  readonly mix: readonly MixEntry[];
+  readonly mix: readonly SliceMixEntry[];
   readonly rate: number;
   readonly durationMs: number;
   /** Epoch ms of the first scheduled statement. */
@@ -64,8 +89,10 @@ export interface InitMessage extends MessageBase {
   readonly kind: 'init';
   /** tpcb scale factor (100,000 accounts each). Ignored by seed. Defaults to 1. */
   readonly scale?: number;
-  /** Drop and recreate the workload's tables even when they are already there. */
+  /** Drop and recreate the workload's tables even when they are already there (tpcb only). */
   readonly reset?: boolean;
+  /** The content hash of the workload's init.sql the sender planned for; checked when given. */
+  readonly hash?: string;
 }
 
 export type Message = StatementsMessage | SliceMessage | InitMessage;
@@ -118,16 +145,51 @@ function describe(x: unknown): string {
 
 function workloadOf(o: Obj): WorkloadName {
   const w = o.workload;
-  if (!isWorkloadName(w)) fail(`unknown workload ${describe(w)} (known: ${WORKLOAD_NAMES.join(', ')})`);
+  if (typeof w !== 'string' || !NAME_PATTERN.test(w)) fail(`"workload" must be a workload name (lowercase letters, digits, "-", "_"), got ${describe(w)}`);
   return w;
 }
 
-function opOf(workload: WorkloadName, op: unknown): string {
-  if (typeof op !== 'string' || opInfo(workload, op) === undefined) {
-    fail(`unknown op ${describe(op)} for workload ${workload} (known: ${Object.keys(CATALOG[workload].ops).join(', ')})`);
-  }
+function opOf(op: unknown, where: string): string {
+  if (typeof op !== 'string' || !NAME_PATTERN.test(op)) fail(`${where} must be a script name (lowercase letters, digits, "-", "_"), got ${describe(op)}`);
   return op;
 }
+
+function hashOf(h: unknown, where: string): string {
+  if (typeof h !== 'string' || !LIMITS.hashPattern.test(h)) fail(`${where} must be a script's content hash (16 hex digits), got ${describe(h)}`);
+  return h;
+}
+
+/** The ScriptOptions fields of a statements or slice message. */
+function scriptOptionsOf(o: Obj): ScriptOptions {
+  const out: { vars?: Record<string, string>; clientId?: number; randomSeed?: string } = {};
+  if (o.vars !== undefined) {
+    const v = o.vars;
+    if (!isObj(v)) fail(`"vars" must be an object of name: "value" strings, got ${describe(v)}`);
+    const names = Object.keys(v);
+    if (names.length > LIMITS.maxVariables) fail(`"vars" has ${names.length} variables; at most ${LIMITS.maxVariables}`);
+    const vars: Record<string, string> = {};
+    for (const name of names) {
+      if (!LIMITS.variableNamePattern.test(name)) fail(`"vars": "${name.slice(0, 40)}" is not a variable name (letters, digits, _; not starting with a digit)`);
+      const value = v[name];
+      if (typeof value !== 'string') fail(`"vars.${name}" must be a string, got ${describe(value)}`);
+      if (value.length > LIMITS.maxVariableLength) fail(`"vars.${name}" is ${value.length} characters; at most ${LIMITS.maxVariableLength}`);
+      if (value.includes('\u0000')) fail(`"vars.${name}" contains a NUL character`);
+      vars[name] = value;
+    }
+    out.vars = vars;
+  }
+  if (o.clientId !== undefined) out.clientId = int(o, 'clientId', 0, LIMITS.maxClientId);
+  if (o.randomSeed !== undefined) {
+    const seed = o.randomSeed;
+    if (typeof seed !== 'string' || !LIMITS.seedPattern.test(seed) || BigInt(seed) >= 1n << 64n) {
+      fail(`"randomSeed" must be an unsigned 64-bit integer in decimal, as a string, got ${describe(seed)}`);
+    }
+    out.randomSeed = seed;
+  }
+  return out;
+}
+
+const SCRIPT_OPTION_KEYS = ['vars', 'clientId', 'randomSeed'] as const;
 
 function hostsOf(o: Obj): HostOverrides | undefined {
   const h = o.hosts;
@@ -183,27 +245,29 @@ export function validateMessage(raw: unknown, now: number = Date.now()): Message
 
   switch (kind as MessageKind) {
     case 'statements': {
-      onlyKeys(raw, [...BASE_KEYS, 'op', 'count', 'target', 'hosts'], 'statements message');
-      const op = opOf(workload, raw.op);
+      onlyKeys(raw, [...BASE_KEYS, ...SCRIPT_OPTION_KEYS, 'op', 'hash', 'count', 'target', 'hosts'], 'statements message');
+      const op = opOf(raw.op, '"op"');
+      const hash = hashOf(raw.hash, '"hash"');
       const count = int(raw, 'count', 1, LIMITS.maxCount);
       const target = raw.target;
       if (target !== undefined && target !== 'reader' && target !== 'writer') {
         fail(`"target" must be "reader" or "writer", got ${describe(target)}`);
       }
       const hosts = hostsOf(raw);
-      return { ...base, kind: 'statements', op, count, ...(target ? { target } : {}), ...(hosts ? { hosts } : {}) };
+      return { ...base, kind: 'statements', op, hash, count, ...(target ? { target } : {}), ...(hosts ? { hosts } : {}), ...scriptOptionsOf(raw) };
     }
     case 'slice': {
-      onlyKeys(raw, [...BASE_KEYS, 'mix', 'rate', 'durationMs', 'startAt', 'lateLimitMs', 'hosts'], 'slice message');
+      onlyKeys(raw, [...BASE_KEYS, ...SCRIPT_OPTION_KEYS, 'mix', 'rate', 'durationMs', 'startAt', 'lateLimitMs', 'hosts'], 'slice message');
       const mixRaw = raw.mix;
       if (!Array.isArray(mixRaw) || mixRaw.length === 0 || mixRaw.length > LIMITS.maxMixEntries) {
-        fail(`"mix" must be a list of 1-${LIMITS.maxMixEntries} {op, weight} entries`);
+        fail(`"mix" must be a list of 1-${LIMITS.maxMixEntries} {op, weight, hash} entries`);
       }
-      const mix = mixRaw.map((e: unknown, i: number): MixEntry => {
-        if (!isObj(e)) fail(`"mix[${i}]" must be an object like {"op":"select","weight":80}`);
-        onlyKeys(e, ['op', 'weight'], `"mix[${i}]"`);
-        return { op: opOf(workload, e.op), weight: num(e, 'weight', 0, 1_000_000) };
+      const mix = mixRaw.map((e: unknown, i: number): SliceMixEntry => {
+        if (!isObj(e)) fail(`"mix[${i}]" must be an object like {"op":"select","weight":80,"hash":"0123456789abcdef"}`);
+        onlyKeys(e, ['op', 'weight', 'hash'], `"mix[${i}]"`);
+        return { op: opOf(e.op, `"mix[${i}].op"`), weight: num(e, 'weight', 0, 1_000_000), hash: hashOf(e.hash, `"mix[${i}].hash"`) };
       });
+      if (new Set(mix.map((m) => m.op)).size !== mix.length) fail('"mix" names a script twice');
       const rate = num(raw, 'rate', 0, LIMITS.maxRate);
       const durationMs = int(raw, 'durationMs', 1, LIMITS.maxDurationMs);
       const startAt = int(raw, 'startAt', now - LIMITS.maxStartLateMs, now + LIMITS.maxStartLeadMs);
@@ -213,13 +277,15 @@ export function validateMessage(raw: unknown, now: number = Date.now()): Message
         ...base, kind: 'slice', mix, rate, durationMs, startAt,
         ...(lateLimitMs !== undefined ? { lateLimitMs } : {}),
         ...(hosts ? { hosts } : {}),
+        ...scriptOptionsOf(raw),
       };
     }
     case 'init': {
-      onlyKeys(raw, [...BASE_KEYS, 'scale', 'reset'], 'init message');
+      onlyKeys(raw, [...BASE_KEYS, 'scale', 'reset', 'hash'], 'init message');
       const scale = raw.scale === undefined ? undefined : int(raw, 'scale', 1, LIMITS.maxScale);
       if (raw.reset !== undefined && typeof raw.reset !== 'boolean') fail(`"reset" must be true or false, got ${describe(raw.reset)}`);
-      return { ...base, kind: 'init', ...(scale !== undefined ? { scale } : {}), ...(raw.reset ? { reset: true } : {}) };
+      const hash = raw.hash === undefined ? undefined : hashOf(raw.hash, '"hash"');
+      return { ...base, kind: 'init', ...(scale !== undefined ? { scale } : {}), ...(raw.reset ? { reset: true } : {}), ...(hash ? { hash } : {}) };
     }
   }
 }

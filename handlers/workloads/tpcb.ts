@@ -1,13 +1,11 @@
 import type pg from 'pg';
-import { randomInt, withInitLock, type OpContext, type WorkloadImpl } from './types';
+import { withInitLock, type WorkloadImpl } from './types';
 
 /**
  * pgbench's TPC-B-like workload: the same schema, initial data (server-side generation, like
- * `pgbench -i -I dtGvp`) and transactions as pgbench's built-in "tpcb-like" and "select-only"
- * scripts, so results compare with pgbench on the same server.
+ * `pgbench -i -I dtGvp`) as pgbench; its transactions are pgbench's own "tpcb-like" and
+ * "select-only" scripts, in workloads/tpcb/.
  */
-export const BRANCHES_PER_SCALE = 1;
-export const TELLERS_PER_SCALE = 10;
 export const ACCOUNTS_PER_SCALE = 100_000;
 
 const TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_history', 'pgbench_tellers'];
@@ -62,14 +60,6 @@ async function init(client: pg.ClientBase, opts: { scale: number; reset: boolean
   });
 }
 
-function scaleOf(client: pg.ClientBase, ctx: OpContext): Promise<number> {
-  return ctx.cached('tpcb.scale', async () => {
-    const scale = await currentScale(client);
-    if (scale === 0) throw new Error('tpcb tables are missing or empty: run init for workload tpcb first');
-    return scale;
-  });
-}
-
 /** TPC-B's consistency condition: every balance total equals the history's total of deltas. */
 export interface TpcbBalances {
   readonly accounts: number;
@@ -93,35 +83,4 @@ export async function tpcbBalances(client: pg.ClientBase): Promise<TpcbBalances>
   };
 }
 
-export const tpcb: WorkloadImpl = {
-  init,
-  ops: {
-    tpcb: async (client, ctx) => {
-      const scale = await scaleOf(client, ctx);
-      const aid = randomInt(1, ACCOUNTS_PER_SCALE * scale);
-      const bid = randomInt(1, BRANCHES_PER_SCALE * scale);
-      const tid = randomInt(1, TELLERS_PER_SCALE * scale);
-      const delta = randomInt(-5000, 5000);
-      await client.query('BEGIN');
-      try {
-        await client.query({ name: 'tpcb.a', text: 'UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2', values: [delta, aid] });
-        await client.query({ name: 'tpcb.s', text: 'SELECT abalance FROM pgbench_accounts WHERE aid = $1', values: [aid] });
-        await client.query({ name: 'tpcb.t', text: 'UPDATE pgbench_tellers SET tbalance = tbalance + $1 WHERE tid = $2', values: [delta, tid] });
-        await client.query({ name: 'tpcb.b', text: 'UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2', values: [delta, bid] });
-        await client.query({
-          name: 'tpcb.h',
-          text: 'INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)',
-          values: [tid, bid, aid, delta],
-        });
-        await client.query('END');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    },
-    'select-only': async (client, ctx) => {
-      const scale = await scaleOf(client, ctx);
-      await client.query({ name: 'tpcb.s', text: 'SELECT abalance FROM pgbench_accounts WHERE aid = $1', values: [randomInt(1, ACCOUNTS_PER_SCALE * scale)] });
-    },
-  },
-};
+export const tpcb: WorkloadImpl = { init };

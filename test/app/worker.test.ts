@@ -1,7 +1,7 @@
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { expect } from 'chai';
 import { ENV } from '../../handlers/config';
-import { WORKLOAD_NAMES } from '../../handlers/workloads/catalog';
+import { projectCatalog } from '../../handlers/workloads/project';
 import { CUSTOM_CONTEXT, synthStacks } from './synth';
 
 interface PolicyStatement {
@@ -170,10 +170,15 @@ describe('app/load: the queue and the worker', () => {
 
   describe('the schema custom resource', () => {
     it('creates the schema of every workload on deploy, at Scale 1', () => {
-      for (const workload of WORKLOAD_NAMES) {
+      const names = projectCatalog().names;
+      for (const workload of names) {
         template.hasResourceProperties('Custom::WorkloadSchema', { Workload: workload, Scale: 1 });
       }
-      template.resourceCountIs('Custom::WorkloadSchema', WORKLOAD_NAMES.length);
+      template.resourceCountIs('Custom::WorkloadSchema', names.length);
+    });
+
+    it('runs a workload\'s init.sql again on deploy when it changes (its content hash is a property)', () => {
+      template.hasResourceProperties('Custom::WorkloadSchema', { Workload: 'seed', InitHash: projectCatalog().get('seed')!.init!.hash });
     });
 
     it('has the worker itself handle the events, through the provider framework', () => {

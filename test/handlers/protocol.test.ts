@@ -4,8 +4,9 @@ import { LIMITS } from '../../handlers/protocol/limits';
 
 const NOW = 1_800_000_000_000;
 const base = { v: 1, runId: 'r1', seq: 0, sentAt: NOW, workload: 'seed' };
-const statements = { ...base, kind: 'statements', op: 'insert', count: 5 };
-const slice = { ...base, kind: 'slice', mix: [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }], rate: 100, durationMs: 10_000, startAt: NOW + 2000 };
+const HASH = '0123456789abcdef';
+const statements = { ...base, kind: 'statements', op: 'insert', hash: HASH, count: 5 };
+const slice = { ...base, kind: 'slice', mix: [{ op: 'select', weight: 80, hash: HASH }, { op: 'insert', weight: 20, hash: HASH }], rate: 100, durationMs: 10_000, startAt: NOW + 2000 };
 
 function reason(body: unknown): string {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -26,6 +27,11 @@ describe('protocol: message validation', () => {
     expect(m).to.deep.equal(statements);
   });
 
+  it('keeps a message\'s script options: -D variables, client id, random seed', () => {
+    const options = { vars: { minprice: '10', name: 'x y' }, clientId: 3, randomSeed: '18446744073709551615' };
+    expect(parseMessage(JSON.stringify({ ...slice, ...options }), NOW)).to.deep.include(options);
+  });
+
   it('accepts a slice message and an init message', () => {
     expect(parseMessage(JSON.stringify(slice), NOW).kind).to.equal('slice');
     expect(parseMessage(JSON.stringify({ ...base, kind: 'init', workload: 'tpcb', scale: 2 }), NOW)).to.include({ kind: 'init', scale: 2 });
@@ -36,8 +42,17 @@ describe('protocol: message validation', () => {
     ['a JSON array', '[1,2]', /JSON object/],
     ['a wrong version', { ...statements, v: 2 }, /version 2/],
     ['an unknown kind', { ...statements, kind: 'explode' }, /unknown kind "explode"/],
-    ['an unknown workload', { ...statements, workload: 'tpcc' }, /unknown workload "tpcc"/],
-    ['an unknown op', { ...statements, op: 'drop' }, /unknown op "drop" for workload seed/],
+    ['a workload that is no workload name', { ...statements, workload: '../etc' }, /"workload" must be a workload name/],
+    ['a script that is no script name', { ...statements, op: 'DROP TABLE' }, /"op" must be a script name/],
+    ['a statements message without its script\'s hash', { ...statements, hash: undefined }, /"hash" must be a script's content hash/],
+    ['a mix entry without its script\'s hash', { ...slice, mix: [{ op: 'select', weight: 1 }] }, /"mix\[0\].hash"/],
+    ['a mix naming a script twice', { ...slice, mix: [slice.mix[0], slice.mix[0]] }, /names a script twice/],
+    ['a variable with a bad name', { ...statements, vars: { '1x': 'a' } }, /"vars": "1x" is not a variable name/],
+    ['a variable that is not a string', { ...statements, vars: { x: 1 } }, /"vars.x" must be a string/],
+    ['an oversize variable', { ...statements, vars: { x: 'y'.repeat(LIMITS.maxVariableLength + 1) } }, /"vars.x" is 257 characters/],
+    ['too many variables', { ...statements, vars: Object.fromEntries(Array.from({ length: LIMITS.maxVariables + 1 }, (_, i) => [`v${i}`, '1'])) }, /at most 16/],
+    ['a random seed over 64 bits', { ...statements, randomSeed: '18446744073709551616' }, /"randomSeed" must be an unsigned 64-bit integer/],
+    ['a negative client id', { ...statements, clientId: -1 }, /"clientId" must be between 0/],
     ['a count of zero', { ...statements, count: 0 }, /"count" must be between 1 and/],
     ['a count over the bound', { ...statements, count: LIMITS.maxCount + 1 }, /"count" must be between/],
     ['a fractional count', { ...statements, count: 1.5 }, /"count" must be an integer/],

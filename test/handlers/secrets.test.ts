@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { inspect } from 'node:util';
 import { LocalCluster } from '../../trigger/local/cluster';
+import { projectCatalog } from '../../handlers/workloads/project';
 import { createWorker } from '../../handlers/worker';
 import { SecretsManagerCredentials, makeCredentials } from '../../handlers/db/credentials';
 import { CapturedLog, MemorySink, body, configFor, context, sqsEvent } from '../helpers/worker-fixture';
@@ -15,7 +16,7 @@ describe('worker credentials (Secrets Manager, real PostgreSQL)', function () {
 
   before(async () => {
     cluster = await LocalCluster.start();
-    const setup = createWorker({ config: configFor(cluster), sink: new MemorySink(), logger: new CapturedLog().logger });
+    const setup = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: new CapturedLog().logger });
     await setup.init('seed');
     await setup.close();
   });
@@ -28,6 +29,7 @@ describe('worker credentials (Secrets Manager, real PostgreSQL)', function () {
   function workerWith(log: CapturedLog) {
     const creds = new SecretsManagerCredentials('loadtest/db', new SecretsManagerClient({ region: 'us-east-1' }));
     return createWorker({
+      catalog: projectCatalog(),
       config: configFor(cluster, { credentials: { kind: 'secretsManager', secretId: 'loadtest/db' } }),
       sink: new MemorySink(), logger: log.logger, credentials: creds,
     });

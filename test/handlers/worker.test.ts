@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { LocalCluster } from '../../trigger/local/cluster';
+import { projectCatalog } from '../../handlers/workloads/project';
 import { createWorker, type Worker } from '../../handlers/worker';
+import { buildCatalog } from '../../handlers/workloads/catalog';
 import { tpcbBalances } from '../../handlers/workloads/tpcb';
 import { CapturedLog, MemorySink, body, configFor, context, sqsEvent, totalsOf } from '../helpers/worker-fixture';
 
@@ -17,7 +19,7 @@ describe('worker (against a real writer + hot standby)', function () {
     cluster = await LocalCluster.start();
     sink = new MemorySink();
     log = new CapturedLog();
-    worker = createWorker({ config: configFor(cluster, { allowedHosts: [`localhost:${cluster.writer.port}`] }), sink, logger: log.logger });
+    worker = createWorker({ catalog: projectCatalog(), config: configFor(cluster, { allowedHosts: [`localhost:${cluster.writer.port}`] }), sink, logger: log.logger });
     await worker.init('seed');
     await worker.init('tpcb', { scale: 1 });
     writer = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
@@ -147,5 +149,74 @@ describe('worker (against a real writer + hot standby)', function () {
     expect(res.batchItemFailures).to.deep.equal([]);
     expect(await rows()).to.equal(before);
     expect(log.text).to.include('tpcb ready: already loaded at scale 1');
+  });
+
+  describe('a workload of the user\'s (a folder of scripts)', () => {
+    const SHOP = buildCatalog({
+      'shop/init.sql': `CREATE TABLE IF NOT EXISTS item (id int PRIMARY KEY, stock int NOT NULL);
+INSERT INTO item SELECT i, 1000000 FROM generate_series(1, 10000) AS i ON CONFLICT DO NOTHING;`,
+      'shop/lookup.sql': '\\set id random_zipfian(1, 10000, 1.1)\nSELECT stock FROM item WHERE id = :id;',
+      'shop/buy.sql': '\\set id random(1, 10000)\nUPDATE item SET stock = stock - 1 WHERE id = :id;',
+      'shop/nap.sql': '\\sleep 10 s\nSELECT 1;',
+      'broken/init.sql': 'CREATE TABLE IF NOT EXISTS b (a int);\nCREATE TABLE nope (a int,, b int);',
+      'broken/x.sql': 'SELECT 1;',
+    });
+    let shop: Worker;
+    const hash = (op: string): string => SHOP.get('shop')!.scripts.get(op)!.hash;
+
+    before(async () => {
+      shop = createWorker({ catalog: SHOP, config: configFor(cluster), sink, logger: log.logger });
+      await shop.init('shop');
+    });
+    after(async () => {
+      await shop?.close();
+    });
+
+    it('runs its init.sql, and again without adding a row', async () => {
+      await shop.init('shop');
+      expect(Number((await writer.query<{ n: string }>('SELECT count(*) AS n FROM item')).rows[0]!.n)).to.equal(10_000);
+    });
+
+    it('runs its scripts with their weights: lookups on the standby, buys on the primary, no error', async () => {
+      const res = await shop.handle(sqsEvent([body({
+        kind: 'slice', workload: 'shop', rate: 100, durationMs: 1000, startAt: Date.now() + 100, randomSeed: '7',
+        mix: [{ op: 'lookup', weight: 80, hash: hash('lookup') }, { op: 'buy', weight: 20, hash: hash('buy') }],
+      })]), context);
+      expect(res.batchItemFailures).to.deep.equal([]);
+      expect(last('lookup', 'reader').answeredBy).to.deep.equal({ standby: 80 });
+      expect(last('buy', 'writer').answeredBy).to.deep.equal({ primary: 20 });
+      expect({ ...last('lookup', 'reader').errors, ...last('buy', 'writer').errors }).to.deep.equal({});
+      const sold = Number((await writer.query<{ n: string }>('SELECT sum(1000000 - stock) AS n FROM item')).rows[0]!.n);
+      expect(sold).to.equal(20);
+    });
+
+    it('refuses, as a bad input, a message planned for another version of a script', async () => {
+      const event = sqsEvent([body({ kind: 'statements', workload: 'shop', op: 'buy', hash: 'ffffffffffffffff', count: 1 })]);
+      const res = await shop.handle(event, context);
+      expect(res.batchItemFailures).to.have.length(1);
+      expect(sink.invocations.at(-1)!.messages[0]!.invalid).to.equal(1);
+      const logged = log.entries().find((e) => e.messageId === event.Records[0]!.messageId)!;
+      expect(logged.reason).to.equal(`workloads/shop/buy.sql on this worker has content hash ${hash('buy')}, the message was planned for ffffffffffffffff: deploy the scripts you planned with (git push), or plan from the commit this worker was built from`);
+    });
+
+    it('refuses init --reset of a script workload, dropping nothing', async () => {
+      const res = await shop.handle(sqsEvent([body({ kind: 'init', workload: 'shop', reset: true })]), context);
+      expect(res.batchItemFailures).to.have.length(1);
+      expect(sink.invocations.at(-1)!.messages[0]!.invalid).to.equal(1);
+      expect(Number((await writer.query<{ n: string }>('SELECT count(*) AS n FROM item')).rows[0]!.n)).to.equal(10_000);
+    });
+
+    it('reports an error in init.sql at its file and line, and leaves nothing of it behind', async () => {
+      let err: unknown;
+      await shop.init('broken').catch((e: unknown) => { err = e; });
+      expect((err as Error).message).to.match(/^workloads\/broken\/init\.sql:2: syntax error at or near ","$/);
+      expect((await writer.query("SELECT to_regclass('b') AS t")).rows[0]!.t).to.equal(null);
+    });
+
+    it('fails a transaction whose \\sleep would outlast the invocation, instead of overrunning it', async () => {
+      const res = await shop.handle(sqsEvent([body({ kind: 'statements', workload: 'shop', op: 'nap', hash: hash('nap'), count: 1 })]), { ...context, getRemainingTimeInMillis: () => 5_000 });
+      expect(res.batchItemFailures).to.have.length(1);
+      expect(last('nap', 'reader').errors).to.deep.equal({ client: 1 });
+    });
   });
 });

@@ -5,6 +5,7 @@ import { SERVER_ROLES, type ServerRole } from '../../handlers/contract';
 import type { OpSeries } from '../../handlers/metrics/types';
 import { createLogger, type Logger } from '../../handlers/log';
 import { MemorySink } from '../../handlers/metrics/memory-sink';
+import { projectCatalog } from '../../handlers/workloads/project';
 import type { LocalCluster } from '../../trigger/local/cluster';
 import { localWorkerConfig } from '../../trigger/local/worker-config';
 
@@ -22,9 +23,29 @@ export function configFor(cluster: LocalCluster, overrides: Partial<WorkerConfig
 
 let seq = 0;
 
-/** A message body with the fields every message carries. */
+/** The content hash of a script of this checkout (undefined when there is no such script). */
+export function hashOf(workload: string, op: string): string | undefined {
+  return projectCatalog().get(workload)?.scripts.get(op)?.hash;
+}
+
+/**
+ * A message body with the fields every message carries; scripts named without a hash get the
+ * hash of this checkout's script, as the trigger would send it.
+ */
 export function body(fields: Record<string, unknown>, runId = 'test-run'): string {
-  return JSON.stringify({ v: 1, runId, seq: seq++, sentAt: Date.now(), workload: 'seed', ...fields });
+  const workload = (fields.workload as string | undefined) ?? 'seed';
+  const withHashes: Record<string, unknown> = { ...fields };
+  if (typeof fields.op === 'string' && !('hash' in fields)) {
+    const hash = hashOf(workload, fields.op);
+    if (hash) withHashes.hash = hash;
+  }
+  if (Array.isArray(fields.mix)) {
+    withHashes.mix = (fields.mix as Array<Record<string, unknown>>).map((m) => {
+      const hash = typeof m.op === 'string' && !('hash' in m) ? hashOf(workload, m.op) : undefined;
+      return hash ? { ...m, hash } : m;
+    });
+  }
+  return JSON.stringify({ v: 1, runId, seq: seq++, sentAt: Date.now(), workload: 'seed', ...withHashes });
 }
 
 export function sqsEvent(bodies: string[]): SQSEvent {

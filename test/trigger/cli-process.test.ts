@@ -22,7 +22,8 @@ describe('trigger: the real process', () => {
   it('exits 2 with one line for an unknown workload', () => {
     const r = trigger('--workload', 'tpcc');
     expect(r.code).to.equal(2);
-    expect(r.stderr.split('\n')).to.deep.equal(['error: --workload "tpcc" is unknown: use seed or tpcb']);
+    expect(r.stderr.split('\n')).to.have.length(1);
+    expect(r.stderr).to.match(/^error: --workload "tpcc" is unknown: use .*seed.* \(a folder of workloads\/\)$/);
   });
 
   it('exits 2 with one line for a bad duration', () => {

@@ -2,12 +2,13 @@ import { expect } from 'chai';
 import { averageRate, dueAt, dueBy, scheduledBy, totalUnits, type RateProfile } from '../../trigger/plan/pacing';
 import { planStatements } from '../../trigger/plan/statements-plan';
 import { Sender } from '../../trigger/send/sender';
+import { hashesOf } from '../../trigger/options/mix';
 import type { RunSpec } from '../../trigger/plan/run-spec';
 import { FakeClock } from './helpers/fake-clock';
 import { RecordingTransport } from './helpers/recording-transport';
 
 const spec = (rate: number, durationMs: number, rampMs = 0): RunSpec => ({
-  runId: 'pace', workload: 'seed', mix: [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }], rate, durationMs, rampMs,
+  runId: 'pace', workload: 'seed', mix: [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }], hashes: hashesOf('seed', [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }]), rate, durationMs, rampMs,
 });
 
 /** Run the real sender over a simulated run on a fake clock; returns when each message left (ms). */

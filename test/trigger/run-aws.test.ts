@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { hashOf } from '../helpers/worker-fixture';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { METRIC, STACK_OUTPUT } from '../../handlers/contract';
 import { toDatums } from '../../handlers/metrics/cloudwatch-sink';
 import { Collector, recordError, recordSuccess } from '../../handlers/metrics/collector';
 import { parseMessage, type Message, type SliceMessage } from '../../handlers/protocol/message';
-import { opInfo, targetOf } from '../../handlers/workloads/catalog';
+import { operationsOf } from '../../handlers/workloads/project';
 import { main } from '../../trigger/cli';
 import { FAILOVER_NEEDS_CLUSTER } from '../../trigger/commands/run';
 import { RunStore } from '../../trigger/report/store';
@@ -82,7 +83,7 @@ class FakeWorker {
       const best = credit.indexOf(Math.max(...credit));
       credit[best]! -= total;
       const op = msg.mix[best]!.op;
-      const target = targetOf(opInfo(msg.workload, op)!.kind);
+      const target = operationsOf(msg.workload).find((o) => o.op === op)!.target;
       const at = msg.startAt + (i * 1000) / msg.rate + 1;
       const s = c.op(msg.runId, msg.workload, op, target);
       if (target === 'writer' && this.writerDown(at)) recordError(s, '08', at, 0.1);
@@ -154,7 +155,7 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
     expect(code, io.stderr.join('\n')).to.equal(0);
     const bodies = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.MessageBody!));
     expect(bodies).to.have.length(1);
-    expect(parseMessage(bodies[0]!, clock.now()) as SliceMessage).to.deep.include({ kind: 'slice', runId: 'aws-1', rate: 10, durationMs: 2000, mix: [{ op: 'select', weight: 80 }] });
+    expect(parseMessage(bodies[0]!, clock.now()) as SliceMessage).to.deep.include({ kind: 'slice', runId: 'aws-1', rate: 10, durationMs: 2000, mix: [{ op: 'select', weight: 80, hash: hashOf('seed', 'select') }] });
     expect(summary!.source).to.equal('cloudwatch');
     expect(summary!.incomplete).to.equal(null);
     expect(summary!.achieved.statements).to.equal(20);

@@ -22,9 +22,9 @@ function refuses(raw: RawRunOptions, pattern: RegExp): void {
 
 describe('trigger: run options', () => {
   describe('flag mistakes are one-line usage errors', () => {
-    it('unknown workload', () => refuses({ workload: 'tpcc' }, /--workload "tpcc" is unknown: use seed or tpcb/));
+    it('unknown workload', () => refuses({ workload: 'tpcc' }, /^--workload "tpcc" is unknown: use [a-z, -]*seed[a-z, -]* or [a-z-]+ \(a folder of workloads\/\)$/));
     it('mix entry that is not name=weight', () => refuses({ mix: 'read80' }, /--mix entry "read80" is not name=weight/));
-    it('mix naming an op the workload does not have', () => refuses({ mix: 'read=50,delete=50' }, /neither read, write nor an operation of seed/));
+    it('mix naming an op the workload does not have', () => refuses({ mix: 'read=50,delete=50' }, /neither read, write nor a script of seed \(insert on the writer, select on the reader\)/));
     it('mix with all weights 0', () => refuses({ mix: 'read=0,write=0' }, /leaves nothing to run/));
     it('mix with writes when only --reader was given', () => refuses({ reader: true, mix: 'read=80,write=20' }, /--writer was not given/));
     it('rate of 0', () => refuses({ rate: '0' }, /--rate must be a rate above 0/));

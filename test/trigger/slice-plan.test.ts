@@ -3,11 +3,13 @@ import { parseMessage, type SliceMessage } from '../../handlers/protocol/message
 import { LIMITS } from '../../handlers/protocol/limits';
 import { UsageError } from '../../trigger/errors';
 import { checkConnectionBudget } from '../../trigger/plan/budget';
+import { hashesOf } from '../../trigger/options/mix';
 import type { RunSpec } from '../../trigger/plan/run-spec';
 import { defaultWorkers, layoutSlots, planSlices, SLICE_DEFAULTS } from '../../trigger/plan/slice-plan';
 
-const spec = (rate: number, durationMs: number, rampMs = 0, extra: Partial<RunSpec> = {}): RunSpec => ({
-  runId: 'slice-test', workload: 'seed', mix: [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }], rate, durationMs, rampMs, ...extra,
+const MIX = [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }];
+const spec = (rate: number, durationMs: number, rampMs = 0, extra: Omit<Partial<RunSpec>, 'hashes'> = {}): RunSpec => ({
+  runId: 'slice-test', workload: 'seed', mix: MIX, hashes: hashesOf('seed', MIX), rate, durationMs, rampMs, ...extra,
 });
 const opts = { maxWorkerRate: 100, startLeadMs: 2_000, sliceMaxMs: 60_000 };
 
@@ -67,13 +69,15 @@ describe('trigger: slice planning', () => {
     expect(plan.dueBy(0)).to.equal(plan.workers);
   });
 
-  it('writes slices the worker accepts, with the explicit hosts and late limit', () => {
-    const plan = planSlices(spec(50, 10_000, 0, { hosts: { reader: 'replica-1.example.com' } }), { ...opts, lateLimitMs: 500 });
+  it('writes slices the worker accepts: script hashes, the worker\'s client id, explicit hosts and late limit', () => {
+    const plan = planSlices(spec(50, 10_000, 0, { hosts: { reader: 'replica-1.example.com' } }), { ...opts, workers: 2, lateLimitMs: 500 });
     const now = 1_700_000_000_000;
     const msg = parseMessage(plan.body(0, now, now), now) as SliceMessage;
     expect(msg.hosts).to.deep.equal({ reader: 'replica-1.example.com' });
     expect(msg.lateLimitMs).to.equal(500);
-    expect(msg.mix).to.deep.equal([{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }]);
+    expect(msg.mix).to.deep.equal(MIX.map((m) => ({ ...m, hash: hashesOf('seed', MIX)[m.op] })));
+    expect(msg.clientId).to.equal(0);
+    expect(parseMessage(plan.body(1, now, now), now)).to.include({ clientId: 1 });
   });
 
   it('refuses a plan that asks one worker for more than the protocol allows', () => {

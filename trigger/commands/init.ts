@@ -1,7 +1,7 @@
 import { METRIC, STACK_OUTPUT } from '../../handlers/contract';
 import { validateMessage, PROTOCOL_VERSION, type InitMessage } from '../../handlers/protocol/message';
 import { LIMITS } from '../../handlers/protocol/limits';
-import { isWorkloadName, WORKLOAD_NAMES, type WorkloadName } from '../../handlers/workloads/catalog';
+import { projectCatalog } from '../../handlers/workloads/project';
 import { cloudWatch, sqs } from '../aws/clients';
 import { resolveAwsResources } from '../aws/resources';
 import { readMessageOutcomes } from '../aws/run-metrics';
@@ -9,7 +9,7 @@ import { describeAwsFailure } from '../aws/discovery';
 import { CliError, EXIT, UsageError } from '../errors';
 import { formatDuration, parseDuration } from '../options/duration';
 import { parseServerUrls } from '../options/postgres-url';
-import { generateRunId, parseQueueUrl, parseRegion, posInt, RUN_DEFAULTS } from '../options/run-options';
+import { generateRunId, parseQueueUrl, parseRegion, posInt, RUN_DEFAULTS, workloadOf } from '../options/run-options';
 import { SqsTransport } from '../send/sqs-transport';
 import { aborted, type CliIo } from './io';
 import { initWorkload, startEngine } from './local-engine';
@@ -37,9 +37,11 @@ const INIT_POLL_MS = 15_000;
  * sent, and its outcome read back from the worker's message outcomes for its run id.
  */
 export async function initCommand(raw: RawInitOptions, io: CliIo): Promise<number> {
-  const name = raw.workload ?? RUN_DEFAULTS.workload;
-  if (!isWorkloadName(name)) throw new UsageError(`--workload "${name}" is unknown: use ${WORKLOAD_NAMES.join(' or ')}`);
-  const workload: WorkloadName = name;
+  const workload = workloadOf(raw.workload ?? RUN_DEFAULTS.workload, projectCatalog());
+  const def = projectCatalog().get(workload)!;
+  if (raw.reset && !def.builtinLoader) {
+    throw new UsageError(`--reset is for tpcb only: ${workload}'s init.sql is idempotent, and nothing drops a table it cannot prove it created; drop its tables yourself to start over`);
+  }
   const scale = raw.scale !== undefined ? posInt(raw.scale, '--scale', LIMITS.maxScale) : undefined;
   const opts = { ...(scale !== undefined ? { scale } : {}), ...(raw.reset ? { reset: true } : {}) };
   if (raw.local) {
@@ -66,7 +68,7 @@ export async function initCommand(raw: RawInitOptions, io: CliIo): Promise<numbe
   });
   const runId = `init-${generateRunId(new Date(io.clock.now())).slice('run-'.length)}`;
   const sentAt = Math.floor(io.clock.now());
-  const msg: InitMessage = { v: PROTOCOL_VERSION, kind: 'init', runId, seq: 0, sentAt, workload, ...opts };
+  const msg: InitMessage = { v: PROTOCOL_VERSION, kind: 'init', runId, seq: 0, sentAt, workload, ...opts, ...(def.init ? { hash: def.init.hash } : {}) };
   validateMessage(msg, sentAt);
   const client = await sqs(aws.region);
   try {

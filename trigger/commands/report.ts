@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { METRIC_NAMESPACE_DEFAULT } from '../../handlers/contract';
-import { WORKLOAD_NAMES, isWorkloadName } from '../../handlers/workloads/catalog';
-import { operationsOf } from '../../handlers/workloads/operations';
+import { isWorkloadName, operationsOf, projectCatalog } from '../../handlers/workloads/project';
 import { cloudWatch } from '../aws/clients';
 import { resolveAwsResources } from '../aws/resources';
 import { readMeasured, readMessageOutcomes, type MetricsWindow, type Operations } from '../aws/run-metrics';
@@ -107,5 +106,5 @@ async function foreign(cw: CloudWatchClient, window: MetricsWindow, now: number)
 
 /** Every workload's operations: what a run of unknown workload may have run. */
 function allOperations(): Operations {
-  return WORKLOAD_NAMES.flatMap((w) => operationsOf(w));
+  return projectCatalog().names.flatMap((w) => operationsOf(w));
 }

@@ -13,7 +13,8 @@ import { createLogger } from '../../handlers/log';
 import { MemorySink } from '../../handlers/metrics/memory-sink';
 import { createWorker, type InitResult, type LiveCounters, type Worker } from '../../handlers/worker';
 import type { Redelivery } from '../../handlers/redelivery';
-import type { WorkloadName } from '../../handlers/workloads/catalog';
+import type { Catalog, WorkloadName } from '../../handlers/workloads/catalog';
+import { projectCatalog } from '../../handlers/workloads/project';
 import type { ServerUrls } from '../options/postgres-url';
 import { LocalCluster } from './cluster';
 import { localWorkerConfig } from './worker-config';
@@ -50,6 +51,11 @@ export interface LocalEngineOptions {
   readonly failoverEndpoints?: boolean;
   /** Progress lines while starting. */
   readonly log?: (line: string) => void;
+  /**
+   * The workloads the worker runs. @default this checkout's `workloads/` as it is on disk
+   * (uncommitted scripts included), the same catalog the trigger plans with
+   */
+  readonly catalog?: Catalog;
 }
 
 /** A user mistake in the engine's options; one line. */
@@ -133,7 +139,8 @@ export class LocalEngine {
     const live: LiveCounters = { ok: 0, errors: 0 };
     const logger = createLogger(stream);
     // One worker per concurrent invocation, as Lambda has one execution environment per invocation.
-    const worker = new ExecutionEnvironments(() => createWorker({ config, sink, logger, redelivery, live }));
+    const catalog = opts.catalog ?? projectCatalog();
+    const worker = new ExecutionEnvironments(() => createWorker({ config, catalog, sink, logger, redelivery, live }));
     const poller = new LocalPoller(queue, (event, context) => worker.handle(event, context), {
       batchSize: opts.batchSize ?? 10,
       maxConcurrency,

@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { HostOverrides, MixEntry } from '../../handlers/protocol/message';
 import { STACK_OUTPUT } from '../../handlers/contract';
 import { LIMITS } from '../../handlers/protocol/limits';
-import { isWorkloadName, WORKLOAD_NAMES, type OpKind, type WorkloadName } from '../../handlers/workloads/catalog';
+import type { Catalog, OpKind, WorkloadName } from '../../handlers/workloads/catalog';
+import { projectCatalog } from '../../handlers/workloads/project';
 import { UsageError } from '../errors';
 import { SLICE_DEFAULTS } from '../plan/slice-plan';
 import { parseDuration } from './duration';
 import { parseHost } from './host';
 import { parseServerUrls, type ServerUrls } from './postgres-url';
-import { DEFAULT_MIX, parseMix } from './mix';
+import { checkVariables, newRandomSeed, parseDefines } from './defines';
+import { DEFAULT_MIX, hashesOf, parseMix } from './mix';
 import { parseThreshold, type Threshold } from './threshold';
 
 /** The run command's options as commander hands them over: strings, booleans, lists. */
@@ -42,6 +44,8 @@ export interface RawRunOptions {
   scale?: string;
   save?: boolean;
   failoverAt?: string;
+  /** `-D name=value`, repeatable. */
+  define?: string[];
 }
 
 export const RUN_DEFAULTS = {
@@ -63,6 +67,12 @@ export interface RunSettings {
   readonly workload: WorkloadName;
   readonly kinds: ReadonlySet<OpKind>;
   readonly mix: readonly MixEntry[];
+  /** Content hash of each script in the mix, as this checkout's workloads/ has it. */
+  readonly hashes: Readonly<Record<string, string>>;
+  /** `-D` variables. */
+  readonly vars: Readonly<Record<string, string>>;
+  /** The run's random seed (pgbench --random-seed), generated per run. */
+  readonly randomSeed: string;
   readonly hosts?: HostOverrides;
   readonly rate: number;
   readonly durationMs: number;
@@ -133,7 +143,7 @@ export function regionOfQueueUrl(url: string): string | undefined {
  * Validate the run command's flags into {@link RunSettings}. Every mistake is a
  * {@link UsageError}: one line that names the flag and says what to give instead.
  */
-export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): RunSettings {
+export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date(), catalog: Catalog = projectCatalog()): RunSettings {
   const demo = raw.demo === true;
   const local = raw.local === true || demo;
   const where = local ? 'local' : 'aws';
@@ -161,10 +171,10 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
   }
   const servers = parseServerUrls(raw.writerUrl, raw.readerUrl);
 
-  const workloadName = raw.workload ?? RUN_DEFAULTS.workload;
-  if (!isWorkloadName(workloadName)) throw new UsageError(`--workload "${workloadName}" is unknown: use ${WORKLOAD_NAMES.join(' or ')}`);
-  const workload: WorkloadName = workloadName;
-  const mix = parseMix(raw.mix ?? DEFAULT_MIX, workload, kinds, raw.mix !== undefined);
+  const workload = workloadOf(raw.workload ?? RUN_DEFAULTS.workload, catalog);
+  const mix = parseMix(raw.mix ?? DEFAULT_MIX, workload, kinds, raw.mix !== undefined, catalog);
+  const vars = parseDefines(raw.define ?? []);
+  checkVariables(catalog, workload, mix.map((m) => m.op), vars);
 
   const rate = raw.rate !== undefined ? posNumber(raw.rate, '--rate', 'a rate above 0 (statements per second)') : (demo || local ? RUN_DEFAULTS.rate.local : RUN_DEFAULTS.rate.aws);
   const durationMs = raw.duration !== undefined ? parseDuration(raw.duration, '--duration') : RUN_DEFAULTS.durationMs[where];
@@ -216,6 +226,7 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
 
   return {
     where, demo, runId, workload, kinds, mix,
+    hashes: hashesOf(workload, mix, catalog), vars, randomSeed: newRandomSeed(),
     ...(Object.keys(hosts).length ? { hosts } : {}),
     rate, durationMs, rampMs, mode, count,
     ...(workers !== undefined ? { workers } : {}),
@@ -233,4 +244,19 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
     },
     local: { ...(servers ? { servers } : {}) },
   };
+}
+
+/**
+ * A workload of `catalog` that parsed cleanly. A broken one is refused with its first problem,
+ * the very line `npm test` prints for it.
+ */
+export function workloadOf(name: string, catalog: Catalog, flag = '--workload'): WorkloadName {
+  const problems = catalog.problemsOf(name);
+  if (problems.length) throw new UsageError(`${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more: node trigger workloads lists them)` : ''}`);
+  if (!catalog.has(name)) {
+    const names = catalog.names;
+    const choices = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+    throw new UsageError(`${flag} "${name}" is unknown: use ${choices} (a folder of workloads/)`);
+  }
+  return name;
 }

@@ -6,7 +6,8 @@ import { planStatements } from './statements-plan';
 
 export function runSpecOf(s: RunSettings): RunSpec {
   return {
-    runId: s.runId, workload: s.workload, mix: s.mix, rate: s.rate, durationMs: s.durationMs, rampMs: s.rampMs,
+    runId: s.runId, workload: s.workload, mix: s.mix, hashes: s.hashes, vars: s.vars, randomSeed: s.randomSeed,
+    rate: s.rate, durationMs: s.durationMs, rampMs: s.rampMs,
     ...(s.hosts ? { hosts: s.hosts } : {}),
   };
 }

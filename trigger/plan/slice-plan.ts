@@ -4,7 +4,7 @@ import { plannedCount } from '../../handlers/schedule';
 import { UsageError } from '../errors';
 import { describeMix } from '../options/mix';
 import { round } from '../round';
-import type { RunSpec } from './run-spec';
+import { scriptOptionsOf, type RunSpec } from './run-spec';
 import type { SendPlan } from './send-plan';
 
 /** A stretch of the run during which every worker runs one slice at `ratePerWorker`. */
@@ -96,6 +96,8 @@ export function planSlices(spec: RunSpec, opts: SliceOptions): SlicePlan {
   const total = slots.length * workers;
   const statements = slots.reduce((s, slot) => s + workers * plannedCount(slot.ratePerWorker, slot.durationMs), 0);
   const slotOf = (i: number): Slot => slots[Math.floor(i / workers)]!;
+  const mix = spec.mix.map((m) => ({ ...m, hash: spec.hashes[m.op]! }));
+  const scriptOptions = scriptOptionsOf(spec);
   return {
     mode: 'slice',
     workers,
@@ -116,10 +118,12 @@ export function planSlices(spec: RunSpec, opts: SliceOptions): SlicePlan {
       const slot = slotOf(i);
       const msg: SliceMessage = {
         v: PROTOCOL_VERSION, kind: 'slice', runId: spec.runId, seq: i, sentAt, workload: spec.workload,
-        mix: spec.mix, rate: slot.ratePerWorker, durationMs: slot.durationMs,
+        mix, rate: slot.ratePerWorker, durationMs: slot.durationMs,
         startAt: t0 + opts.startLeadMs + slot.offsetMs,
         ...(opts.lateLimitMs !== undefined ? { lateLimitMs: opts.lateLimitMs } : {}),
         ...(spec.hosts ? { hosts: spec.hosts } : {}),
+        // Message i runs on worker i mod W (slots are consecutive blocks of W messages).
+        ...scriptOptions, clientId: i % workers,
       };
       return JSON.stringify(msg);
     },

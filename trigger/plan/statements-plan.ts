@@ -1,8 +1,7 @@
-import { opInfo, targetOf } from '../../handlers/workloads/catalog';
 import { PROTOCOL_VERSION, type StatementsMessage } from '../../handlers/protocol/message';
 import { averageRate, dueAt, dueBy, scheduledBy, totalUnits, type RateProfile } from './pacing';
 import { MixPicker } from '../../handlers/schedule';
-import type { RunSpec } from './run-spec';
+import { scriptOptionsOf, type RunSpec } from './run-spec';
 import type { StatementsPlan } from './send-plan';
 import { describeMix } from '../options/mix';
 import { round } from '../round';
@@ -31,6 +30,7 @@ export function planStatements(spec: RunSpec, count: number): StatementsPlan {
     }
     return last;
   };
+  const scriptOptions = scriptOptionsOf(spec);
   return {
     mode: 'statements',
     count,
@@ -41,8 +41,10 @@ export function planStatements(spec: RunSpec, count: number): StatementsPlan {
       const op = opAt(i);
       const msg: StatementsMessage = {
         v: PROTOCOL_VERSION, kind: 'statements', runId: spec.runId, seq: i, sentAt, workload: spec.workload,
-        op, count, target: targetOf(opInfo(spec.workload, op)!.kind),
+        // Each message runs on the script's own endpoint; :client_id is the message's number.
+        op, hash: spec.hashes[op]!, count,
         ...(spec.hosts ? { hosts: spec.hosts } : {}),
+        ...scriptOptions, clientId: i,
       };
       return JSON.stringify(msg);
     },

@@ -12,7 +12,7 @@
  *
  * A new backend implements {@link Backend}; a new drill is a {@link Drill}; neither needs a line here.
  */
-import { operationsOf } from '../../handlers/workloads/operations';
+import { operationsOf } from '../../handlers/workloads/project';
 import { finish, saveRun } from '../commands/finish';
 import type { CliIo } from '../commands/io';
 import { runAt, type Drill, type DrillEvent } from '../drills/drill';

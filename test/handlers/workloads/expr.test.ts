@@ -1,0 +1,115 @@
+/**
+ * pgbench's expressions: every expected value below was printed by pgbench 15's debug() for the
+ * same expression (`pgbench -t 1 --random-seed=42`), so these pin the parser's precedence, the
+ * evaluator's arithmetic and the text a value is sent as.
+ */
+import { expect } from 'chai';
+import { evaluate } from '../../../handlers/workloads/script/evaluate';
+import { ExprSyntaxError, parseExpr } from '../../../handlers/workloads/script/expr';
+import { PgPrng } from '../../../handlers/workloads/script/prng';
+import { defaultSeedOf, messageGenerator } from '../../../handlers/workloads/script/seeds';
+import { int, parseVariableText, ScriptRuntimeError, textOf, type Value } from '../../../handlers/workloads/script/value';
+
+const SEED = 42n;
+
+function run(text: string, vars: Record<string, Value> = {}, rng: PgPrng = PgPrng.seeded(1n)): Value {
+  const all: Record<string, Value> = { default_seed: int(defaultSeedOf(SEED)), random_seed: int(SEED), ...vars };
+  return evaluate(parseExpr(text), {
+    lookup: (name) => {
+      const v = all[name];
+      if (!v) throw new ScriptRuntimeError(`undefined variable "${name}"`);
+      return v;
+    },
+    rng,
+  });
+}
+
+/** What pgbench's debug() prints: type and text. */
+function shown(v: Value): string {
+  return v.type === 'null' ? 'null' : `${v.type} ${textOf(v)}`;
+}
+
+describe('script expressions (pgbench 15 debug() values)', () => {
+  const cases: Array<[string, string]> = [
+    ['1 IS NULL IS NULL', 'boolean false'],
+    ['~ 1 + 2', 'int -4'],
+    ['- 9223372036854775808', 'int -9223372036854775808'],
+    ['NOT 1 = 2', 'boolean true'],
+    ['5 / 2.0', 'double 2.5'],
+    ['7 % -3', 'int 1'],
+    ['-7 / 2', 'int -3'],
+    ['1e300 * 1e10', 'double Infinity'],
+    ['int(2.5)', 'int 2'],
+    ['int(3.5)', 'int 4'],
+    ['hash(42)', 'int 416645645586623766'],
+    ['hash_fnv1a(42, 5)', 'int 7229678446045915210'],
+    ['permute(3, 10, 5)', 'int 9'],
+    ['1 << 65', 'int 2'],
+    [':default_seed', 'int 4306334408478191133'],
+    [':random_seed', 'int 42'],
+    ['0.1 + 0.2', 'double 0.3'],
+    ['pi()', 'double 3.14159265358979'],
+    ['1.0/3', 'double 0.333333333333333'],
+    ['double(123456789012345678)', 'double 1.23456789012346e+17'],
+  ];
+  for (const [text, expected] of cases) {
+    it(`${text} = ${expected}`, () => {
+      expect(shown(run(text))).to.equal(expected);
+    });
+  }
+
+  it('draws the same random values as pgbench for the same --random-seed (client 0)', () => {
+    const rng = messageGenerator(SEED, 0);
+    expect(shown(run('random_zipfian(1, 100, 1.5)', {}, rng))).to.equal('int 2');
+    expect(shown(run('random(1, 1000000)', {}, rng))).to.equal('int 309154');
+  });
+
+  it('evaluates CASE, AND/OR lazily and NULL propagation as pgbench does', () => {
+    expect(shown(run('CASE WHEN 1 > 2 THEN 1 WHEN 2 > 1 THEN 2 ELSE 3 END'))).to.equal('int 2');
+    expect(shown(run('false AND 1 / 0 = 1'))).to.equal('boolean false');
+    expect(shown(run('1 + NULL'))).to.equal('null');
+    expect(shown(run('least(3, 2.5, 7)'))).to.equal('double 2.5');
+    expect(shown(run('greatest(3, 7, -1)'))).to.equal('int 7');
+  });
+
+  const errors: Array<[string, RegExp]> = [
+    ['1 / 0', /division by zero/],
+    ['9223372036854775807 + 1', /bigint add out of range/],
+    ['random(10, 1)', /empty range/],
+    ['random_zipfian(1, 10, 0.5)', /zipfian parameter must be in range/],
+    ['random_gaussian(1, 10, 1.0)', /gaussian parameter must be at least/],
+    ['permute(1, 0)', /permute size parameter must be greater than zero/],
+    [':nope + 1', /undefined variable "nope"/],
+  ];
+  for (const [text, expected] of errors) {
+    it(`fails ${text} at run time: ${expected.source}`, () => {
+      expect(() => run(text)).to.throw(ScriptRuntimeError, expected);
+    });
+  }
+
+  const syntax: Array<[string, RegExp]> = [
+    ['1 < 2 < 3', /do not chain/],
+    ['nosuch(1)', /unexpected function name "nosuch"/],
+    ['random(1)', /unexpected number of arguments \(1\) for random/],
+    ['1 +', /unexpected end of expression/],
+    ['(1', /expected "\)"/],
+    ['1 $ 2', /unexpected character "\$"/],
+    ['9223372036854775808', /bigint constant overflow/],
+    ['aid', /variables are written :name/],
+  ];
+  for (const [text, expected] of syntax) {
+    it(`refuses "${text}" when the script is parsed: ${expected.source}`, () => {
+      expect(() => parseExpr(text)).to.throw(ExprSyntaxError, expected);
+    });
+  }
+
+  it('reads a variable\'s text as pgbench does: booleans by prefix, ints, doubles, NULL', () => {
+    expect(shown(parseVariableText('v', 'ye'))).to.equal('boolean true');
+    expect(shown(parseVariableText('v', 'of'))).to.equal('boolean false');
+    expect(shown(parseVariableText('v', ' 12'))).to.equal('int 12');
+    expect(shown(parseVariableText('v', '1e3'))).to.equal('double 1000');
+    expect(shown(parseVariableText('v', 'NULL'))).to.equal('null');
+    expect(() => parseVariableText('v', 'abc')).to.throw(ScriptRuntimeError, /malformed variable "v" value: "abc"/);
+    expect(() => parseVariableText('v', '99999999999999999999')).to.throw(ScriptRuntimeError, /out of range for type bigint/);
+  });
+});

@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { parseScript, ScriptError, type SqlCommand } from '../../../handlers/workloads/script/parse';
+
+const FILE = 'workloads/shop/x.sql';
+const parse = (text: string) => parseScript(text, FILE);
+const sql = (text: string): SqlCommand[] => parse(text).commands.filter((c): c is SqlCommand => c.kind === 'sql');
+
+/** The one line a broken script gives. */
+function problem(text: string): string {
+  try {
+    parse(text);
+  } catch (e) {
+    expect(e).to.be.instanceOf(ScriptError);
+    const message = (e as Error).message;
+    expect(message, 'one line').not.to.include('\n');
+    return message;
+  }
+  throw new Error('expected the script to be refused');
+}
+
+describe('script parsing (pgbench\'s script language)', () => {
+  it('splits SQL at semicolons outside quotes, comments and parentheses, as pgbench does', () => {
+    const cmds = sql("-- lead comment\nSELECT 'a;b', \"c;d\" -- x;y\n  FROM t WHERE f(1;2) = $$;$$;\n/* ; */ SELECT 2;\nSELECT 3");
+    expect(cmds.map((c) => c.line)).to.deep.equal([2, 4, 5]);
+    expect(cmds[0]!.text).to.match(/^SELECT 'a;b', "c;d" -- x;y\n {2}FROM t WHERE f\(1;2\) = \$\$;\$\$;$/);
+    expect(cmds[2]!.text).to.equal('SELECT 3');
+  });
+
+  it('turns each :name into a bind parameter and leaves :: casts alone', () => {
+    const [c] = sql('UPDATE t SET v = :v::int + :v WHERE id = :id;');
+    expect(c!.text).to.equal('UPDATE t SET v = $1::int + $2 WHERE id = $3;');
+    expect(c!.params).to.deep.equal(['v', 'v', 'id']);
+  });
+
+  it('ends a statement at a backslash command and merges \\gset into it', () => {
+    const s = parse('SELECT 1 AS one \\gset p_\nSELECT 2 AS two;\n\\aset');
+    expect(s.commands.map((c) => c.kind)).to.deep.equal(['sql', 'sql']);
+    expect((s.commands[0] as SqlCommand).store).to.deep.equal({ mode: 'gset', prefix: 'p_' });
+    expect((s.commands[1] as SqlCommand).store).to.deep.equal({ mode: 'aset', prefix: '' });
+    expect(s.stores).to.equal(true);
+  });
+
+  it('compiles \\if / \\elif / \\else / \\endif into jumps', () => {
+    const s = parse('\\if :a\nSELECT 1;\n\\elif :b\nSELECT 2;\n\\else\nSELECT 3;\n\\endif\nSELECT 4;');
+    const kinds = s.commands.map((c) => c.kind);
+    expect(kinds).to.deep.equal(['if', 'sql', 'elif', 'sql', 'else', 'sql', 'endif', 'sql']);
+    expect(s.commands[0]).to.include({ next: 2 });
+    expect(s.commands[2]).to.include({ next: 4, end: 6 });
+    expect(s.commands[4]).to.include({ end: 6 });
+  });
+
+  it('reads \\sleep with pgbench\'s units, and a variable', () => {
+    const s = parse('\\sleep 10ms\n\\sleep 2\n\\sleep :t us');
+    expect(s.commands).to.deep.equal([
+      { kind: 'sleep', line: 1, amount: { value: 10 }, unitUs: 1_000 },
+      { kind: 'sleep', line: 2, amount: { value: 2 }, unitUs: 1_000_000 },
+      { kind: 'sleep', line: 3, amount: { variable: 't' }, unitUs: 1 },
+    ]);
+  });
+
+  it('sends a read-only script to the reader and any other to the writer', () => {
+    expect(parse('\\set id random(1, 10)\nBEGIN;\nSELECT * FROM t WHERE id = :id;\nEND;').target).to.equal('reader');
+    expect(parse('SELECT * FROM t FOR UPDATE;').target).to.equal('writer');
+    expect(parse('WITH d AS (DELETE FROM t RETURNING *) SELECT count(*) FROM d;').target).to.equal('writer');
+    expect(parse("SELECT nextval('s');").target).to.equal('writer');
+    expect(parse("SELECT 'insert into t';").target).to.equal('reader');
+  });
+
+  it('follows a "-- target:" header on the first line', () => {
+    const s = parse('-- target: writer\nSELECT 1;');
+    expect(s).to.include({ target: 'writer', declared: true });
+  });
+
+  const refused: Array<[string, string, RegExp]> = [
+    ['\\shell', 'SELECT 1;\n\\shell ls', /^workloads\/shop\/x\.sql:2: \\shell is not supported/],
+    ['\\setshell', '\\setshell x echo 1', /^workloads\/shop\/x\.sql:1: \\setshell is not supported/],
+    ['a pipeline', '\\startpipeline\nSELECT 1;\n\\endpipeline', /:1: \\startpipeline is not supported/],
+    ['a syntax error in \\set', 'SELECT 1;\n\n\\set x random(1,', /^workloads\/shop\/x\.sql:3: \\set: unexpected end of expression/],
+    ['an unknown command', '\\frobnicate', /:1: \\frobnicate: invalid command/],
+    ['\\gset with no SQL before it', '\\set x 1\n\\gset', /:2: \\gset must follow an SQL command/],
+    ['an \\if without \\endif', '\\if 1\nSELECT 1;', /:1: \\if without matching \\endif/],
+    ['\\elif after \\else', '\\if 1\n\\else\n\\elif 2\n\\endif', /:3: \\elif after \\else/],
+    ['\\endif without \\if', '\\endif', /:1: \\endif without matching \\if/],
+    ['a writing script marked reader', '-- target: reader\nSELECT 1;\nUPDATE t SET x = 1;', /:3: the script says "-- target: reader" but this statement writes \(UPDATE\)/],
+    ['a header not on the first line', 'SELECT 1;\n-- target: writer', /:2: "-- target:" must be the first line/],
+    ['a target that is neither', '-- target: replica\nSELECT 1;', /:1: "-- target: replica" must be reader or writer/],
+    ['a variable inside quotes', "SELECT ':id';", /:1: ":id" is inside a quoted string/],
+    ['a positional parameter', 'SELECT $1;', /:1: positional parameters/],
+    ['a compound statement', 'SELECT 1 \\; SELECT 2;', /:1: compound statements/],
+    ['psql quoting', "SELECT :'name';", /:1: psql's :'name' quoting/],
+    ['an unterminated string', "SELECT 1;\nSELECT 'abc", /:2: unterminated quoted string/],
+    ['a bad \\sleep unit', '\\sleep 10 minutes', /:1: \\sleep: unrecognized time unit "minutes"/],
+    ['an empty script', '-- nothing\n', /:1: the script has no commands/],
+  ];
+  for (const [what, text, expected] of refused) {
+    it(`refuses ${what} with one file:line line`, () => {
+      expect(problem(text)).to.match(expected);
+    });
+  }
+});
