@@ -64,7 +64,7 @@ Every run is saved as .runs/<run id>.json (summary and per-second timeline): nod
 export function buildProgram(io: CliIo, done: (code: number) => void): Command {
   const program = new Command('node trigger');
   program
-    .description('Rate-controlled load tests for Aurora PostgreSQL: plan the load, send it through SQS (or the local engine), report the latency. Commands: run (default), report, drill, stop, init.')
+    .description('Rate-controlled load tests for Aurora PostgreSQL: plan the load, send it through SQS (or the local engine), report the latency. Commands: run (default), report, drill, stop, init, workloads.')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
@@ -172,6 +172,7 @@ Examples:
     .option('--duration <time>', 'how long the load lasts (default 5s; storm 2.5s, the length of each slice)')
     .option('--workload <name>', `${projectCatalog().names.join(' or ')}`, RUN_DEFAULTS.workload)
     .option('--scale <n>', 'tpcb scale factor for the init')
+    .option('-D, --define <name=value>', 'set a script variable, as pgbench -D (repeatable)', collect)
     .option('--threshold <expr>', 'pass/fail criterion, repeatable (as for run)', collect)
     .option('--json', 'print the summary as JSON')
     .option('--run-id <id>', 'name the run (default: generated and printed)')

@@ -15,6 +15,8 @@ export interface RawDrillOptions {
   at?: string;
   down?: string;
   scale?: string;
+  /** `-D name=value`, repeatable. */
+  define?: string[];
   threshold?: string[];
   json?: boolean;
   runId?: string;
@@ -57,6 +59,7 @@ export async function drillCommand(kind: string, raw: RawDrillOptions, io: CliIo
       : { mode: 'statements', count: '5' }),
     ...(raw.workload !== undefined ? { workload: raw.workload } : {}),
     ...(raw.scale !== undefined ? { scale: raw.scale } : {}),
+    ...(raw.define ? { define: raw.define } : {}),
     ...(raw.threshold ? { threshold: raw.threshold } : {}),
     ...(raw.json ? { json: true } : {}),
     ...(raw.runId !== undefined ? { runId: raw.runId } : {}),

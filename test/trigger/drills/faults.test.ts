@@ -95,6 +95,7 @@ describe('drills: fault drills on the local engine, each reconciled', function (
       [['drill', 'redelivery-storm', '--local', '--at', '1s'], /a redelivery storm has no moment/],
       [['drill', 'redelivery-storm', '--local', '--duration', '1s'], /slices longer than the visibility timeout/],
       [['drill', 'writer-down', '--local', '--at', '9s'], /--at 9s must fall within the load/],
+      [['drill', 'reader-down', '--local', '-D', 'novalue'], /-D novalue: give name=value/],
       [['drill', 'power-cut', '--local'], /value 'power-cut' is invalid for argument 'fault'\. Allowed choices are reader-down, writer-down, both-down, redelivery-storm/],
     ];
     for (const [args, message] of cases) {
