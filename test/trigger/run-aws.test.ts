@@ -166,6 +166,13 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
     expect(cwMock.commandCalls(ListMetricsCommand)).to.have.length(0);
   });
 
+  it('reads back every script of the mix under the name and target the workload catalog gives it', async () => {
+    const { code, io, summary } = await run('--workload', 'tpcb', '--mix', 'tpcb=1,select-only=3', '--rate', '20', '--duration', '2s', '--start-lead', '0', '--run-id', 'aws-tpcb');
+    expect(code, io.stderr.join('\n')).to.equal(0);
+    const got = summary!.operations.map((o) => [o.op, o.target, o.ok]).sort();
+    expect(got).to.deep.equal([['select-only', 'reader', 30], ['tpcb', 'writer', 10]]);
+  });
+
   it('waits until the message outcomes add up to what was sent, then counts every statement', async () => {
     world(90_000);
     const { code, io, summary } = await run('--rate', '100', '--duration', '3s', '--start-lead', '0', '--run-id', 'aws-late');
