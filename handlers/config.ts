@@ -35,6 +35,13 @@ export interface WorkerConfig {
   readonly statementTimeoutMs: number;
   /** Connect timeout, ms. */
   readonly connectTimeoutMs: number;
+  /**
+   * How long a pool that holds no connection keeps trying to connect, ms: set it when the cluster
+   * may pause (Aurora Serverless v2 at 0 ACU), whose resume outlasts one connect timeout.
+   *
+   * @default 0 (one attempt)
+   */
+  readonly resumeWaitMs?: number;
   /** CloudWatch namespace for the custom metrics. */
   readonly metricNamespace: string;
   /** Stop scheduling slice work this long before the invocation's deadline. */
@@ -53,6 +60,7 @@ export const ENV = {
   caFile: 'DB_CA_FILE',
   poolMax: 'DB_POOL_MAX',
   statementTimeoutMs: 'DB_STATEMENT_TIMEOUT_MS',
+  resumeWaitMs: 'DB_RESUME_WAIT_MS',
   metricNamespace: 'METRIC_NAMESPACE',
 } as const;
 
@@ -62,6 +70,12 @@ export const DEFAULTS = {
   poolMax: 4,
   statementTimeoutMs: 30_000,
   connectTimeoutMs: 5_000,
+  /**
+   * A paused Aurora Serverless v2 instance resumes when a connection request arrives, in about
+   * 15 s, longer after a long pause ("Scaling to Zero ACUs with automatic pause and resume for
+   * Aurora Serverless v2", https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html).
+   */
+  resumeWaitMs: 30_000,
   metricNamespace: 'AuroraLoadTest',
   deadlineMarginMs: 3_000,
 } as const;
@@ -101,6 +115,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     poolMax: posInt(env, ENV.poolMax, DEFAULTS.poolMax),
     statementTimeoutMs: posInt(env, ENV.statementTimeoutMs, DEFAULTS.statementTimeoutMs),
     connectTimeoutMs: DEFAULTS.connectTimeoutMs,
+    ...(env[ENV.resumeWaitMs] ? { resumeWaitMs: posInt(env, ENV.resumeWaitMs, DEFAULTS.resumeWaitMs) } : {}),
     metricNamespace: env[ENV.metricNamespace] || DEFAULTS.metricNamespace,
     deadlineMarginMs: DEFAULTS.deadlineMarginMs,
   };
