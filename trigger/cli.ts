@@ -31,7 +31,8 @@ messages per second (the 2019 sample's model; SQS batching shows through).
 
 Thresholds (repeatable; a breach exits 1): p50, p90, p99, max, avg in ms or s ("p99<50ms",
 "select:p90<=20ms", "reader:max<1s"); errors as a share or a count ("errors<1%", "errors<10");
-rate: the achieved rate's distance from the target ("rate<2%").
+rate: the achieved rate's distance from the target ("rate<2%"); dlq: messages of this run that
+reached the dead-letter queue ("dlq<1"; fails when that count is unknown).
 
 Exit codes: 0 ok; 1 a threshold failed or nothing was measured; 2 a flag mistake, nothing deployed
 to run against, or a plan that cannot fit; 130 interrupted (Ctrl-C prints the partial summary).
