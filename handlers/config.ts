@@ -80,6 +80,19 @@ export const DEFAULTS = {
   deadlineMarginMs: 3_000,
 } as const;
 
+/**
+ * The options of every AWS SDK client the worker makes (Secrets Manager, SQS, CloudWatch). The
+ * SDK sets no timeout by default, so a subnet without a route to an endpoint, or a security group
+ * without egress to 443, would stall a request for minutes; with these each attempt ends within
+ * 5 s (3 s to connect), and the call fails after 3 attempts with the SDK's TimeoutError. The SDK
+ * only warns about a request timeout unless told to throw. 5 s is far more than a 1 MB
+ * PutMetricData needs inside a region.
+ */
+export const AWS_CLIENT_CONFIG = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+} as const;
+
 /** A configuration mistake; the message names the variable and says what to set. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -1,4 +1,5 @@
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { AWS_CLIENT_CONFIG } from '../config';
 import type { Histogram } from './histogram';
 import type { InvocationMetrics, MetricsSink } from './types';
 import { METRIC } from './names';
@@ -124,7 +125,7 @@ export function toRequests(namespace: string, datums: MetricDatum[]): PutMetricD
  * one; a long slice of several operations may need a few), never one per statement.
  */
 export class CloudWatchSink implements MetricsSink {
-  constructor(private readonly namespace: string, private readonly client: CloudWatchClient = new CloudWatchClient({})) {}
+  constructor(private readonly namespace: string, private readonly client: CloudWatchClient = new CloudWatchClient({ ...AWS_CLIENT_CONFIG })) {}
 
   async publish(metrics: InvocationMetrics): Promise<void> {
     for (const input of toRequests(this.namespace, toDatums(metrics))) {
