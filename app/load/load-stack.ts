@@ -4,6 +4,7 @@ import type { ExistingDatabaseConfig, WorkerSettings } from '../config';
 import type { DatabaseTarget, WorkerPlacement } from './database-target';
 import { ExistingDatabase } from './existing-database';
 import { LoadTestDashboard } from './load-test-dashboard';
+import { OperatorPolicy } from './operator-policy';
 import { Worker } from './worker';
 import { WorkerAlarms } from './worker-alarms';
 import { WorkloadSchema } from './workload-schema';
@@ -19,6 +20,7 @@ export const LOAD_OUTPUTS = {
   workerMaxConcurrency: 'WorkerMaxConcurrency',
   workerPoolMax: 'WorkerPoolMax',
   metricNamespace: 'MetricNamespace',
+  operatorPolicyArn: 'OperatorPolicyArn',
 } as const;
 
 /** The database the worker loads, and where the worker runs to reach it. */
@@ -54,6 +56,7 @@ export class LoadStack extends Stack {
       placement,
       database: target,
       maxConcurrency: settings.maxConcurrency,
+      ...(settings.reservedConcurrency !== undefined ? { reservedConcurrency: settings.reservedConcurrency } : {}),
       batchSize: settings.batchSize,
       poolMax: settings.poolMax,
       metricNamespace: settings.metricNamespace,
@@ -71,6 +74,12 @@ export class LoadStack extends Stack {
       serverless: target.serverless ?? false,
     });
 
+    const operator = new OperatorPolicy(this, 'Operator', {
+      queue: this.worker.queue,
+      deadLetterQueue: this.worker.deadLetterQueue,
+      ...(target.clusterIdentifier !== undefined ? { clusterIdentifier: target.clusterIdentifier } : {}),
+    });
+
     const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
     this.outputs = {
       queueUrl: output(LOAD_OUTPUTS.queueUrl, this.worker.queue.queueUrl, 'The trigger sends load here'),
@@ -84,6 +93,7 @@ export class LoadStack extends Stack {
       workerMaxConcurrency: output(LOAD_OUTPUTS.workerMaxConcurrency, String(settings.maxConcurrency), 'Most workers that run at once'),
       workerPoolMax: output(LOAD_OUTPUTS.workerPoolMax, String(settings.poolMax), 'Connections per pool in each worker'),
       metricNamespace: output(LOAD_OUTPUTS.metricNamespace, settings.metricNamespace, 'Namespace of the custom metrics'),
+      operatorPolicyArn: output(LOAD_OUTPUTS.operatorPolicyArn, operator.policy.managedPolicyArn, 'Attach to whoever runs node trigger'),
     };
   }
 }

@@ -1,5 +1,7 @@
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import pg from 'pg';
+import { handleCustomResource } from '../../handlers/custom-resource';
 import { createWorker, type Worker } from '../../handlers/worker';
 import { LocalCluster } from '../../trigger/local/cluster';
 import { CapturedLog, MemorySink, body, configFor, context, sqsEvent } from '../helpers/worker-fixture';
@@ -92,6 +94,20 @@ describe('tpcb init: scale changes, tables this project did not create, and its 
     const err = await worker.init('tpcb', { scale: 1, reset: true }).then(() => undefined, (e: Error) => e);
     expect(err?.message).to.match(/^tpcb: pgbench_history exists but was not created by aurora-load-test .* drop it yourself$/);
     expect(Number((await writer.query<{ n: string }>('SELECT count(*) AS n FROM pgbench_history')).rows[0]!.n)).to.equal(1);
+  });
+
+  it('reloads on the schema custom resource\'s Update with a changed Scale, keeping its physical id', async () => {
+    await dropAll();
+    const event = (type: 'Create' | 'Update', scale: string) => ({
+      RequestType: type, ServiceToken: 'arn', ResponseURL: 'https://example.com', StackId: 'stack', RequestId: 'r', LogicalResourceId: 'SchemaTpcb',
+      ResourceType: 'Custom::WorkloadSchema', ResourceProperties: { ServiceToken: 'arn', Workload: 'tpcb', Scale: scale },
+      ...(type === 'Update' ? { PhysicalResourceId: 'workload-tpcb', OldResourceProperties: { ServiceToken: 'arn', Workload: 'tpcb', Scale: '1' } } : {}),
+    }) as CloudFormationCustomResourceEvent;
+    expect(await handleCustomResource(worker, event('Create', '1'))).to.deep.equal({ PhysicalResourceId: 'workload-tpcb', Data: { Summary: 'tpcb ready: loaded at scale 1 (100000 accounts)' } });
+    expect(await handleCustomResource(worker, event('Update', '2'))).to.deep.equal({
+      PhysicalResourceId: 'workload-tpcb', Data: { Summary: 'tpcb ready: loaded at scale 2 (200000 accounts) (was scale 1)' },
+    });
+    expect(await branches()).to.equal(2);
   });
 
   it('uses tables it did not create as they are when they hold the scale asked for', async () => {
