@@ -168,8 +168,9 @@ const MAX_BATCH_SIZE = 10;
 /** Subnets span at most this many AZs; one NAT gateway per AZ at most. */
 const MAX_AZS = 2;
 /**
- * A reservation this large leaves Lambda's 100 unreserved executions on an account whose
- * concurrency quota is the default 1,000 plus one; larger reservations need a raised quota.
+ * The largest reservation accepted: every worker the event source may run, plus one for the
+ * deploy-time init. A reservation needs an account quota of at least itself + 100 (Lambda keeps
+ * 100 executions unreserved): the default quota of 1,000 allows 900.
  */
 const MAX_RESERVED_CONCURRENCY = MAX_CONCURRENCY + 1;
 /**

@@ -37,13 +37,9 @@ import { BYO_CONTEXT, type Context, ROOT, synthPipeline, synthStacks, TEST_ENV }
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyStub = AwsStub<any, any, any>;
 
-const MOCKS: Record<Service, AnyStub> = {
-  sqs: mockClient(SQSClient),
-  cloudformation: mockClient(CloudFormationClient),
-  cloudwatch: mockClient(CloudWatchClient),
-  rds: mockClient(RDSClient),
-  secretsmanager: mockClient(SecretsManagerClient),
-};
+const CLIENTS = { sqs: SQSClient, cloudformation: CloudFormationClient, cloudwatch: CloudWatchClient, rds: RDSClient, secretsmanager: SecretsManagerClient } as const;
+/** The stubs, installed for this file's tests only (before/after), one per client class. */
+const MOCKS = {} as Record<Service, AnyStub>;
 
 /** Every command sent since the last reset, with the service of its client. */
 function recorded(): RecordedCall[] {
@@ -69,7 +65,7 @@ function denied(d: Deployment, calls: readonly RecordedCall[], statements: reado
  */
 function unused(d: Deployment, calls: readonly RecordedCall[], statements: readonly Statement[]): string[] {
   const needed = new Set(calls.map((c) => iamRequestOf(c, d.env, (name) => d.stackId(name)).action));
-  const services = new Set<string>(Object.keys(MOCKS));
+  const services = new Set<string>(Object.keys(CLIENTS));
   const granted = statements.flatMap((s) => [s.Action ?? []].flat()).filter((a) => services.has(a.split(':')[0]!));
   return [...new Set(granted.filter((a) => !needed.has(a)))];
 }
@@ -130,6 +126,7 @@ describe('IAM from calls: every AWS call is allowed by the synthesized policy of
   const dir = mkdtempSync(path.join(tmpdir(), 'iam-from-calls-'));
 
   before(() => {
+    for (const [service, client] of Object.entries(CLIENTS)) MOCKS[service as Service] = mockClient(client as never);
     process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
     process.env.AWS_SECRET_ACCESS_KEY = 'example';
     process.env.AWS_REGION = TEST_ENV.region;

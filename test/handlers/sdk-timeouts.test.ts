@@ -1,4 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import { AWS_CLIENT_CONFIG } from '../../handlers/config';
@@ -6,6 +8,7 @@ import { credentialProvider } from '../../handlers/db/credentials';
 import { CloudWatchSink } from '../../handlers/metrics/cloudwatch-sink';
 import { SqsRedelivery } from '../../handlers/redelivery';
 import { SilentEndpoint } from '../helpers/silent-endpoint';
+import { unstubbed } from '../helpers/unstubbed';
 
 /**
  * The worker's AWS clients, built exactly as the worker builds them, against an endpoint that
@@ -22,6 +25,7 @@ describe('worker: AWS calls to an endpoint that never answers fail with a timeou
   let redelivery: Promise<string[]>;
 
   before(async () => {
+    unstubbed(SecretsManagerClient, CloudWatchClient, SQSClient);
     endpoint = await SilentEndpoint.start();
     Object.assign(process.env, { AWS_ENDPOINT_URL: endpoint.url, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example' });
     const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);

@@ -1,6 +1,8 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { expect } from 'chai';
 import { main } from '../../trigger/cli';
 import { SilentEndpoint } from '../helpers/silent-endpoint';
+import { unstubbed } from '../helpers/unstubbed';
 import { captureIo } from './helpers/capture-io';
 
 /**
@@ -14,6 +16,7 @@ describe('trigger: an AWS endpoint that never answers', function () {
   let endpoint: SilentEndpoint;
 
   before(async () => {
+    unstubbed(CloudFormationClient);
     endpoint = await SilentEndpoint.start();
     Object.assign(process.env, { AWS_ENDPOINT_URL: endpoint.url, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example' });
   });
