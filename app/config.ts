@@ -9,6 +9,7 @@
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { ConfigError, DEFAULTS } from '../handlers/config';
 import { LIMITS } from '../handlers/protocol/limits';
+import { INIT_TIMEOUT, largestScaleWithin } from '../handlers/workloads/tpcb';
 
 /** A configuration mistake (the worker's and the app's): one line naming the keys and what to do. */
 export { ConfigError };
@@ -65,6 +66,8 @@ export interface ExistingDatabaseConfig {
   readonly databaseName: string;
   /** The Aurora cluster behind the endpoints, when there is one: enables its dashboard widgets. */
   readonly clusterIdentifier?: string;
+  /** ARN of the customer-managed KMS key the secret is encrypted with: the worker may decrypt with it. */
+  readonly secretKmsKeyArn?: string;
 }
 
 export type DatabaseConfig = CreateDatabaseConfig | ExistingDatabaseConfig;
@@ -72,6 +75,11 @@ export type DatabaseConfig = CreateDatabaseConfig | ExistingDatabaseConfig;
 export interface WorkerSettings {
   /** The event source mapping's maximum concurrency: how many workers run at once, at most. */
   readonly maxConcurrency: number;
+  /**
+   * Concurrency reserved for the worker out of the account's quota; undefined: none (the default),
+   * the event source's maximum concurrency caps the SQS invocations on its own.
+   */
+  readonly reservedConcurrency?: number;
   /** SQS messages per invocation. */
   readonly batchSize: number;
   /** Connections per pool in each worker (one pool per endpoint). */
@@ -105,6 +113,7 @@ export const CONTEXT_KEYS = {
   dbClusterIdentifier: 'DbClusterIdentifier',
   dbPort: 'DbPort',
   dbName: 'DbName',
+  secretKmsKey: 'SecretKmsKey',
   readerCount: 'ReaderCount',
   instanceClass: 'InstanceClass',
   serverlessMinCapacity: 'ServerlessMinCapacity',
@@ -113,6 +122,7 @@ export const CONTEXT_KEYS = {
   natGateways: 'NatGateways',
   interfaceEndpoints: 'InterfaceEndpoints',
   workerMaxConcurrency: 'WorkerMaxConcurrency',
+  workerReservedConcurrency: 'WorkerReservedConcurrency',
   workerBatchSize: 'WorkerBatchSize',
   workerPoolMax: 'WorkerPoolMax',
   metricNamespace: 'MetricNamespace',
@@ -122,9 +132,9 @@ export const CONTEXT_KEYS = {
 
 const K = CONTEXT_KEYS;
 
-/** Keys that select bring-your-own mode: the first six are required in it, DbClusterIdentifier and DbPort optional. */
+/** Keys that select bring-your-own mode: the first six are required in it, DbClusterIdentifier, DbPort and SecretKmsKey optional. */
 const BYO_REQUIRED = [K.secretName, K.securityGroups, K.subnets, K.vpcId, K.writerEndpoint, K.readerEndpoint] as const;
-const BYO_ONLY = [...BYO_REQUIRED, K.dbClusterIdentifier, K.dbPort] as const;
+const BYO_ONLY = [...BYO_REQUIRED, K.dbClusterIdentifier, K.dbPort, K.secretKmsKey] as const;
 /** Keys that describe what the stacks create; meaningless with an existing database. */
 const CREATE_ONLY = [
   K.readerCount, K.instanceClass, K.serverlessMinCapacity, K.serverlessMaxCapacity, K.engineVersion, K.natGateways,
@@ -155,14 +165,30 @@ const MAX_CONCURRENCY = 1000;
 const MAX_BATCH_SIZE = 10;
 /** Subnets span at most this many AZs; one NAT gateway per AZ at most. */
 const MAX_AZS = 2;
+/**
+ * The largest reservation accepted: every worker the event source may run, plus one for the
+ * deploy-time init. A reservation needs an account quota of at least itself + 100 (Lambda keeps
+ * 100 executions unreserved): the default quota of 1,000 allows 900.
+ */
+const MAX_RESERVED_CONCURRENCY = MAX_CONCURRENCY + 1;
+/**
+ * What the deploy-time init of the tpcb schema may take: the worker's 15-minute Lambda timeout
+ * (the provider framework invokes it synchronously; Provider.totalTimeout applies only to
+ * asynchronous providers) less a minute for connecting, the secret and the margin.
+ */
+export const DEPLOY_INIT_BUDGET_MS = 14 * 60_000;
+/** The largest Scale the deploy-time init is sized for: see INIT_TIMEOUT in handlers/workloads/tpcb.ts. */
+export const MAX_DEPLOY_SCALE = largestScaleWithin(DEPLOY_INIT_BUDGET_MS);
 
 const PATTERNS = {
   bucket: /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
   securityGroup: /^sg-[0-9a-f]{8,17}$/,
   subnet: /^subnet-[0-9a-f]{8,17}$/,
   vpc: /^vpc-[0-9a-f]{8,17}$/,
-  secretName: /^[A-Za-z0-9/_+=.@-]{1,512}$/,
-  secretArn: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
+  /** A name you chose, or one RDS gave the master secret it manages (`rds!cluster-<uuid>`, `rds!db-<uuid>`). */
+  secretName: /^(?:rds![a-z]+-[0-9a-f-]{1,64}|[A-Za-z0-9/_+=.@-]{1,512})$/,
+  secretArn: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(?:rds![a-z]+-[0-9a-f-]+-[A-Za-z0-9]{6}|[A-Za-z0-9/_+=.@-]+)$/,
+  kmsKeyArn: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
   connectionArn: /^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[0-9a-f-]{36}$/,
   ownerRepo: /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/,
   codeCommitName: /^[\w.-]{1,100}$/,
@@ -260,7 +286,11 @@ function readExisting(ctx: ContextValues, byoGiven: readonly string[], databaseN
   }
   const secretName = ctx.string(K.secretName) as string;
   if (!(PATTERNS.secretArn.test(secretName) || (!secretName.startsWith('arn:') && PATTERNS.secretName.test(secretName)))) {
-    throw new ConfigError(`${K.secretName} must be a Secrets Manager secret name or its complete ARN, got "${secretName}"`);
+    throw new ConfigError(`${K.secretName} must be a Secrets Manager secret name (yours, or rds!cluster-... as RDS names the secrets it manages) or its complete ARN, got "${secretName}"`);
+  }
+  const secretKmsKeyArn = ctx.string(K.secretKmsKey);
+  if (secretKmsKeyArn !== undefined && !PATTERNS.kmsKeyArn.test(secretKmsKeyArn)) {
+    throw new ConfigError(`${K.secretKmsKey} must be the ARN of the KMS key that encrypts the secret (arn:aws:kms:REGION:ACCOUNT:key/ID; not an alias), got "${secretKmsKeyArn}"`);
   }
   const clusterIdentifier = ctx.string(K.dbClusterIdentifier);
   if (clusterIdentifier !== undefined && !PATTERNS.clusterIdentifier.test(clusterIdentifier)) {
@@ -279,6 +309,7 @@ function readExisting(ctx: ContextValues, byoGiven: readonly string[], databaseN
     port: ctx.integer(K.dbPort, 1, 65535) ?? DEFAULTS.port,
     databaseName,
     ...(clusterIdentifier !== undefined ? { clusterIdentifier } : {}),
+    ...(secretKmsKeyArn !== undefined ? { secretKmsKeyArn } : {}),
   };
 }
 
@@ -339,14 +370,44 @@ function readWorker(ctx: ContextValues): WorkerSettings {
   const badHost = allowedHosts.find((host) => !LIMITS.hostPattern.test(host));
   // The worker's own rule (handlers/protocol/limits.ts): "host" or "host:port".
   if (badHost !== undefined) throw new ConfigError(`${K.allowedHosts} must be a comma-separated list of host or host:port entries, got "${badHost}"`);
+  const maxConcurrency = ctx.integer(K.workerMaxConcurrency, MIN_CONCURRENCY, MAX_CONCURRENCY) ?? CONFIG_DEFAULTS.workerMaxConcurrency;
+  const reservedConcurrency = readReservedConcurrency(ctx, maxConcurrency);
+  const scale = ctx.integer(K.scale, 1, LIMITS.maxScale) ?? CONFIG_DEFAULTS.scale;
+  if (scale > MAX_DEPLOY_SCALE) {
+    throw new ConfigError(
+      `${K.scale}=${scale} may take longer than the deploy-time init can run (${DEPLOY_INIT_BUDGET_MS / 60_000} min, sized at ` +
+        `${(INIT_TIMEOUT.measuredMsPerScale * INIT_TIMEOUT.safetyFactor) / 1000} s per scale unit); set ${K.scale} to ${MAX_DEPLOY_SCALE} or less ` +
+        `and load a larger scale with pgbench -i -s ${scale} from a host in the VPC (handlers/README.md)`,
+    );
+  }
   return {
-    maxConcurrency: ctx.integer(K.workerMaxConcurrency, MIN_CONCURRENCY, MAX_CONCURRENCY) ?? CONFIG_DEFAULTS.workerMaxConcurrency,
+    maxConcurrency,
+    ...(reservedConcurrency !== undefined ? { reservedConcurrency } : {}),
     batchSize: ctx.integer(K.workerBatchSize, 1, MAX_BATCH_SIZE) ?? CONFIG_DEFAULTS.workerBatchSize,
     poolMax: ctx.integer(K.workerPoolMax, 1, 100) ?? DEFAULTS.poolMax,
     metricNamespace,
     allowedHosts: allowedHosts.map((host) => host.toLowerCase()),
-    scale: ctx.integer(K.scale, 1, LIMITS.maxScale) ?? CONFIG_DEFAULTS.scale,
+    scale,
   };
+}
+
+/**
+ * A reservation is optional. When given, it must cover the event source's maximum concurrency
+ * plus one for the deploy-time init (else Lambda throttles the SQS invocations, "Configuring
+ * scaling behavior for SQS event source mappings",
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html), and the account must
+ * keep 100 executions unreserved.
+ */
+function readReservedConcurrency(ctx: ContextValues, maxConcurrency: number): number | undefined {
+  if (!ctx.has(K.workerReservedConcurrency)) return undefined;
+  const reserved = ctx.integer(K.workerReservedConcurrency, 1, MAX_RESERVED_CONCURRENCY) as number;
+  if (reserved < maxConcurrency + 1) {
+    throw new ConfigError(
+      `${K.workerReservedConcurrency} (${reserved}) must be at least ${K.workerMaxConcurrency} + 1 = ${maxConcurrency + 1}: ` +
+        `one execution per worker and one for the deploy-time init; lower ${K.workerMaxConcurrency} or raise the reservation`,
+    );
+  }
+  return reserved;
 }
 
 function rejectUnknownKeys(keys: readonly string[]): void {

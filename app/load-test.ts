@@ -69,6 +69,7 @@ export function addLoadTestStacks(scope: Construct, config: LoadTestConfig): Loa
     extraHosts: aurora.instanceHosts,
     clusterIdentifier: aurora.cluster.clusterIdentifier,
     serverless: db.capacity.kind === 'serverless',
+    mayPause: db.capacity.kind === 'serverless' && db.capacity.minCapacity === 0,
   };
   const placement: WorkerPlacement = { vpc: net.vpc, subnets: net.privateSubnets, securityGroups: [net.workerSecurityGroup] };
   const load = new LoadStack(scope, 'Load', {

@@ -37,6 +37,13 @@ export interface WorkerConfig {
   readonly statementTimeoutMs: number;
   /** Connect timeout, ms. */
   readonly connectTimeoutMs: number;
+  /**
+   * How long a pool that holds no connection keeps trying to connect, ms: set it when the cluster
+   * may pause (Aurora Serverless v2 at 0 ACU), whose resume outlasts one connect timeout.
+   *
+   * @default 0 (one attempt)
+   */
+  readonly resumeWaitMs?: number;
   /** CloudWatch namespace for the custom metrics. */
   readonly metricNamespace: string;
   /** Stop scheduling slice work this long before the invocation's deadline. */
@@ -55,6 +62,7 @@ export const ENV = {
   caFile: 'DB_CA_FILE',
   poolMax: 'DB_POOL_MAX',
   statementTimeoutMs: 'DB_STATEMENT_TIMEOUT_MS',
+  resumeWaitMs: 'DB_RESUME_WAIT_MS',
   metricNamespace: 'METRIC_NAMESPACE',
 } as const;
 
@@ -64,8 +72,27 @@ export const DEFAULTS = {
   poolMax: 4,
   statementTimeoutMs: 30_000,
   connectTimeoutMs: 5_000,
+  /**
+   * A paused Aurora Serverless v2 instance resumes when a connection request arrives, in about
+   * 15 s, longer after a long pause ("Scaling to Zero ACUs with automatic pause and resume for
+   * Aurora Serverless v2", https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html).
+   */
+  resumeWaitMs: 30_000,
   metricNamespace: METRIC_NAMESPACE_DEFAULT,
   deadlineMarginMs: 3_000,
+} as const;
+
+/**
+ * The options of every AWS SDK client the worker makes (Secrets Manager, SQS, CloudWatch). The
+ * SDK sets no timeout by default, so a subnet without a route to an endpoint, or a security group
+ * without egress to 443, would stall a request for minutes; with these each attempt ends within
+ * 5 s (3 s to connect), and the call fails after 3 attempts with the SDK's TimeoutError. The SDK
+ * only warns about a request timeout unless told to throw. 5 s is far more than a 1 MB
+ * PutMetricData needs inside a region.
+ */
+export const AWS_CLIENT_CONFIG = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
 } as const;
 
 /** A configuration mistake (the worker's environment, the CDK app's context): one line naming the variable or key and what to set. */
@@ -103,6 +130,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     poolMax: posInt(env, ENV.poolMax, DEFAULTS.poolMax),
     statementTimeoutMs: posInt(env, ENV.statementTimeoutMs, DEFAULTS.statementTimeoutMs),
     connectTimeoutMs: DEFAULTS.connectTimeoutMs,
+    ...(env[ENV.resumeWaitMs] ? { resumeWaitMs: posInt(env, ENV.resumeWaitMs, DEFAULTS.resumeWaitMs) } : {}),
     metricNamespace: env[ENV.metricNamespace] || DEFAULTS.metricNamespace,
     deadlineMarginMs: DEFAULTS.deadlineMarginMs,
   };

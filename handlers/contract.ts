@@ -141,5 +141,6 @@ export const STACK_OUTPUT = {
   workerMaxConcurrency: 'WorkerMaxConcurrency',
   workerPoolMax: 'WorkerPoolMax',
   metricNamespace: 'MetricNamespace',
+  operatorPolicyArn: 'OperatorPolicyArn',
 } as const;
 export type StackOutputKey = keyof typeof STACK_OUTPUT;

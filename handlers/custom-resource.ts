@@ -10,8 +10,10 @@ export interface CustomResourceResult {
 
 /**
  * The stack's schema custom resource (properties `Workload`, `Scale`): Create and Update run the
- * workload's idempotent init through the worker; Delete leaves the data alone, since the cluster's
- * own removal policy decides what happens to it.
+ * workload's idempotent init through the worker, so an Update with another `Scale` reloads the
+ * tpcb tables (init refuses, and the deploy fails in one line, if they are not this project's);
+ * Delete leaves the data alone, since the cluster's own removal policy decides what happens to it.
+ * The physical id never changes, so CloudFormation never sends a Delete for an Update.
  */
 export async function handleCustomResource(worker: Pick<Worker, 'init'>, event: CloudFormationCustomResourceEvent): Promise<CustomResourceResult> {
   const props = event.ResourceProperties as { Workload?: unknown; Scale?: unknown };

@@ -9,6 +9,7 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { AWS_CLIENT_CONFIG } from './config';
 
 export interface RetryRequest {
   readonly record: SQSRecord;
@@ -65,7 +66,7 @@ export class SqsRedelivery implements Redelivery {
         const chunk = list.slice(i, i + 10);
         try {
           this.sqs ??= require('@aws-sdk/client-sqs') as SqsModule;
-          this.client ??= new this.sqs.SQSClient({});
+          this.client ??= new this.sqs.SQSClient({ ...AWS_CLIENT_CONFIG });
           const out = await this.client.send(new this.sqs.ChangeMessageVisibilityBatchCommand({
             QueueUrl: queueUrlOf(arn),
             Entries: chunk.map((r, j) => ({ Id: String(j), ReceiptHandle: r.record.receiptHandle, VisibilityTimeout: r.delaySeconds })),

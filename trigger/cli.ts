@@ -42,8 +42,9 @@ messages per second (the 2019 sample's model; SQS batching shows through).
 
 Thresholds (repeatable; a breach exits 1): p50, p90, p99, max, avg in ms or s ("p99<50ms",
 "select:p90<=20ms", "reader:max<1s"); errors as a share or a count ("errors<1%", "errors<10");
-rate: the achieved rate's distance from the plan ("rate<2%"). A summary that is incomplete (not
-every message's outcome reached CloudWatch in time) fails every threshold.
+rate: the achieved rate's distance from the plan ("rate<2%"); dlq: messages of this run that
+reached the dead-letter queue ("dlq<1"; fails when that count is unknown). A summary that is
+incomplete (not every message's outcome reached CloudWatch in time) fails every threshold.
 
 Exit codes: 0 ok; 1 a threshold failed, the summary is incomplete with thresholds given, or
 nothing was measured; 2 a flag mistake, nothing deployed to run against, or a plan that cannot fit;

@@ -99,6 +99,10 @@ export class AuroraDatabase extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
       copyTagsToSnapshot: true,
     });
+    // EngineVersion 16.x -> 17.x upgrades in place: CloudFormation's DBCluster handler sends
+    // ModifyDBCluster with AllowMajorVersionUpgrade whenever EngineVersion changes
+    // (aws-cloudformation-resource-providers-rds, aws-rds-dbcluster Translator.modifyDbClusterRequest),
+    // and the cluster parameter group, default.aurora-postgresql<major>, follows the version here.
     if (!this.cluster.secret) throw new Error('a cluster with generated credentials always has a secret');
     this.secret = this.cluster.secret;
 

@@ -19,6 +19,13 @@ export interface DatabaseTarget {
   readonly clusterIdentifier?: string;
   /** The cluster runs Aurora Serverless v2: capacity (ACU) widgets go on the dashboard. */
   readonly serverless?: boolean;
+  /**
+   * Its instances may pause (Serverless v2 at 0 ACU): the worker's first connections wait for
+   * the resume.
+   */
+  readonly mayPause?: boolean;
+  /** The customer-managed KMS key that encrypts the secret, when there is one: the worker may decrypt with it. */
+  readonly secretKmsKeyArn?: string;
 }
 
 /** Where the worker's ENIs go: private subnets and security groups that reach the database. */

@@ -28,6 +28,8 @@ export class ExistingDatabase extends Construct {
     });
     // Immutable: the stack must not add rules to security groups it does not own.
     const securityGroups = props.securityGroupIds.map((sgId) => ec2.SecurityGroup.fromSecurityGroupId(this, sgId, sgId, { mutable: false }));
+    // A name RDS gave the secret it manages (rds!cluster-...) works like any other name: the
+    // grant ends in -?????? for the random suffix Secrets Manager appends to every secret's ARN.
     const secret = props.secretName.startsWith('arn:')
       ? secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', props.secretName)
       : secretsmanager.Secret.fromSecretNameV2(this, 'Secret', props.secretName);
@@ -42,6 +44,7 @@ export class ExistingDatabase extends Construct {
       secretId: props.secretName,
       extraHosts: [],
       ...(props.clusterIdentifier !== undefined ? { clusterIdentifier: props.clusterIdentifier } : {}),
+      ...(props.secretKmsKeyArn !== undefined ? { secretKmsKeyArn: props.secretKmsKeyArn } : {}),
     };
   }
 }

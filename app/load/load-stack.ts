@@ -5,6 +5,7 @@ import type { ExistingDatabaseConfig, WorkerSettings } from '../config';
 import type { DatabaseTarget, WorkerPlacement } from './database-target';
 import { ExistingDatabase } from './existing-database';
 import { LoadTestDashboard } from './load-test-dashboard';
+import { OperatorPolicy } from './operator-policy';
 import { Worker } from './worker';
 import { WorkerAlarms } from './worker-alarms';
 import { WorkloadSchema } from './workload-schema';
@@ -42,6 +43,7 @@ export class LoadStack extends Stack {
       placement,
       database: target,
       maxConcurrency: settings.maxConcurrency,
+      ...(settings.reservedConcurrency !== undefined ? { reservedConcurrency: settings.reservedConcurrency } : {}),
       batchSize: settings.batchSize,
       poolMax: settings.poolMax,
       metricNamespace: settings.metricNamespace,
@@ -59,6 +61,12 @@ export class LoadStack extends Stack {
       serverless: target.serverless ?? false,
     });
 
+    const operator = new OperatorPolicy(this, 'Operator', {
+      queue: this.worker.queue,
+      deadLetterQueue: this.worker.deadLetterQueue,
+      ...(target.clusterIdentifier !== undefined ? { clusterIdentifier: target.clusterIdentifier } : {}),
+    });
+
     const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
     this.outputs = {
       queueUrl: output(STACK_OUTPUT.queueUrl, this.worker.queue.queueUrl, 'The trigger sends load here'),
@@ -72,6 +80,7 @@ export class LoadStack extends Stack {
       workerMaxConcurrency: output(STACK_OUTPUT.workerMaxConcurrency, String(settings.maxConcurrency), 'Most workers that run at once'),
       workerPoolMax: output(STACK_OUTPUT.workerPoolMax, String(settings.poolMax), 'Connections per pool in each worker'),
       metricNamespace: output(STACK_OUTPUT.metricNamespace, settings.metricNamespace, 'Namespace of the custom metrics'),
+      operatorPolicyArn: output(STACK_OUTPUT.operatorPolicyArn, operator.policy.managedPolicyArn, 'Attach to whoever runs node trigger'),
     };
   }
 }

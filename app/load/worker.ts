@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Annotations, Duration, RemovalPolicy, Stage, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -7,7 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV } from '../../handlers/config';
+import { DEFAULTS, ENV } from '../../handlers/config';
 import type { Catalog } from '../../handlers/workloads/catalog';
 import type { DatabaseTarget, WorkerPlacement } from './database-target';
 import { bundleWorkloads, WORKER_BUNDLING } from './worker-bundling';
@@ -25,6 +25,14 @@ export interface WorkerProps {
   readonly database: DatabaseTarget;
   /** The event source mapping's maximum concurrency: the most workers that run at once (2-1000). */
   readonly maxConcurrency: number;
+  /**
+   * Executions reserved for the worker out of the account's concurrency quota. Set it to keep
+   * other functions from starving a test, on an account with the quota to spare: it must leave
+   * 100 unreserved. The event source's maximum concurrency caps the SQS invocations without it.
+   *
+   * @default - no reservation
+   */
+  readonly reservedConcurrency?: number;
   /**
    * Messages per invocation. A slice message keeps its invocation busy for its whole duration, so
    * 1 keeps "one invocation per slice" and lets concurrency alone set the number of workers.
@@ -130,9 +138,12 @@ export class Worker extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
       timeout,
-      // One more than the event source may use: deploy-time init (the custom resource) never waits
-      // behind a test that holds every worker.
-      reservedConcurrentExecutions: props.maxConcurrency + 1,
+      // No reservation unless asked for: a new account's quota may be 10, and a reservation must
+      // leave 100 unreserved. The event source's MaximumConcurrency alone caps SQS invocations
+      // ("Configuring scaling behavior for SQS event source mappings",
+      // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html); the deploy-time
+      // init is invoked directly, outside that cap.
+      ...(props.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       vpc: props.placement.vpc,
       vpcSubnets: props.placement.subnets,
       securityGroups: [...props.placement.securityGroups],
@@ -155,6 +166,7 @@ export class Worker extends Construct {
         ...(allowedHosts.length > 0 ? { [ENV.allowedHosts]: [...new Set(allowedHosts)].join(',') } : {}),
         [ENV.tls]: 'verify-full',
         [ENV.poolMax]: String(props.poolMax),
+        ...(db.mayPause ? { [ENV.resumeWaitMs]: String(DEFAULTS.resumeWaitMs) } : {}),
         [ENV.metricNamespace]: props.metricNamespace,
         NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -167,6 +179,17 @@ export class Worker extends Construct {
       reportBatchItemFailures: true,
     }));
     db.secret.grantRead(this.function);
+    if (db.secretKmsKeyArn !== undefined) {
+      // A secret encrypted with a customer-managed key: Secrets Manager decrypts it with the
+      // caller's permissions. Only through Secrets Manager, only for this key (the key's own
+      // policy must allow IAM policies to grant it, as the default key policy does).
+      iam.Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['kms:Decrypt'],
+        resourceArns: [db.secretKmsKeyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+      });
+    }
     iam.Grant.addToPrincipal({
       grantee: this.function,
       actions: ['cloudwatch:PutMetricData'],

@@ -54,7 +54,10 @@ export class LoadTestNetwork extends Construct {
       maxAzs: props.maxAzs ?? 2,
       natGateways,
       subnetConfiguration: [
-        ...(natGateways > 0 ? [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }] : []),
+        // Reserved (not created) without a NAT gateway, so that the private subnets keep their CIDRs
+        // when NatGateways goes 0 <-> 1+: a shifted CIDR under the same logical id would replace
+        // each subnet with one that overlaps it, and CloudFormation cannot create that.
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, reserved: natGateways === 0 },
         {
           name: LoadTestNetwork.PRIVATE_SUBNETS,
           subnetType: natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
@@ -77,24 +80,34 @@ export class LoadTestNetwork extends Construct {
       trafficType: ec2.FlowLogTrafficType.REJECT,
     });
 
+    this.workerSecurityGroup = new ec2.SecurityGroup(this, 'WorkerSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Aurora load test worker (Lambda): HTTPS to AWS APIs, PostgreSQL inside the VPC',
+      allowAllOutbound: false,
+    });
+    this.workerSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs (Secrets Manager, SQS, CloudWatch) via NAT or endpoints');
+    this.workerSecurityGroup.addEgressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.tcp(5432), 'Aurora PostgreSQL');
+    pin(this.workerSecurityGroup, 'WorkerSecurityGroup');
+
     if (interfaceEndpoints) {
+      // One security group for the endpoints, admitting HTTPS from the worker only (the default
+      // would admit the whole VPC CIDR).
+      const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+        vpc: this.vpc,
+        description: 'Aurora load test interface endpoints: HTTPS from the worker',
+        allowAllOutbound: false,
+      });
+      endpointSecurityGroup.addIngressRule(this.workerSecurityGroup, ec2.Port.tcp(443), 'HTTPS from the load test worker');
       const endpoints = {
         SecretsManager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
         Sqs: ec2.InterfaceVpcEndpointAwsService.SQS,
         CloudWatchMetrics: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
       };
       for (const [endpointId, service] of Object.entries(endpoints)) {
-        this.vpc.addInterfaceEndpoint(endpointId, { service, subnets: this.privateSubnets, privateDnsEnabled: true });
+        this.vpc.addInterfaceEndpoint(endpointId, {
+          service, subnets: this.privateSubnets, privateDnsEnabled: true, open: false, securityGroups: [endpointSecurityGroup],
+        });
       }
     }
-
-    this.workerSecurityGroup = new ec2.SecurityGroup(this, 'WorkerSecurityGroup', {
-      vpc: this.vpc,
-      description: 'Aurora load test worker (Lambda): HTTPS to AWS APIs, PostgreSQL inside the VPC',
-      allowAllOutbound: false,
-    });
-    this.workerSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs (Secrets Manager, CloudWatch) via NAT or endpoints');
-    this.workerSecurityGroup.addEgressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.tcp(5432), 'Aurora PostgreSQL');
-    pin(this.workerSecurityGroup, 'WorkerSecurityGroup');
   }
 }

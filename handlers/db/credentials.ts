@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { CredentialSource } from '../config';
+import { AWS_CLIENT_CONFIG, type CredentialSource } from '../config';
 
 /** A user name and a password. The password is non-enumerable, so it never reaches a log line. */
 export interface Credentials {
@@ -74,5 +74,5 @@ export class SecretsManagerCredentials implements CredentialProvider {
 
 export function credentialProvider(source: CredentialSource, client?: SecretsManagerClient): CredentialProvider {
   if (source.kind === 'static') return new StaticCredentials(source.user, source.password);
-  return new SecretsManagerCredentials(source.secretId, client ?? new SecretsManagerClient({}));
+  return new SecretsManagerCredentials(source.secretId, client ?? new SecretsManagerClient({ ...AWS_CLIENT_CONFIG }));
 }

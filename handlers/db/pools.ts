@@ -6,6 +6,26 @@ import type { CredentialProvider } from './credentials';
 import { endpointKey } from './allowlist';
 import { isAuthError, isConnectionError } from './errors';
 
+/** Pauses between connection attempts while a paused instance resumes: 250 ms, doubling to 2 s. */
+const RESUME_RETRY_MIN_MS = 250;
+const RESUME_RETRY_MAX_MS = 2_000;
+
+/**
+ * No connection within the resume wait. Counted as a connection error (class 08, code ETIMEDOUT);
+ * the message says how long was waited and why, and ends with the last attempt's error.
+ */
+export class ResumeWaitError extends Error {
+  override readonly name = 'ResumeWaitError';
+  readonly code = 'ETIMEDOUT';
+  constructor(endpoint: string, waitMs: number, cause: unknown) {
+    super(
+      `could not connect to ${endpoint} within ${Math.round(waitMs / 1000)} s, which is longer than a paused Aurora Serverless v2 instance takes to resume: ` +
+        (cause instanceof Error ? cause.message : String(cause)),
+      { cause },
+    );
+  }
+}
+
 /** A pooled connection and the role its server reported when the connection was opened. */
 export interface Lease {
   readonly client: pg.PoolClient;
@@ -45,12 +65,12 @@ export class Pools {
     const pool = await this.poolFor(endpoint);
     let client: pg.PoolClient;
     try {
-      client = await pool.connect();
+      client = await this.connect(pool, endpoint);
     } catch (err) {
       if (!isAuthError(err)) throw err;
       // The secret may have been rotated since we cached it: read it again, once.
       this.credentials.invalidate();
-      client = await pool.connect();
+      client = await this.connect(pool, endpoint);
     }
     if (!this.guarded.has(client)) {
       // A checked-out client whose connection breaks emits 'error' besides failing its query;
@@ -92,6 +112,28 @@ export class Pools {
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
+  }
+
+  /**
+   * A connection from `pool`. With `resumeWaitMs` set (an Aurora Serverless v2 cluster that may
+   * pause at 0 ACU), a pool that holds no connection keeps trying for that long: the connection
+   * request is what resumes a paused instance, and a resume takes longer than one connect timeout.
+   * A pool that already holds connections fails at once, as a full pool or a failover should.
+   */
+  private async connect(pool: pg.Pool, endpoint: Endpoint): Promise<pg.PoolClient> {
+    const waitMs = this.config.resumeWaitMs ?? 0;
+    if (waitMs <= 0 || pool.totalCount > 0) return pool.connect();
+    const deadline = Date.now() + waitMs;
+    for (let pause = RESUME_RETRY_MIN_MS; ; pause = Math.min(pause * 2, RESUME_RETRY_MAX_MS)) {
+      try {
+        return await pool.connect();
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new ResumeWaitError(endpointKey(endpoint), waitMs, err);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+      }
+    }
   }
 
   private roleOf(client: pg.ClientBase): Promise<ServerRole> {

@@ -3,6 +3,7 @@ import {
   answeredDimensions, dwellDimensions, errorDimensions, MESSAGE_OUTCOMES, messageDimensions, METRIC, SERVER_ROLES, statementDimensions,
   type Dimension,
 } from '../contract';
+import { AWS_CLIENT_CONFIG } from '../config';
 import type { Histogram } from './histogram';
 import type { InvocationMetrics, MetricsSink } from './types';
 
@@ -111,7 +112,7 @@ export function toRequests(namespace: string, datums: MetricDatum[]): PutMetricD
  * one; a long slice of several operations may need a few), never one per statement.
  */
 export class CloudWatchSink implements MetricsSink {
-  constructor(private readonly namespace: string, private readonly client: CloudWatchClient = new CloudWatchClient({})) {}
+  constructor(private readonly namespace: string, private readonly client: CloudWatchClient = new CloudWatchClient({ ...AWS_CLIENT_CONFIG })) {}
 
   async publish(metrics: InvocationMetrics): Promise<void> {
     for (const input of toRequests(this.namespace, toDatums(metrics))) {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { markerOf, markTable, tableOwners } from './marker';
 import { withInitLock, type WorkloadImpl } from './types';
 
 /**
@@ -37,27 +38,78 @@ export async function currentScale(client: pg.ClientBase): Promise<number> {
   return Number(counted.rows[0]!.n);
 }
 
+/**
+ * How long init may take, per statement and in all. The load's own statement timeout (30 s) is far
+ * too short for loading, indexing and vacuuming 100,000 accounts per scale unit. Measured with
+ * `npx tsx bench/init-scale.ts` (bench/README.md): the whole init took 0.18-0.29 s per scale unit
+ * on the local engine (21.6-28 s at scale 100); the budget allows `safetyFactor` times the slowest
+ * of those, for a cold Aurora Serverless v2 instance at a small capacity.
+ */
+export const INIT_TIMEOUT = {
+  baseMs: 60_000,
+  measuredMsPerScale: 300,
+  safetyFactor: 10,
+} as const;
+
+/** The statement timeout of an init session at `scale`, ms (also its whole expected budget). */
+export function initStatementTimeoutMs(scale: number): number {
+  return INIT_TIMEOUT.baseMs + scale * INIT_TIMEOUT.measuredMsPerScale * INIT_TIMEOUT.safetyFactor;
+}
+
+/** The largest scale whose init budget fits in `ms` (e.g. what is left of a Lambda invocation). */
+export function largestScaleWithin(ms: number): number {
+  return Math.max(0, Math.floor((ms - INIT_TIMEOUT.baseMs) / (INIT_TIMEOUT.measuredMsPerScale * INIT_TIMEOUT.safetyFactor)));
+}
+
+/**
+ * Create and load the tables at `scale`, like `pgbench -i`. Tables already at that scale are kept
+ * (unless `reset`); tables of ours at another scale are reloaded. A table of the same name that this
+ * project did not create (no marker) is never dropped: init refuses instead, in one line.
+ */
 async function init(client: pg.ClientBase, opts: { scale: number; reset: boolean }): Promise<string> {
   return withInitLock(client, 'tpcb', async () => {
-    const existing = await currentScale(client);
-    if (existing === opts.scale && !opts.reset) return `tpcb ready: already loaded at scale ${existing}`;
-    if (existing > 0 && !opts.reset) {
-      throw new Error(`tpcb is loaded at scale ${existing}, not ${opts.scale}; init again with reset to reload it`);
-    }
-    await client.query('BEGIN');
+    // Session level (VACUUM cannot run in a transaction); RESET restores the pool's own timeout.
+    await client.query("SELECT set_config('statement_timeout', $1, false)", [String(initStatementTimeoutMs(opts.scale))]);
     try {
-      await client.query(`DROP TABLE IF EXISTS ${TABLES.join(', ')}`);
-      for (const ddl of DDL) await client.query(ddl);
-      for (const load of LOAD) await client.query(load, [opts.scale]);
-      for (const key of KEYS) await client.query(key);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      const owners = await tableOwners(client, 'tpcb', TABLES);
+      const present = TABLES.filter((t) => owners.get(t) !== 'missing');
+      const existing = present.length === TABLES.length ? await currentScale(client) : 0;
+      if (existing === opts.scale && !opts.reset) return `tpcb ready: already loaded at scale ${existing}`;
+      const foreign = TABLES.filter((t) => owners.get(t) === 'foreign');
+      if (foreign.length > 0) {
+        const keep = existing > 0 ? `, or init at scale ${existing} (what they hold) to use them as they are` : '';
+        throw new Error(
+          `tpcb: ${foreign.join(', ')} ${foreign.length === 1 ? 'exists' : 'exist'} but ${foreign.length === 1 ? 'was' : 'were'} not created by aurora-load-test ` +
+            `(no '${markerOf('tpcb')}' comment), so init will not drop ${foreign.length === 1 ? 'it' : 'them'}: drop ${foreign.length === 1 ? 'it' : 'them'} yourself${keep}`,
+        );
+      }
+      await client.query('BEGIN');
+      try {
+        if (present.length > 0) await client.query(`DROP TABLE ${present.join(', ')}`);
+        for (const ddl of DDL) await client.query(ddl);
+        for (const table of TABLES) await markTable(client, 'tpcb', table);
+        for (const load of LOAD) await client.query(load, [opts.scale]);
+        for (const key of KEYS) await client.query(key);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw timedOut(err, opts.scale);
+      }
+      await client.query(`VACUUM ANALYZE ${TABLES.join(', ')}`).catch((err: unknown) => { throw timedOut(err, opts.scale); });
+      const from = existing > 0 ? ` (was scale ${existing})` : '';
+      return `tpcb ready: loaded at scale ${opts.scale} (${opts.scale * ACCOUNTS_PER_SCALE} accounts)${from}`;
+    } finally {
+      // A broken connection fails this too; the caller discards that connection anyway.
+      await client.query('RESET statement_timeout').catch(() => undefined);
     }
-    await client.query(`VACUUM ANALYZE ${TABLES.join(', ')}`);
-    return `tpcb ready: loaded at scale ${opts.scale} (${opts.scale * ACCOUNTS_PER_SCALE} accounts)`;
   });
+}
+
+/** A statement timeout during init says which limit was hit and what to do about it. */
+function timedOut(err: unknown, scale: number): unknown {
+  if ((err as { code?: unknown })?.code !== '57014') return err;
+  const limit = Math.round(initStatementTimeoutMs(scale) / 1000);
+  return new Error(`tpcb init at scale ${scale} hit its ${limit} s statement timeout: the database is too small or too busy for this scale; load it with pgbench -i -s ${scale} from a host in the VPC (handlers/README.md)`);
 }
 
 /** TPC-B's consistency condition: every balance total equals the history's total of deltas. */

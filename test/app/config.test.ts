@@ -88,6 +88,26 @@ describe('app/config: CDK context is read once and validated', () => {
         .to.deep.equal({ kind: 'connection', connectionArn: arn, repository: 'octo/load-test', branch: 'release' });
     });
 
+    it('accepts the secrets RDS manages, by name and by ARN', () => {
+      const name = 'rds!cluster-0123abcd-4567-89ef-0123-456789abcdef';
+      const arn = `arn:aws:secretsmanager:eu-west-1:111111111111:secret:${name}-AbCdEf`;
+      for (const secretName of [name, arn]) expect(load({ ...BYO_CONTEXT, SecretName: secretName }).database).to.include({ secretName });
+    });
+
+    it('takes the customer-managed KMS key of a bring-your-own secret', () => {
+      const key = 'arn:aws:kms:eu-west-1:111111111111:key/0123abcd-4567-89ef-0123-456789abcdef';
+      expect(load({ ...BYO_CONTEXT, SecretKmsKey: key }).database).to.include({ secretKmsKeyArn: key });
+    });
+
+    it('reserves no concurrency unless WorkerReservedConcurrency is given', () => {
+      expect(load({}).worker).not.to.have.property('reservedConcurrency');
+      expect(load({ WorkerReservedConcurrency: 11 }).worker).to.include({ reservedConcurrency: 11 });
+    });
+
+    it('allows a Scale up to what the deploy-time init can load in its 14 minutes', () => {
+      expect(load({ Scale: 260 }).worker.scale).to.equal(260);
+    });
+
     it('creates interface endpoints by default when there is no NAT gateway', () => {
       expect(load({ NatGateways: 0 }).database).to.include({ natGateways: 0, interfaceEndpoints: true });
     });
@@ -112,7 +132,10 @@ describe('app/config: CDK context is read once and validated', () => {
       ['the same subnet twice', { ...BYO_CONTEXT, Subnets: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa1' }, /^Subnets lists the same id twice/],
       ['a VPC id that is not vpc-', { ...BYO_CONTEXT, VpcId: 'my-vpc' }, /^VpcId must be a VPC id/],
       ['an endpoint given as a URL', { ...BYO_CONTEXT, WriterEndpoint: 'postgres://db.example.com:5432' }, /^WriterEndpoint must be a host name/],
-      ['a secret ARN that is not Secrets Manager\'s', { ...BYO_CONTEXT, SecretName: 'arn:aws:ssm:eu-west-1:111111111111:parameter/x' }, /^SecretName must be a Secrets Manager secret name or its complete ARN/],
+      ['a secret ARN that is not Secrets Manager\'s', { ...BYO_CONTEXT, SecretName: 'arn:aws:ssm:eu-west-1:111111111111:parameter/x' }, /^SecretName must be a Secrets Manager secret name \(yours, or rds!cluster-\.\.\. as RDS names the secrets it manages\) or its complete ARN/],
+      ['a KMS key given by alias', { ...BYO_CONTEXT, SecretKmsKey: 'arn:aws:kms:eu-west-1:111111111111:alias/team' }, /^SecretKmsKey must be the ARN of the KMS key that encrypts the secret \(arn:aws:kms:REGION:ACCOUNT:key\/ID; not an alias\)/],
+      ['SecretKmsKey for a created database', { SecretKmsKey: 'arn:aws:kms:eu-west-1:111111111111:key/0123abcd-4567-89ef-0123-456789abcdef' },
+        /^bring-your-own mode needs SecretName, SecurityGroups, Subnets, VpcId, WriterEndpoint and ReaderEndpoint; missing: SecretName/],
       ['DbPort out of range', { ...BYO_CONTEXT, DbPort: 70000 }, 'DbPort must be an integer from 1 to 65535, got 70000'],
       ['ConnectionArn without ConnectionRepository', { ConnectionArn: 'arn:aws:codeconnections:eu-west-1:111111111111:connection/12345678-1234-1234-1234-123456789012' },
         'a connection source needs ConnectionArn and ConnectionRepository; missing: ConnectionRepository'],
@@ -136,6 +159,9 @@ describe('app/config: CDK context is read once and validated', () => {
       ['no NAT gateway and no endpoints', { NatGateways: 0, InterfaceEndpoints: false }, /^NatGateways=0 with InterfaceEndpoints=false leaves the worker no way to reach/],
       ['InterfaceEndpoints that is not a boolean', { InterfaceEndpoints: 'yes' }, 'InterfaceEndpoints must be true or false, got "yes"'],
       ['a single worker', { WorkerMaxConcurrency: 1 }, 'WorkerMaxConcurrency must be an integer from 2 to 1000, got 1'],
+      ['a reservation that leaves no room for the deploy-time init', { WorkerMaxConcurrency: 20, WorkerReservedConcurrency: 20 },
+        'WorkerReservedConcurrency (20) must be at least WorkerMaxConcurrency + 1 = 21: one execution per worker and one for the deploy-time init; lower WorkerMaxConcurrency or raise the reservation'],
+      ['a reservation above what an account can reserve', { WorkerReservedConcurrency: 5000 }, 'WorkerReservedConcurrency must be an integer from 1 to 1001, got 5000'],
       ['a batch above 10', { WorkerBatchSize: 11 }, 'WorkerBatchSize must be an integer from 1 to 10, got 11'],
       ['a pool of none', { WorkerPoolMax: 0 }, 'WorkerPoolMax must be an integer from 1 to 100, got 0'],
       ['an AWS/ namespace', { MetricNamespace: 'AWS/Lambda' }, /^MetricNamespace must be a CloudWatch namespace not starting with "AWS\/"/],
@@ -143,6 +169,8 @@ describe('app/config: CDK context is read once and validated', () => {
       ['an endpoint with a port', { ...BYO_CONTEXT, ReaderEndpoint: 'db.example.com:6432' }, /^ReaderEndpoint must be a host name \(no scheme, no port\)/],
       ['a bucket name with capitals', { BUCKET: 'My_Bucket' }, /^BUCKET must be an S3 bucket name/],
       ['a scale of zero', { Scale: 0 }, 'Scale must be an integer from 1 to 1000, got 0'],
+      ['a scale the deploy-time init cannot load in time', { Scale: 500 },
+        'Scale=500 may take longer than the deploy-time init can run (14 min, sized at 3 s per scale unit); set Scale to 260 or less and load a larger scale with pgbench -i -s 500 from a host in the VPC (handlers/README.md)'],
       ['a misspelt key', { Subnet: 'subnet-0aaaaaaaaaaaaaaa1' }, 'unknown context key Subnet; did you mean Subnets?'],
     ];
     for (const [what, context, expected] of cases) {

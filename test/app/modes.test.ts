@@ -95,9 +95,25 @@ describe('app: create mode and bring-your-own mode side by side', () => {
   });
 
   it('both modes publish the outputs the trigger reads; DbClusterIdentifier only with a known cluster', () => {
-    const common = ['QueueUrl', 'DeadLetterQueueUrl', 'WriterEndpoint', 'ReaderEndpoint', 'DashboardUrl', 'WorkerMaxConcurrency', 'WorkerPoolMax', 'MetricNamespace'];
+    const common = ['QueueUrl', 'DeadLetterQueueUrl', 'WriterEndpoint', 'ReaderEndpoint', 'DashboardUrl', 'WorkerMaxConcurrency', 'WorkerPoolMax', 'MetricNamespace', 'OperatorPolicyArn'];
     expect(Object.keys(created.load.findOutputs('*'))).to.have.members([...common, 'DbClusterIdentifier']);
     expect(Object.keys(existing.load.findOutputs('*'))).to.have.members(common);
+  });
+
+  it('bring-your-own mode accepts the secret RDS manages, by name, and grants read on it', () => {
+    const name = 'rds!cluster-0123abcd-4567-89ef-0123-456789abcdef';
+    const synth = synthStacks({ ...BYO_CONTEXT, SecretName: name });
+    expect(workerEnvironment(synth).DB_SECRET_ID).to.equal(name);
+    synth.load.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: `arn:aws:secretsmanager:eu-west-1:111111111111:secret:${name}-??????` })]) },
+    });
+  });
+
+  it('bring-your-own mode with SecretKmsKey lets the worker decrypt with that key, through Secrets Manager only', () => {
+    const key = 'arn:aws:kms:eu-west-1:111111111111:key/0123abcd-4567-89ef-0123-456789abcdef';
+    synthStacks({ ...BYO_CONTEXT, SecretKmsKey: key }).load.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'kms:Decrypt', Effect: 'Allow', Resource: key, Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } } }]) },
+    });
   });
 
   it('bring-your-own mode outputs DbClusterIdentifier when it is given', () => {

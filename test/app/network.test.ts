@@ -53,6 +53,22 @@ describe('app/network: the VPC the worker and the cluster share', () => {
     expect(services).to.have.members(['secretsmanager', 'sqs', 'monitoring']);
   });
 
+  it('admits HTTPS to the interface endpoints from the worker\'s security group only', () => {
+    isolated.resourceCountIs('AWS::EC2::SecurityGroupIngress', 1);
+    isolated.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': ['WorkerSecurityGroup', 'GroupId'] },
+    });
+    const endpoints = Object.values(isolated.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }));
+    expect(new Set(endpoints.map((e) => JSON.stringify((e as { Properties: { SecurityGroupIds: unknown } }).Properties.SecurityGroupIds)))).to.have.length(1);
+  });
+
+  it('keeps the address plan of the public subnets without them (NatGateways=0), so the private subnets keep their CIDRs', () => {
+    const cidrs = (t: Template) => Object.values(t.findResources('AWS::EC2::Subnet', { Properties: { MapPublicIpOnLaunch: false } }))
+      .map((s) => (s as { Properties: { CidrBlock: string } }).Properties.CidrBlock);
+    expect(cidrs(isolated)).to.deep.equal(cidrs(template));
+    isolated.resourceCountIs('AWS::EC2::Subnet', 2);
+  });
+
   it('adds the interface endpoints next to the NAT gateway with InterfaceEndpoints=true', () => {
     const both = networkTemplate({ InterfaceEndpoints: true });
     both.resourceCountIs('AWS::EC2::NatGateway', 1);

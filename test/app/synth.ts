@@ -36,6 +36,7 @@ export const BYO_ARN_CONTEXT = {
 /** Create mode with every worker setting changed from its default. */
 export const CUSTOM_CONTEXT = {
   WorkerMaxConcurrency: 50,
+  WorkerReservedConcurrency: 60,
   WorkerBatchSize: 5,
   WorkerPoolMax: 8,
   Scale: 10,

@@ -50,24 +50,27 @@ describe('app/load: the queue and the worker', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { ...WORKER.Properties, Architectures: ['arm64'] });
   });
 
-  it('reserves at least the event source\'s maximum concurrency for the worker', () => {
-    const reserved = new Capture();
-    const maximum = new Capture();
-    template.hasResourceProperties('AWS::Lambda::Function', { ...WORKER.Properties, ReservedConcurrentExecutions: reserved });
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: maximum } });
-    expect(maximum.asNumber()).to.equal(10);
-    expect(reserved.asNumber()).to.be.at.least(maximum.asNumber());
+  it('reserves no concurrency by default, so it deploys on an account whose quota is 10; the event source caps the workers', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { ...WORKER.Properties, ReservedConcurrentExecutions: Match.absent() });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 10 } });
   });
 
-  it('follows WorkerMaxConcurrency, WorkerBatchSize and WorkerPoolMax', () => {
+  it('follows WorkerMaxConcurrency, WorkerReservedConcurrency, WorkerBatchSize and WorkerPoolMax', () => {
     const custom = synthStacks(CUSTOM_CONTEXT).load;
     custom.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5, ScalingConfig: { MaximumConcurrency: 50 } });
     custom.hasResourceProperties('AWS::Lambda::Function', {
       ...WORKER.Properties,
-      ReservedConcurrentExecutions: 51,
+      ReservedConcurrentExecutions: 60,
       Environment: { Variables: Match.objectLike({ [ENV.poolMax]: '8' }) },
     });
     custom.hasOutput('WorkerMaxConcurrency', { Value: '50' });
+  });
+
+  it('has the first connections wait for a paused cluster only when ServerlessMinCapacity is 0', () => {
+    const variables = new Capture();
+    synthStacks({ ServerlessMinCapacity: 0 }).load.hasResourceProperties('AWS::Lambda::Function', { ...WORKER.Properties, Environment: { Variables: variables } });
+    expect(variables.asObject()).to.include({ [ENV.resumeWaitMs]: '30000' });
+    template.hasResourceProperties('AWS::Lambda::Function', { ...WORKER.Properties, Environment: { Variables: Match.objectLike({ [ENV.resumeWaitMs]: Match.absent() }) } });
   });
 
   it('reports batch item failures from the SQS event source, one message per batch by default', () => {

@@ -9,13 +9,13 @@ const row = (op: string, target: 'reader' | 'writer', p99: number, ok: number, e
   scheduleLag: null, answeredBy: { primary: 0, standby: 0 },
 });
 
-const summary = (rateErrorPct = -0.5, incomplete: string | null = null): RunSummary => ({
+const summary = (rateErrorPct = -0.5, { incomplete = null, deadLettered = 0 }: { incomplete?: string | null; deadLettered?: number | null } = {}): RunSummary => ({
   version: 2, runId: 'r', source: 'local', workload: 'seed', mode: 'slice', mix: '', startedAt: '', durationMs: 10_000, interrupted: false, incomplete,
   planned: { rate: 200, averageRate: 200, statements: 2000 },
   achieved: { statements: 1990, rate: 199, rateErrorPct },
   totals: { ok: 1980, errors: 10, skipped: 0, errorRatePct: 0.5 },
   operations: [row('select', 'reader', 12, 1590, 10), row('insert', 'writer', 40, 390, 0)],
-  messages: { sent: 2, ok: 2, failed: 0, invalid: 0, deadLettered: 0, dwell: null },
+  messages: { sent: 2, ok: 2, failed: 0, invalid: 0, deadLettered, dwell: null },
   notes: [],
 });
 
@@ -49,13 +49,28 @@ describe('trigger: thresholds', () => {
     expect(check('rate<1%', summary(-1.5)).ok).to.equal(false);
   });
 
+  it('checks the run\'s dead-lettered messages as a count', () => {
+    expect(check('dlq<1')).to.include({ ok: true, actual: '0' });
+    expect(check('dlq<1', summary(0, { deadLettered: 2 }))).to.include({ ok: false, actual: '2' });
+    expect(check('dlq<=2', summary(0, { deadLettered: 2 })).ok).to.equal(true);
+  });
+
+  it('fails dlq when the run\'s dead-letter count is unknown, and says so', () => {
+    expect(check('dlq<1', summary(0, { deadLettered: null }))).to.deep.equal({ threshold: 'dlq<1', ok: false, actual: "unknown: this run's dead-letter count could not be read" });
+  });
+
+  it('refuses dlq with a unit or a scope, in one line', () => {
+    expect(() => parseThreshold('dlq<1%')).to.throw('--threshold "dlq<1%": dlq counts this run\'s dead-lettered messages; give a count, e.g. dlq<1');
+    expect(() => parseThreshold('select:dlq<1')).to.throw('--threshold "select:dlq<1": dlq applies to the whole run; drop "select:"');
+  });
+
   it('fails a threshold that matches no measured statement', () => {
     expect(check('nosuchop:p99<50ms')).to.include({ ok: false });
   });
 
   it('fails every threshold of an incomplete summary, with the reason, whatever the numbers say', () => {
-    const incomplete = summary(0, '5 of 6 messages reported done');
-    for (const text of ['p99<50ms', 'errors<1%', 'rate<2%']) {
+    const incomplete = summary(0, { incomplete: '5 of 6 messages reported done' });
+    for (const text of ['p99<50ms', 'errors<1%', 'rate<2%', 'dlq<1']) {
       expect(check(text, incomplete)).to.deep.equal({ threshold: text, ok: false, actual: 'not checked: the summary is incomplete (5 of 6 messages reported done)' });
     }
   });

@@ -8,9 +8,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
  * SDK. Credentials come from the standard chain (AWS_PROFILE, SSO, environment, instance role);
  * the region from --region, else the SDK's own resolution (AWS_REGION, the profile).
  *
- * Short connect timeouts, so "no network" is a one-line error within seconds, not a hang.
+ * Timeouts, so "no network" or an endpoint that never answers is a one-line error within
+ * seconds, not a hang: 3 s to connect, 10 s for a whole request and its response (the SDK only
+ * warns about a request timeout unless told to throw).
  */
-const HTTP = { connectionTimeout: 3_000, requestTimeout: 15_000 };
+const HTTP = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true };
 
 function base(region: string | undefined): { region?: string; requestHandler: typeof HTTP } {
   return { ...(region ? { region } : {}), requestHandler: HTTP };

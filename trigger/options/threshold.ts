@@ -1,13 +1,15 @@
 import { UsageError } from '../errors';
 
 export type LatencyMetric = 'p50' | 'p90' | 'p99' | 'max' | 'avg';
-export type ThresholdMetric = LatencyMetric | 'errors' | 'rate';
+export type ThresholdMetric = LatencyMetric | 'errors' | 'rate' | 'dlq';
 
 /**
  * A pass/fail criterion, k6-style: a breach makes the exit code non-zero so CI can gate on it.
  * - latency (`p50`, `p90`, `p99`, `max`, `avg`): ms, checked for every operation and target;
  * - `errors`: failed statements, as a share of attempted ones (`%`) or as a count;
- * - `rate`: how far the achieved rate may be from the target, in percent, either way.
+ * - `rate`: how far the achieved rate may be from the target, in percent, either way;
+ * - `dlq`: messages of this run that reached the dead-letter queue, a count (what the pipeline's
+ *   smoke test gates on: the queue's older contents do not count).
  * A `scope:` prefix (an operation name, or `reader` / `writer`) narrows a latency or error
  * threshold to matching rows.
  */
@@ -18,12 +20,12 @@ export interface Threshold {
   readonly scope?: string;
   readonly op: '<' | '<=';
   readonly value: number;
-  /** `percent` for error rate and rate error; `ms` for latency; `count` for an error count. */
+  /** `percent` for error rate and rate error; `ms` for latency; `count` for an error or dead-letter count. */
   readonly unit: 'ms' | 'percent' | 'count';
 }
 
 const LATENCY = ['p50', 'p90', 'p99', 'max', 'avg'];
-const EXAMPLES = 'e.g. "p99<50ms", "select:p90<=20ms", "errors<1%", "rate<2%"';
+const EXAMPLES = 'e.g. "p99<50ms", "select:p90<=20ms", "errors<1%", "rate<2%", "dlq<1"';
 
 export function parseThreshold(text: string): Threshold {
   const m = /^\s*(?:([A-Za-z][\w-]*):)?\s*([A-Za-z0-9]+)\s*(<=|<)\s*(\d+(?:\.\d+)?)\s*(ms|s|%)?\s*$/.exec(text);
@@ -45,5 +47,10 @@ export function parseThreshold(text: string): Threshold {
     if (scope) throw new UsageError(`--threshold "${text}": rate applies to the whole run; drop "${scope}:"`);
     return { ...base, metric: 'rate', value, unit: 'percent' };
   }
-  throw new UsageError(`--threshold "${text}": unknown metric "${rawMetric}" (known: ${[...LATENCY, 'errors', 'rate'].join(', ')}); ${EXAMPLES}`);
+  if (metric === 'dlq') {
+    if (unit !== undefined) throw new UsageError(`--threshold "${text}": dlq counts this run's dead-lettered messages; give a count, e.g. dlq<1`);
+    if (scope) throw new UsageError(`--threshold "${text}": dlq applies to the whole run; drop "${scope}:"`);
+    return { ...base, metric: 'dlq', value, unit: 'count' };
+  }
+  throw new UsageError(`--threshold "${text}": unknown metric "${rawMetric}" (known: ${[...LATENCY, 'errors', 'rate', 'dlq'].join(', ')}); ${EXAMPLES}`);
 }

@@ -30,6 +30,12 @@ export function evaluateThresholds(summary: RunSummary, thresholds: readonly Thr
       const err = Math.abs(summary.achieved.rateErrorPct);
       return { threshold: t.text, ok: summary.achieved.statements > 0 && passes(t, err), actual: `${fmt(summary.achieved.rateErrorPct, 2)}%` };
     }
+    if (t.metric === 'dlq') {
+      const n = summary.messages.deadLettered;
+      // Unknown is not zero: a gate that passes without looking would pass a broken worker.
+      if (n === null) return { threshold: t.text, ok: false, actual: "unknown: this run's dead-letter count could not be read" };
+      return { threshold: t.text, ok: passes(t, n), actual: `${n}` };
+    }
     const rows = rowsFor(summary, t.scope);
     if (t.metric === 'errors') {
       const errors = rows.reduce((s, o) => s + o.errors, 0);
