@@ -75,7 +75,7 @@ export function acknowledgePipelineFindings(props: PipelineFindingsProps): void 
 
   const smoke = props.smokeTest.project;
   acknowledge(smoke, 'AwsSolutions-IAM5[Resource::*]',
-    'cloudwatch:GetMetricData and ListMetrics support no resource-level permissions: the trigger reads the smoke run\'s metrics to check its thresholds.');
+    'cloudwatch:GetMetricData supports no resource-level permissions: the trigger reads the smoke run\'s metrics to check its thresholds.');
   acknowledge(smoke, `AwsSolutions-IAM5[Resource::arn:${PARTITION}:sqs:${REGION_ACCOUNT}:LoadTest-Load-*]`,
     'The LoadTest-Load queues have CloudFormation-generated names that start with the stack name; they are created after this stack, so their ARNs cannot be referenced here.');
   acknowledge(smoke, `AwsSolutions-IAM5[Resource::arn:${PARTITION}:cloudformation:${REGION_ACCOUNT}:stack/LoadTest-Load/*]`,

@@ -139,8 +139,8 @@ export class LoadTestPipelineStack extends Stack {
         resources: [loadQueues],
       }),
       new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [loadStack] }),
-      // The report reads the run's metrics; neither action has resource-level permissions.
-      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], resources: ['*'] }),
+      // The report reads the run's metrics; GetMetricData has no resource-level permissions.
+      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
     ];
   }
 }

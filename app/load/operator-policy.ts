@@ -33,8 +33,8 @@ export class OperatorPolicy extends Construct {
       new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Aws.STACK_ID] }),
       new iam.PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:PurgeQueue'], resources: [props.queue.queueArn] }),
       new iam.PolicyStatement({ actions: ['sqs:GetQueueAttributes'], resources: [props.deadLetterQueue.queueArn] }),
-      // Neither action supports resource-level permissions.
-      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData', 'cloudwatch:ListMetrics'], resources: ['*'] }),
+      // GetMetricData supports no resource-level permissions.
+      new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
     ];
     if (props.clusterIdentifier !== undefined) {
       const cluster = stack.formatArn({ service: 'rds', resource: 'cluster', resourceName: props.clusterIdentifier, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
@@ -46,7 +46,7 @@ export class OperatorPolicy extends Construct {
     });
     Validations.of(this.policy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:GetMetricData and cloudwatch:ListMetrics support no resource-level permissions: the trigger reads its runs\' metrics with them.',
+      reason: 'cloudwatch:GetMetricData supports no resource-level permissions: the trigger reads its runs\' metrics with it.',
     });
   }
 }

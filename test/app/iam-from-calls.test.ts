@@ -20,12 +20,16 @@ import type { CloudFormationCustomResourceEvent, SQSEvent } from 'aws-lambda';
 import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { CloudFormationClient, DescribeStacksCommand, type DescribeStacksCommandInput } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, PutMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { DescribeDBClustersCommand, FailoverDBClusterCommand, RDSClient, type DescribeDBClustersCommandInput } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient, type GetSecretValueCommandInput } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, PurgeQueueCommand, SendMessageBatchCommand, SQSClient, type ChangeMessageVisibilityBatchCommandInput, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import { STACK_NAMES } from '../../app/load-test';
+import { DIMENSION, METRIC } from '../../handlers/contract';
+import { WORKLOADS_GLOBAL } from '../../handlers/workloads/deployed';
+import { readWorkloadFiles } from '../../handlers/workloads/files';
+import { PROJECT_WORKLOADS_DIR, projectCatalog } from '../../handlers/workloads/project';
 import { main } from '../../trigger/cli';
 import { LocalCluster } from '../../trigger/local/cluster';
 import { captureIo } from '../trigger/helpers/capture-io';
@@ -79,29 +83,37 @@ function stageDeployment(stacks: { network?: unknown; database?: unknown; load: 
   return d;
 }
 
-/** A healthy deployment's answers: queues accept, stack outputs as synthesized, metrics for every query. */
+/**
+ * A healthy deployment's answers: queues accept, stack outputs as synthesized, metrics for every
+ * query: every message sent reports `ok` (so a run's outcomes add up to what it sent, and the
+ * trigger stops waiting at its first read), with plenty of every statement.
+ */
 function answerAsDeployed(d: Deployment): void {
   for (const mock of Object.values(MOCKS)) mock.reset();
+  const sent = new Map<string, number>();
   MOCKS.cloudformation.on(DescribeStacksCommand).callsFake((input: DescribeStacksCommandInput) => ({
     Stacks: [{ StackName: input.StackName, StackId: d.stackId(String(input.StackName)), CreationTime: new Date(), StackStatus: 'UPDATE_COMPLETE', Outputs: d.outputs(String(input.StackName)) }],
   }));
-  MOCKS.sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
-    Successful: input.Entries!.map((e) => ({ Id: e.Id!, MessageId: `m-${e.Id}`, MD5OfMessageBody: '' })), Failed: [],
-  }));
+  MOCKS.sqs.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => {
+    for (const e of input.Entries!) {
+      const { runId } = JSON.parse(e.MessageBody!) as { runId: string };
+      sent.set(runId, (sent.get(runId) ?? 0) + 1);
+    }
+    return { Successful: input.Entries!.map((e) => ({ Id: e.Id!, MessageId: `m-${e.Id}`, MD5OfMessageBody: '' })), Failed: [] };
+  });
   MOCKS.sqs.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' } });
   MOCKS.sqs.on(PurgeQueueCommand).resolves({});
   MOCKS.sqs.on(ChangeMessageVisibilityBatchCommand).callsFake((input: ChangeMessageVisibilityBatchCommandInput) => ({
     Successful: input.Entries!.map((e) => ({ Id: e.Id! })), Failed: [],
   }));
-  MOCKS.cloudwatch.on(ListMetricsCommand).resolves({ Metrics: [] });
   MOCKS.cloudwatch.on(PutMetricDataCommand).resolves({});
-  // Enough of every statement count that any run is complete at the first read; one successful message.
   MOCKS.cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
     MetricDataResults: input.MetricDataQueries!.map((q) => {
       const m = q.MetricStat;
       if (!m) return { Id: q.Id, Values: [], Timestamps: [] };
       const dims = Object.fromEntries((m.Metric?.Dimensions ?? []).map((x) => [x.Name, x.Value]));
-      const value = m.Stat === 'SampleCount' ? 1000 : m.Stat === 'Sum' ? (m.Metric?.MetricName === 'Messages' && dims.Outcome === 'ok' ? 1 : 0) : 1;
+      const messages = m.Metric?.MetricName === METRIC.messages && dims[DIMENSION.outcome] === 'ok' ? (sent.get(dims[DIMENSION.runId]!) ?? 0) : 0;
+      const value = m.Stat === 'SampleCount' ? 1000 : m.Stat === 'Sum' ? messages : 1;
       return { Id: q.Id, Values: [value], Timestamps: [input.StartTime!] };
     }),
   }));
@@ -133,6 +145,7 @@ describe('IAM from calls: every AWS call is allowed by the synthesized policy of
   });
   after(() => {
     for (const mock of Object.values(MOCKS)) mock.restore();
+    delete (globalThis as Record<string, unknown>)[WORKLOADS_GLOBAL];
     process.env = env;
     rmSync(dir, { recursive: true, force: true });
   });
@@ -224,6 +237,9 @@ describe('IAM from calls: every AWS call is allowed by the synthesized policy of
             // One DB_PORT serves both endpoints, so both are the writer here; the batch only writes.
             DB_WRITER_HOST: cluster.writer.host, DB_READER_HOST: cluster.writer.host, DB_PORT: String(cluster.writer.port), DB_NAME: cluster.database, DB_TLS: 'disable',
           };
+          // The workloads the bundler injects (app/load/worker-bundling.ts): the synthesized
+          // function carries this checkout's workloads/ folder.
+          (globalThis as Record<string, unknown>)[WORKLOADS_GLOBAL] = readWorkloadFiles(PROJECT_WORKLOADS_DIR);
           // Loaded afresh: the entry point reads its configuration from process.env at load, as in Lambda.
           const entry = require.resolve('../../handlers/index');
           delete require.cache[entry];
@@ -246,7 +262,8 @@ describe('IAM from calls: every AWS call is allowed by the synthesized policy of
             messageId, receiptHandle: `rh-${messageId}`, body, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: queueArn, awsRegion: TEST_ENV.region, messageAttributes: {},
             attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'iam-test', ApproximateFirstReceiveTimestamp: now },
           });
-          const good = JSON.stringify({ v: 1, kind: 'statements', runId: 'iam-run', seq: 0, sentAt: Date.now(), workload: 'seed', op: 'insert', count: 2 });
+          const hash = projectCatalog().get('seed')!.scripts.get('insert')!.hash;
+          const good = JSON.stringify({ v: 1, kind: 'statements', runId: 'iam-run', seq: 0, sentAt: Date.now(), workload: 'seed', op: 'insert', hash, count: 2 });
           const event: SQSEvent = { Records: [record('good', good), record('bad', '{"v":1,"kind":"nonsense"}')] };
           failures = ((await handler(event, context)) as { batchItemFailures: unknown[] }).batchItemFailures.length;
           calls = recorded();
@@ -292,6 +309,7 @@ describe('IAM from calls: every AWS call is allowed by the synthesized policy of
         run(['--reader', '--writer', '--rate', '10', '--duration', '1s', '--start-lead', '0', '--no-save']),
         run(['report', '--run', 'an-earlier-run']),
         run(['init', '--workload', 'tpcb', '--scale', '2', '--wait', '1m']),
+        run(['init', '--workload', 'seed', '--wait', '1m']),
         run(['stop', '--yes']),
         run(['--reader', '--writer', '--rate', '10', '--duration', '3s', '--start-lead', '0', '--failover-at', '1s', '--no-save']),
       ]);
@@ -299,7 +317,7 @@ describe('IAM from calls: every AWS call is allowed by the synthesized policy of
     });
 
     it('runs, reports, inits, stops and fails over against a healthy deployment (the paths ran)', () => {
-      expect(codes).to.deep.equal([0, 0, 0, 0, 0]);
+      expect(codes).to.deep.equal([0, 0, 0, 0, 0, 0]);
     });
 
     it('makes no call the operator policy does not allow', () => {

@@ -52,7 +52,7 @@ export function iamRequestOf(call: RecordedCall, env: Environment, stackIdOf: (n
     case 'cloudwatch':
       // No resource-level permissions for any of these; PutMetricData is scoped by namespace.
       if (name === 'PutMetricData') return { action: 'cloudwatch:PutMetricData', resource: '*', context: { 'cloudwatch:namespace': String(input.Namespace) } };
-      if (name === 'GetMetricData' || name === 'ListMetrics') return { action: `cloudwatch:${name}`, resource: '*', context: {} };
+      if (name === 'GetMetricData') return { action: 'cloudwatch:GetMetricData', resource: '*', context: {} };
       break;
     case 'rds':
       if (name !== 'DescribeDBClusters' && name !== 'FailoverDBCluster') break;
