@@ -5,7 +5,7 @@ import { projectCatalog } from '../../handlers/workloads/project';
 import { createWorker, type Worker } from '../../handlers/worker';
 import { buildCatalog } from '../../handlers/workloads/catalog';
 import { tpcbBalances } from '../../handlers/workloads/tpcb';
-import { CapturedLog, MemorySink, body, configFor, context, sqsEvent, totalsOf } from '../helpers/worker-fixture';
+import { CapturedLog, MemorySink, body, configFor, context, readerCaughtUp, sqsEvent, totalsOf } from '../helpers/worker-fixture';
 
 describe('worker (against a real writer + hot standby)', function () {
   this.timeout(120_000);
@@ -22,6 +22,8 @@ describe('worker (against a real writer + hot standby)', function () {
     worker = createWorker({ catalog: projectCatalog(), config: configFor(cluster, { allowedHosts: [`localhost:${cluster.writer.port}`] }), sink, logger: log.logger });
     await worker.init('seed');
     await worker.init('tpcb', { scale: 1 });
+    // Tests read on the reader what init just created on the writer.
+    await readerCaughtUp(cluster);
     writer = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
     await writer.connect();
   });

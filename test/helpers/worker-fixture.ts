@@ -21,6 +21,21 @@ export function configFor(cluster: LocalCluster, overrides: Partial<WorkerConfig
   return { ...localWorkerConfig({ writer: cluster.writer, reader: cluster.reader, user: cluster.user, password: cluster.password, database: cluster.database }), metricNamespace: 'Test', deadlineMarginMs: 1000, ...overrides };
 }
 
+/**
+ * Resolves once the reader has replayed everything the writer wrote (its replication lag is 0
+ * bytes): a standby applies the writer's WAL a little later, and later still on a busy machine, so
+ * a test that reads on the reader what it just created on the writer waits for this first.
+ */
+export async function readerCaughtUp(cluster: LocalCluster, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { bytes } = await cluster.replicationLag();
+    if (bytes === 0) return;
+    if (Date.now() > deadline) throw new Error(`the reader is still ${bytes} bytes of WAL behind the writer after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 let seq = 0;
 
 /** The content hash of a script of this checkout (undefined when there is no such script). */
