@@ -2,8 +2,10 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { Endpoint, WorkerConfig } from './config';
 import { credentialProvider, type CredentialProvider } from './db/credentials';
 import { allowlistOf, endpointKey, resolveEndpoint } from './db/allowlist';
-import { describeError, errorClassOf } from './db/errors';
+import { ConnectionWaitError, describeError, errorClassOf, PoolBusyError } from './db/errors';
 import { Pools, type Lease } from './db/pools';
+import { invocationTimes } from './deadline';
+import { SeenMessages } from './seen-messages';
 import { Collector, recordError, recordSkip, recordSuccess } from './metrics/collector';
 import type { MetricsSink, OpSeries } from './metrics/types';
 import { DEFAULT_LATE_LIMIT_MS, InvalidMessageError, parseMessage, type InitMessage, type Message, type SliceMessage, type StatementsMessage } from './protocol/message';
@@ -81,6 +83,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   const pools = new Pools(config, deps.credentials ?? credentialProvider(config.credentials), logger);
   const allowlist = allowlistOf(config);
   const endpointState = new Map<string, Map<string, Promise<unknown>>>();
+  /** Messages this environment ran (module scope in Lambda): a copy delivered again is not run twice. */
+  const seen = new SeenMessages();
   let interrupted = false;
 
   function opContext(endpoint: Endpoint): OpContext {
@@ -104,30 +108,35 @@ export function createWorker(deps: WorkerDeps): Worker {
   /**
    * Run one statement of `op` on a leased connection and record it, once: its latency or its
    * error (and, for a slice statement, its schedule lag), in the wall-clock second it finished.
+   * `counted` says whether its outcome is still wanted: a slice that gave up waiting for it has
+   * counted it already.
    */
-  async function runOne(lease: Lease, workload: WorkloadName, op: string, ctx: OpContext, series: OpSeries, since?: number, lagMs?: number): Promise<unknown> {
+  async function runOne(lease: Lease, workload: WorkloadName, op: string, ctx: OpContext, series: OpSeries, since?: number, lagMs?: number, counted: () => boolean = () => true): Promise<unknown> {
     const impl = WORKLOADS[workload].ops[op]!;
     const t0 = since ?? clock.now();
     try {
       await impl(lease.client, ctx);
     } catch (err) {
-      failedStatement(series, err, lagMs);
+      if (counted()) failedStatement(series, err, lagMs);
       return err;
     }
     const end = clock.now();
+    if (!counted()) return undefined;
     recordSuccess(series, end - t0, lease.role, end, lagMs);
     live.ok += 1;
     return undefined;
   }
 
-  async function runStatements(msg: StatementsMessage, collector: Collector): Promise<void> {
+  async function runStatements(msg: StatementsMessage, collector: Collector, deadline: number): Promise<void> {
     const info = opInfo(msg.workload, msg.op)!;
     const target: Target = msg.target ?? targetOf(info.kind);
     const endpoint = resolveEndpoint(config, allowlist, target, msg.hosts);
     const series = collector.op(msg.runId, msg.workload, msg.op, target);
+    // Each statement is bounded by the query timeout: none starts that could outlive publishing.
+    const { lastStart } = invocationTimes(deadline, config, 0);
     let lease: Lease;
     try {
-      lease = await pools.acquire(endpoint);
+      lease = await pools.acquire(endpoint, { primary: target === 'writer' });
     } catch (err) {
       failedStatement(series, err);
       throw err;
@@ -136,6 +145,10 @@ export function createWorker(deps: WorkerDeps): Worker {
     let failure: unknown;
     try {
       for (let i = 0; i < msg.count && failure === undefined; i++) {
+        if (clock.now() > lastStart) {
+          failure = new Error(`the invocation ends before statement ${i + 1} of ${msg.count} could finish; the message comes back`);
+          break;
+        }
         failure = await runOne(lease, msg.workload, msg.op, ctx, series);
       }
     } finally {
@@ -153,6 +166,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       routes.set(op, { endpoint, series: collector.op(msg.runId, msg.workload, op, target), ctx: opContext(endpoint) });
     }
     const lateLimitMs = msg.lateLimitMs ?? DEFAULT_LATE_LIMIT_MS;
+    const { lastStart, publishBy } = invocationTimes(deadline, config, lateLimitMs);
     if (msg.startAt > clock.now()) {
       // Connect while waiting for the start, about one connection per 50 statements/s an endpoint gets.
       const total = msg.mix.reduce((a, m) => a + m.weight, 0);
@@ -166,8 +180,17 @@ export function createWorker(deps: WorkerDeps): Worker {
       }
       for (const { endpoint, rate } of rateOf.values()) void pools.warm(endpoint, Math.max(1, Math.ceil(rate / 50)));
     }
-    await runSchedule(
-      { startAt: msg.startAt, rate: msg.rate, durationMs: msg.durationMs, mix: msg.mix, lateLimitMs, deadline },
+    // Statements still running when the invocation must publish are counted then, as failures
+    // (their connection did not answer in time), and whatever they do later is not counted again.
+    const running = new Map<symbol, { series: OpSeries; lag: number }>();
+    let gaveUp = false;
+    const counted = (): boolean => !gaveUp;
+    const { abandoned } = await runSchedule(
+      {
+        startAt: msg.startAt, rate: msg.rate, durationMs: msg.durationMs,
+        ...(msg.rampMs !== undefined ? { rampMs: msg.rampMs, startRate: msg.startRate! } : {}),
+        mix: msg.mix, lateLimitMs, deadline: lastStart, giveUpAt: publishBy,
+      },
       {
         skip: (op) => { recordSkip(routes.get(op)!.series, clock.now()); },
         stopped: () => interrupted,
@@ -175,28 +198,46 @@ export function createWorker(deps: WorkerDeps): Worker {
           const { endpoint, series, ctx } = routes.get(op)!;
           let lease: Lease;
           try {
-            lease = await pools.acquire(endpoint);
+            // A connection later than the late limit is a skip (pgbench -L), whether the pool was
+            // busy or a new connection was slow: only a connection that failed is an error.
+            lease = await pools.acquire(endpoint, { waitMs: due + lateLimitMs - clock.now(), primary: series.target === 'writer' });
           } catch (err) {
-            failedStatement(series, err);
+            if (!counted()) return;
+            if (err instanceof ConnectionWaitError || err instanceof PoolBusyError) recordSkip(series, clock.now());
+            else failedStatement(series, err);
             return;
           }
           const lag = clock.now() - due;
           if (lag > lateLimitMs) {
-            // Waited too long for a connection: skipped, as pgbench -L does.
             lease.release();
-            recordSkip(series, clock.now());
+            if (counted()) recordSkip(series, clock.now());
             return;
           }
-          const err = await runOne(lease, msg.workload, op, ctx, series, due, lag);
-          lease.release(err);
+          const id = Symbol(op);
+          running.set(id, { series, lag });
+          try {
+            const err = await runOne(lease, msg.workload, op, ctx, series, due, lag, counted);
+            lease.release(err);
+          } finally {
+            running.delete(id);
+          }
         },
       },
       clock,
     );
+    if (abandoned > 0) {
+      gaveUp = true;
+      const at = clock.now();
+      for (const { series, lag } of running.values()) {
+        recordError(series, '08', at, lag);
+        live.errors += 1;
+      }
+      logger.warn({ runId: msg.runId, seq: msg.seq, statements: running.size }, 'statements still running when the invocation had to publish: counted as connection failures');
+    }
   }
 
   async function runInit(msg: Pick<InitMessage, 'workload' | 'scale' | 'reset'>): Promise<InitResult> {
-    const lease = await pools.acquire(config.writer);
+    const lease = await pools.acquire(config.writer, { primary: true });
     let failure: unknown;
     try {
       const summary = await WORKLOADS[msg.workload].init(lease.client, { scale: msg.scale ?? 1, reset: msg.reset ?? false });
@@ -213,7 +254,7 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   async function runMessage(msg: Message, collector: Collector, deadline: number): Promise<void> {
     switch (msg.kind) {
-      case 'statements': return runStatements(msg, collector);
+      case 'statements': return runStatements(msg, collector, deadline);
       case 'slice': return runSlice(msg, collector, deadline);
       case 'init': {
         const { summary } = await runInit(msg);
@@ -227,10 +268,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     async handle(event, context) {
       const log = logger.child({ requestId: context.awsRequestId });
       const receivedAt = clock.now();
-      const deadline = clock.now() + context.getRemainingTimeInMillis() - config.deadlineMarginMs;
+      // Lambda's deadline: every statement ends, and the metrics are published, before it.
+      const deadline = receivedAt + context.getRemainingTimeInMillis();
       const collector = new Collector();
       const failed: string[] = [];
       const retries: RetryRequest[] = [];
+      let ranSlices = false;
 
       await Promise.all(event.Records.map(async (record: SQSRecord) => {
         let msg: Message;
@@ -249,11 +292,22 @@ export function createWorker(deps: WorkerDeps): Worker {
           return;
         }
         const facts = collector.run(msg.runId);
-        facts.dwell.record(receivedAt - msg.sentAt);
+        const dwell = receivedAt - msg.sentAt;
+        facts.dwell.record(dwell);
+        // A message cannot arrive before it was sent: the sender's clock is ahead of ours.
+        if (dwell < 0) facts.senderAheadMs = Math.max(facts.senderAheadMs, -dwell);
+        if (seen.has(msg.runId, msg.seq)) {
+          facts.duplicate += 1;
+          log.info({ messageId: record.messageId, runId: msg.runId, seq: msg.seq, kind: msg.kind }, 'duplicate: this environment already ran this message; not run again');
+          return;
+        }
+        seen.claim(msg.runId, msg.seq);
+        if (msg.kind === 'slice') ranSlices = true;
         try {
           await runMessage(msg, collector, deadline);
           facts.ok += 1;
         } catch (err) {
+          seen.release(msg.runId, msg.seq);
           facts.failed += 1;
           failed.push(record.messageId);
           retries.push({ record, delaySeconds: retryDelaySeconds(record, false) });
@@ -261,6 +315,8 @@ export function createWorker(deps: WorkerDeps): Worker {
         }
       }));
 
+      // The environment freezes when we return: leave no idle connections behind (pools.ts, drop).
+      if (ranSlices) pools.drop();
       if (retries.length && deps.redelivery) await deps.redelivery.retry(retries);
       try {
         await sink.publish(collector.finish(clock.now()));
