@@ -3,7 +3,7 @@ import { UsageError } from '../errors';
 import { formatDuration, parseDuration } from '../options/duration';
 import { resolveRunOptions } from '../options/run-options';
 import { buildPlan } from '../plan/build';
-import { LocalBackend } from '../run/local-backend';
+import { LocalBackend, localFleet, type LocalBackendOptions } from '../run/local-backend';
 import { runPipeline } from '../run/pipeline';
 import type { CliIo } from './io';
 
@@ -70,15 +70,17 @@ export async function drillCommand(kind: string, raw: RawDrillOptions, io: CliIo
     throw new UsageError(`a redelivery storm needs slices longer than the visibility timeout (${formatDuration(DRILL_ENGINE.visibilityTimeoutMs)}) and at most 1m: give --duration between 2s and 1m`);
   }
   io.err(`${fault} drill: ${storm ? `slices of ${formatDuration(s.durationMs)} against a ${formatDuration(DRILL_ENGINE.visibilityTimeoutMs)} visibility timeout` : `${fault === 'both-down' ? 'both servers stop' : `the ${fault.split('-')[0]} stops`} ${formatDuration(atMs)} into the load, for ${formatDuration(downMs)}`}`);
+  const options: LocalBackendOptions = {
+    workload: s.workload,
+    ...(s.scale !== undefined ? { scale: s.scale } : {}),
+    endpoints: s.kinds.size,
+    scaleUp: s.scaleUp,
+    engine: DRILL_ENGINE,
+  };
   return runPipeline({
     settings: s,
-    plan: buildPlan(s),
-    backend: new LocalBackend({
-      workload: s.workload,
-      ...(s.scale !== undefined ? { scale: s.scale } : {}),
-      endpoints: s.kinds.size,
-      engine: DRILL_ENGINE,
-    }),
+    plan: buildPlan(s, localFleet(options)),
+    backend: new LocalBackend(options),
     drill: (b) => faultDrill({ engine: b.engine, kind: fault, runId: s.runId, workload: s.workload, atMs, downMs, clock: io.clock, log: io.err }),
     io,
   });
