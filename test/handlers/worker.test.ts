@@ -148,4 +148,31 @@ describe('worker (against a real writer + hot standby)', function () {
     expect(await rows()).to.equal(before);
     expect(log.text).to.include('tpcb ready: already loaded at scale 1');
   });
+
+  it('runs a message delivered twice to the same environment once, and counts the copy as a duplicate', async () => {
+    const once = body({ kind: 'statements', op: 'insert', count: 2 });
+    const before = await rows();
+    await worker.handle(sqsEvent([once]), context);
+    const res = await worker.handle(sqsEvent([once]), context);
+    expect(res.batchItemFailures, 'the copy is done with, not retried').to.deep.equal([]);
+    expect(await rows()).to.equal(before + 2);
+    expect(sink.invocations[sink.invocations.length - 1]!.messages[0]).to.include({ ok: 0, duplicate: 1, failed: 0 });
+  });
+
+  it('runs a failed message again when it comes back: a retry is not a duplicate', async () => {
+    const failing = body({ kind: 'statements', op: 'insert', count: 1, target: 'reader' });
+    await worker.handle(sqsEvent([failing]), context);
+    const res = await worker.handle(sqsEvent([failing]), context);
+    expect(res.batchItemFailures).to.have.length(1);
+    expect(sink.invocations[sink.invocations.length - 1]!.messages[0]).to.include({ failed: 1, duplicate: 0 });
+  });
+
+  it('reports how far ahead the sender\'s clock is when a message arrives before it was sent', async () => {
+    const ahead = JSON.stringify({ ...JSON.parse(body({ kind: 'statements', op: 'select', count: 1 })), sentAt: Date.now() + 3_000 });
+    await worker.handle(sqsEvent([ahead]), context);
+    const facts = sink.invocations[sink.invocations.length - 1]!.messages[0]!;
+    expect(facts.senderAheadMs).to.be.within(1_000, 3_000);
+    await worker.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+    expect(sink.invocations[sink.invocations.length - 1]!.messages[0]!.senderAheadMs).to.equal(0);
+  });
 });
