@@ -165,9 +165,9 @@ Examples:
     .addArgument(new Argument('<fault>', 'what goes wrong').choices(FAULT_KINDS))
     .option('--local', 'required: drills stop and start the embedded servers')
     .option('--at <time>', 'server faults: stop the server(s) this long into the load (default 1s)')
-    .option('--down <time>', 'server faults: keep them down this long (default 1.5s)')
+    .option('--down <time>', 'server faults: keep them down this long (default 1.5s; writer-silent 8s)')
     .option('--rate <n>', 'statements per second (default 100; storm 200)')
-    .option('--duration <time>', 'how long the load lasts (default 5s; storm 2.5s, the length of each slice)')
+    .option('--duration <time>', 'how long the load lasts (default 5s; storm 2.5s, the length of each slice; writer-silent 6s)')
     .option('--workload <name>', `${WORKLOAD_NAMES.join(' or ')}`, RUN_DEFAULTS.workload)
     .option('--scale <n>', 'tpcb scale factor for the init')
     .option('--threshold <expr>', 'pass/fail criterion, repeatable (as for run)', collect)
@@ -182,6 +182,9 @@ Faults:
   both-down         both stop; the writer starts first
   redelivery-storm  4 slices longer than the queue's 1 s visibility timeout: each is handed out
                     again while it runs, and every extra run must be counted as a duplicate
+  writer-silent     the writer stops answering without closing its sockets (default: 1s into a
+                    6s slice run, for 8s): the worker's query timeout must find it (class 08),
+                    and every invocation must end and publish before its deadline
 
 The server faults send statements messages (a failure fails its message, which comes back). The
 summary adds what the fault cost (downtime of reads and writes, errors by class, time back to

@@ -114,8 +114,9 @@ export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResul
     const e = d.event;
     if (e) {
       const moved = e.from && e.to ? ` (writer ${e.from} -> ${e.to})` : '';
-      const over = d.kind === 'failover' ? 'new writer ready after' : 'servers back after';
-      out.push(`${d.kind} drill: started ${new Date(e.startedAt).toISOString()}, ${over} ${n((e.completedAt - e.startedAt) / 1000, 1)} s${moved}`);
+      const over = d.kind === 'failover' ? 'new writer ready after' : d.kind === 'writer-silent' ? 'writer answering again after' : 'servers back after';
+      const found = e.firstErrorAt !== undefined ? `; first failed statement ${n((e.firstErrorAt - e.startedAt) / 1000, 1)} s after it began` : '';
+      out.push(`${d.kind} drill: started ${new Date(e.startedAt).toISOString()}, ${over} ${n((e.completedAt - e.startedAt) / 1000, 1)} s${moved}${found}`);
     } else {
       out.push(`${d.kind} drill${d.reconciliation ? '' : ': did not run (see the notes)'}`);
     }
