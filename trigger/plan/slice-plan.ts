@@ -74,10 +74,12 @@ export function defaultWorkers(rate: number, maxWorkerRate: number): number {
 /**
  * Where worker `w` of `workers` hands over, ms after the load starts: once per `sliceMs`, at
  * (w + 1) / workers of it and then every `sliceMs`. Spread so, only a few workers hand over at
- * once, and the event source never has to find W more invocations in one moment.
+ * once, and the event source never has to find W more invocations in one moment. A run no longer
+ * than one slice has no handover at all.
  */
 export function handovers(w: number, workers: number, sliceMs: number, durationMs: number): number[] {
   const out: number[] = [];
+  if (durationMs <= sliceMs) return out;
   for (let at = Math.round((sliceMs * (w + 1)) / workers); at < durationMs; at += sliceMs) out.push(at);
   return out;
 }
