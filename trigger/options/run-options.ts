@@ -200,7 +200,6 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
   }
   const concurrency = raw.concurrency !== undefined ? posInt(raw.concurrency, '--concurrency', 1000) : RUN_DEFAULTS.concurrency;
   const startLeadMs = raw.startLead !== undefined ? parseDuration(raw.startLead, '--start-lead') : RUN_DEFAULTS.startLeadMs[where];
-  if (startLeadMs > LIMITS.maxStartLeadMs) throw new UsageError(`--start-lead must be at most 1h`);
   const lateLimitMs = raw.lateLimit !== undefined ? parseDuration(raw.lateLimit, '--late-limit') : undefined;
   if (lateLimitMs !== undefined && (lateLimitMs < 1 || lateLimitMs > LIMITS.maxLateLimitMs)) {
     throw new UsageError(`--late-limit must be between 1ms and ${LIMITS.maxLateLimitMs / 1000}s, got "${raw.lateLimit}"`);

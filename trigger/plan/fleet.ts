@@ -291,7 +291,8 @@ export function describeFit(plan: SendPlan, fit: FleetFit, fleet: Fleet): string
       : fit.scaleUpMs > 0
         ? `scale-up: the event source grows from ${up.startConcurrency} to ${Math.min(fit.peakConcurrency, fleet.maxConcurrency ?? fit.peakConcurrency)} concurrent invocations in ${formatDuration(fit.scaleUpMs)} (+${up.perMinute}/min): first slices sent ${formatDuration(s.startLeadMs)} ahead`
         : `scale-up: none needed (the event source starts with ${up.startConcurrency}): first slices sent ${formatDuration(s.startLeadMs)} ahead`);
-    lines.push(`time to full rate: ${formatDuration(fit.fullRateAtMs)} after sending begins${plan.loadDurationMs && (s.slices[0]?.rampMs ?? 0) > 0 ? ' (after the ramp)' : ''}`);
+    const ramped = s.slices.some((x) => x.offsetMs === 0 && x.rampMs !== undefined);
+    lines.push(`time to full rate: ${formatDuration(fit.fullRateAtMs)} after sending begins${ramped ? ' (after the ramp)' : ''}`);
   } else {
     lines.push(`statements mode: up to ${fleet.maxConcurrency ?? 'the maximum concurrency of'} invocations at once, as the event source scales`);
   }

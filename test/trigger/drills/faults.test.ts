@@ -82,7 +82,7 @@ describe('drills: fault drills on the local engine, each reconciled', function (
 
   // The dead-server drill: the writer's endpoint holds every byte (no socket closes, no error
   // comes back) from 1 s into a 6 s slice until after the load. Only the worker's own timeouts can
-  // end its slice: the invocation must still finish before its (short, 16 s) function timeout and
+  // end its slice: the invocation must still finish before its (short, 17 s) function timeout and
   // publish what it measured. The proxy is closed with the engine whatever happens.
   it('writer silent: the slice ends on time, the silent writes are counted as class 08, and the metrics are published', async () => {
     const { code, summary, stderr } = await drill('writer-silent', '--run-id', 'drill-silent');
