@@ -8,6 +8,7 @@
  */
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { ConfigError, DEFAULTS } from '../handlers/config';
+import { EVENT_SOURCE_DEFAULTS, MAX_CONCURRENCY_RANGE } from '../handlers/event-source';
 import { LIMITS } from '../handlers/protocol/limits';
 import { INIT_TIMEOUT, largestScaleWithin } from '../handlers/workloads/tpcb';
 
@@ -151,16 +152,17 @@ export const CONFIG_DEFAULTS = {
   /** Pinned: the local engine runs PostgreSQL 16, and a version bump is a reviewed change. */
   engineVersion: rds.AuroraPostgresEngineVersion.VER_16_13.auroraPostgresFullVersion,
   natGateways: 1,
-  workerMaxConcurrency: 10,
-  workerBatchSize: 1,
+  /** The trigger plans with the same defaults (handlers/event-source.ts). */
+  workerMaxConcurrency: EVENT_SOURCE_DEFAULTS.maxConcurrency,
+  workerBatchSize: EVENT_SOURCE_DEFAULTS.batchSize,
   scale: 1,
 } as const;
 
 /** Most Aurora readers a cluster can have. */
 const MAX_READERS = 15;
 /** The event source mapping's maximum concurrency is between 2 and 1000. */
-const MIN_CONCURRENCY = 2;
-const MAX_CONCURRENCY = 1000;
+const MIN_CONCURRENCY = MAX_CONCURRENCY_RANGE.min;
+const MAX_CONCURRENCY = MAX_CONCURRENCY_RANGE.max;
 /** Without a batching window, an SQS event source takes at most 10 messages per batch. */
 const MAX_BATCH_SIZE = 10;
 /** Subnets span at most this many AZs; one NAT gateway per AZ at most. */
@@ -176,7 +178,7 @@ const MAX_RESERVED_CONCURRENCY = MAX_CONCURRENCY + 1;
  * (the provider framework invokes it synchronously; Provider.totalTimeout applies only to
  * asynchronous providers) less a minute for connecting, the secret and the margin.
  */
-export const DEPLOY_INIT_BUDGET_MS = 14 * 60_000;
+export const DEPLOY_INIT_BUDGET_MS = EVENT_SOURCE_DEFAULTS.functionTimeoutMs - 60_000;
 /** The largest Scale the deploy-time init is sized for: see INIT_TIMEOUT in handlers/workloads/tpcb.ts. */
 export const MAX_DEPLOY_SCALE = largestScaleWithin(DEPLOY_INIT_BUDGET_MS);
 

@@ -29,6 +29,11 @@ export const METRIC = {
   queueDwell: 'QueueDwell',
   /** Messages handled, by outcome. */
   messages: 'Messages',
+  /**
+   * ms the sender's clock is ahead of the worker's at least (a message received before it was
+   * sent); published only when above 0. Maximum.
+   */
+  senderClockAhead: 'SenderClockAhead',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
@@ -47,8 +52,12 @@ export type DimensionName = (typeof DIMENSION)[keyof typeof DIMENSION];
 export const SERVER_ROLES = ['primary', 'standby'] as const;
 export type ServerRole = (typeof SERVER_ROLES)[number];
 
-/** How the worker ended a message: done, failed (SQS redelivers it), or refused as invalid. */
-export const MESSAGE_OUTCOMES = ['ok', 'failed', 'invalid'] as const;
+/**
+ * How the worker ended a message: done, failed (SQS redelivers it), refused as invalid, or not
+ * run because it is a copy of one this execution environment already ran (SQS delivers at least
+ * once).
+ */
+export const MESSAGE_OUTCOMES = ['ok', 'failed', 'invalid', 'duplicate'] as const;
 export type MessageOutcome = (typeof MESSAGE_OUTCOMES)[number];
 
 /**
@@ -107,6 +116,7 @@ export const DIMENSIONS_OF = {
   [METRIC.answered]: [DIMENSION.runId, DIMENSION.operation, DIMENSION.target, DIMENSION.server],
   [METRIC.queueDwell]: [DIMENSION.runId],
   [METRIC.messages]: [DIMENSION.runId, DIMENSION.outcome],
+  [METRIC.senderClockAhead]: [DIMENSION.runId],
 } as const satisfies Record<MetricName, readonly DimensionName[]>;
 
 /** Dimensions of a statement metric (Latency, ScheduleLag, Skipped). */
@@ -122,6 +132,7 @@ export function answeredDimensions(runId: string, op: string, target: Target, se
   return [...statementDimensions(runId, op, target), { Name: DIMENSION.server, Value: server }];
 }
 
+/** Dimensions of a per-run message metric (QueueDwell, SenderClockAhead). */
 export function dwellDimensions(runId: string): Dimension[] {
   return [{ Name: DIMENSION.runId, Value: runId }];
 }

@@ -3,8 +3,10 @@ import type pg from 'pg';
 import type { Endpoint, WorkerConfig } from './config';
 import { credentialProvider, type CredentialProvider } from './db/credentials';
 import { allowlistOf, endpointKey, resolveEndpoint } from './db/allowlist';
-import { describeError, errorClassOf } from './db/errors';
+import { ConnectionWaitError, describeError, errorClassOf, PoolBusyError } from './db/errors';
 import { Pools, type Lease } from './db/pools';
+import { invocationTimes } from './deadline';
+import { SeenMessages } from './seen-messages';
 import { Collector, recordError, recordSkip, recordSuccess } from './metrics/collector';
 import type { MetricsSink, OpSeries } from './metrics/types';
 import { DEFAULT_LATE_LIMIT_MS, InvalidMessageError, parseMessage, type InitMessage, type Message, type SliceMessage, type StatementsMessage } from './protocol/message';
@@ -108,6 +110,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   const pools = new Pools(config, deps.credentials ?? credentialProvider(config.credentials), logger);
   const allowlist = allowlistOf(config);
   const endpointState = new Map<string, Map<string, Promise<unknown>>>();
+  /** Messages this environment ran (module scope in Lambda): a copy delivered again is not run twice. */
+  const seen = new SeenMessages();
   let interrupted = false;
 
   function endpointCache(endpoint: Endpoint): EndpointCache {
@@ -156,13 +160,14 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   /**
-   * \sleep inside a transaction: part of its latency, as in pgbench. It never outlasts the
-   * invocation's deadline and ends with the transaction when the worker is interrupted.
+   * \sleep inside a transaction: part of its latency, as in pgbench. It never outlasts the moment
+   * the invocation must publish (`publishBy`) and ends with the transaction when the worker is
+   * interrupted.
    */
-  function sleeper(deadline: number): (ms: number) => Promise<void> {
+  function sleeper(publishBy: number): (ms: number) => Promise<void> {
     return async (ms) => {
       const until = clock.now() + ms;
-      if (until > deadline) throw new ScriptRuntimeError(`\\sleep of ${Math.round(ms)} ms would end after the invocation's deadline`);
+      if (until > publishBy) throw new ScriptRuntimeError(`\\sleep of ${Math.round(ms)} ms would end after the invocation's deadline`);
       for (let now = clock.now(); now < until; now = clock.now()) {
         if (interrupted) throw new ScriptRuntimeError('interrupted during \\sleep');
         await clock.sleep(Math.min(until - now, 100));
@@ -171,20 +176,23 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   /**
-   * Run one transaction of the route's script on a leased connection; records its latency or its
-   * error (and, for a slice, its schedule lag), in the wall-clock second it finished.
+   * Run one transaction of the route's script on a leased connection and record it, once: its
+   * latency or its error (and, for a slice, its schedule lag), in the wall-clock second it
+   * finished. `counted` says whether its outcome is still wanted: a slice that gave up waiting for
+   * it has counted it already.
    */
-  async function runOne(lease: Lease, route: Route, sleep: (ms: number) => Promise<void>, since?: number, lagMs?: number): Promise<unknown> {
+  async function runOne(lease: Lease, route: Route, sleep: (ms: number) => Promise<void>, since?: number, lagMs?: number, counted: () => boolean = () => true): Promise<unknown> {
     const t0 = since ?? clock.now();
     try {
       const variables = await route.variables(lease.client);
       const script = { parsed: route.script.parsed, statementPrefix: `s${route.script.hash}_` };
       await runTransaction(script, lease.client, { variables, rng: route.rng, sleep });
     } catch (err) {
-      failedStatement(route.series, err, lagMs);
+      if (counted()) failedStatement(route.series, err, lagMs);
       return err;
     }
     const end = clock.now();
+    if (!counted()) return undefined;
     recordSuccess(route.series, end - t0, lease.role, end, lagMs);
     live.ok += 1;
     return undefined;
@@ -194,17 +202,23 @@ export function createWorker(deps: WorkerDeps): Worker {
     const script = scriptFor(catalog, msg.workload, msg.op, msg.hash);
     const target: Target = msg.target ?? script.target;
     const route = routeOf(script, target, msg, collector, messageContext(msg));
+    // Each transaction is bounded by the query timeout: none starts that could outlive publishing.
+    const { lastStart, publishBy } = invocationTimes(deadline, config, 0);
     let lease: Lease;
     try {
-      lease = await pools.acquire(route.endpoint);
+      lease = await pools.acquire(route.endpoint, { primary: target === 'writer' });
     } catch (err) {
       failedStatement(route.series, err);
       throw err;
     }
-    const sleep = sleeper(deadline);
+    const sleep = sleeper(publishBy);
     let failure: unknown;
     try {
       for (let i = 0; i < msg.count && failure === undefined; i++) {
+        if (clock.now() > lastStart) {
+          failure = new Error(`the invocation ends before statement ${i + 1} of ${msg.count} could finish; the message comes back`);
+          break;
+        }
         failure = await runOne(lease, route, sleep);
       }
     } finally {
@@ -221,8 +235,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       const script = scriptFor(catalog, msg.workload, op, hash);
       routes.set(op, routeOf(script, script.target, msg, collector, base));
     }
-    const sleep = sleeper(deadline);
     const lateLimitMs = msg.lateLimitMs ?? DEFAULT_LATE_LIMIT_MS;
+    const { lastStart, publishBy } = invocationTimes(deadline, config, lateLimitMs);
+    const sleep = sleeper(publishBy);
     if (msg.startAt > clock.now()) {
       // Connect while waiting for the start, about one connection per 50 statements/s an endpoint gets.
       const total = msg.mix.reduce((a, m) => a + m.weight, 0);
@@ -236,8 +251,17 @@ export function createWorker(deps: WorkerDeps): Worker {
       }
       for (const { endpoint, rate } of rateOf.values()) void pools.warm(endpoint, Math.max(1, Math.ceil(rate / 50)));
     }
-    await runSchedule(
-      { startAt: msg.startAt, rate: msg.rate, durationMs: msg.durationMs, mix: msg.mix, lateLimitMs, deadline },
+    // Statements still running when the invocation must publish are counted then, as failures
+    // (their connection did not answer in time), and whatever they do later is not counted again.
+    const running = new Map<symbol, { series: OpSeries; lag: number }>();
+    let gaveUp = false;
+    const counted = (): boolean => !gaveUp;
+    const { abandoned } = await runSchedule(
+      {
+        startAt: msg.startAt, rate: msg.rate, durationMs: msg.durationMs,
+        ...(msg.rampMs !== undefined ? { rampMs: msg.rampMs, startRate: msg.startRate! } : {}),
+        mix: msg.mix, lateLimitMs, deadline: lastStart, giveUpAt: publishBy,
+      },
       {
         skip: (op) => { recordSkip(routes.get(op)!.series, clock.now()); },
         stopped: () => interrupted,
@@ -245,29 +269,47 @@ export function createWorker(deps: WorkerDeps): Worker {
           const route = routes.get(op)!;
           let lease: Lease;
           try {
-            lease = await pools.acquire(route.endpoint);
+            // A connection later than the late limit is a skip (pgbench -L), whether the pool was
+            // busy or a new connection was slow: only a connection that failed is an error.
+            lease = await pools.acquire(route.endpoint, { waitMs: due + lateLimitMs - clock.now(), primary: route.series.target === 'writer' });
           } catch (err) {
-            failedStatement(route.series, err);
+            if (!counted()) return;
+            if (err instanceof ConnectionWaitError || err instanceof PoolBusyError) recordSkip(route.series, clock.now());
+            else failedStatement(route.series, err);
             return;
           }
           const lag = clock.now() - due;
           if (lag > lateLimitMs) {
-            // Waited too long for a connection: skipped, as pgbench -L does.
             lease.release();
-            recordSkip(route.series, clock.now());
+            if (counted()) recordSkip(route.series, clock.now());
             return;
           }
-          const err = await runOne(lease, route, sleep, due, lag);
-          lease.release(err);
+          const id = Symbol(op);
+          running.set(id, { series: route.series, lag });
+          try {
+            const err = await runOne(lease, route, sleep, due, lag, counted);
+            lease.release(err);
+          } finally {
+            running.delete(id);
+          }
         },
       },
       clock,
     );
+    if (abandoned > 0) {
+      gaveUp = true;
+      const at = clock.now();
+      for (const { series, lag } of running.values()) {
+        recordError(series, '08', at, lag);
+        live.errors += 1;
+      }
+      logger.warn({ runId: msg.runId, seq: msg.seq, statements: running.size }, 'statements still running when the invocation had to publish: counted as connection failures');
+    }
   }
 
   async function runInit(msg: Pick<InitMessage, 'workload' | 'scale' | 'reset' | 'hash'>): Promise<InitResult> {
     const workload = checkInit(catalog, msg);
-    const lease = await pools.acquire(config.writer);
+    const lease = await pools.acquire(config.writer, { primary: true });
     let failure: unknown;
     try {
       const summary = await initWorkload(lease.client, workload, { scale: msg.scale ?? 1, reset: msg.reset ?? false });
@@ -298,10 +340,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     async handle(event, context) {
       const log = logger.child({ requestId: context.awsRequestId });
       const receivedAt = clock.now();
-      const deadline = clock.now() + context.getRemainingTimeInMillis() - config.deadlineMarginMs;
+      // Lambda's deadline: every statement ends, and the metrics are published, before it.
+      const deadline = receivedAt + context.getRemainingTimeInMillis();
       const collector = new Collector();
       const failed: string[] = [];
       const retries: RetryRequest[] = [];
+      let ranSlices = false;
 
       await Promise.all(event.Records.map(async (record: SQSRecord) => {
         let msg: Message;
@@ -323,11 +367,22 @@ export function createWorker(deps: WorkerDeps): Worker {
           return;
         }
         const facts = collector.run(msg.runId);
-        facts.dwell.record(receivedAt - msg.sentAt);
+        const dwell = receivedAt - msg.sentAt;
+        facts.dwell.record(dwell);
+        // A message cannot arrive before it was sent: the sender's clock is ahead of ours.
+        if (dwell < 0) facts.senderAheadMs = Math.max(facts.senderAheadMs, -dwell);
+        if (seen.has(msg.runId, msg.seq)) {
+          facts.duplicate += 1;
+          log.info({ messageId: record.messageId, runId: msg.runId, seq: msg.seq, kind: msg.kind }, 'duplicate: this environment already ran this message; not run again');
+          return;
+        }
+        seen.claim(msg.runId, msg.seq);
+        if (msg.kind === 'slice') ranSlices = true;
         try {
           await runMessage(msg, collector, deadline);
           facts.ok += 1;
         } catch (err) {
+          seen.release(msg.runId, msg.seq);
           facts.failed += 1;
           failed.push(record.messageId);
           retries.push({ record, delaySeconds: retryDelaySeconds(record, false) });
@@ -335,6 +390,8 @@ export function createWorker(deps: WorkerDeps): Worker {
         }
       }));
 
+      // The environment freezes when we return: leave no idle connections behind (pools.ts, drop).
+      if (ranSlices) pools.drop();
       if (retries.length && deps.redelivery) await deps.redelivery.retry(retries);
       try {
         await sink.publish(collector.finish(clock.now()));

@@ -4,6 +4,7 @@ import { METRIC_NAMESPACE_DEFAULT, STACK_OUTPUT } from '../handlers/contract';
 import { projectCatalog } from '../handlers/workloads/project';
 import type { CliIo } from './commands/io';
 import { CliError, EXIT, oneLine, UsageError } from './errors';
+import { EVENT_SOURCE_DEFAULTS } from '../handlers/event-source';
 import { RUN_DEFAULTS } from './options/run-options';
 import { DEFAULT_MIX } from './options/mix';
 import { FAULT_KINDS } from './drills/faults';
@@ -36,9 +37,12 @@ reader, writes to the writer. A bare flag means the deployed (or local) endpoint
 host, which the worker accepts only if it is on its allowlist.
 
 Modes: slice (default) plans W workers x rate r = --rate: each worker gets consecutive slices of
-at most 60s, sent --start-lead ahead, and runs them on an open-loop schedule, so the database sees
-exactly --rate whatever SQS does. statements sends messages of --count statements at rate/count
-messages per second (the 2019 sample's model; SQS batching shows through).
+at most 5m and runs them on an open-loop schedule, so the database sees exactly --rate whatever SQS
+does. Workers hand over to their next slice (sent --start-lead ahead) one at a time; the first
+slices are sent early enough for the event source to scale up (5 invocations, +300 a minute). A
+plan that does not fit the maximum concurrency or max_connections is refused; --dry-run shows
+what it needs. statements sends messages of --count statements at rate/count messages per second
+(the 2019 sample's model; SQS batching shows through).
 
 Thresholds (repeatable; a breach exits 1): p50, p90, p99, max, avg in ms or s ("p99<50ms",
 "select:p90<=20ms", "reader:max<1s"); errors as a share or a count ("errors<1%", "errors<10");
@@ -92,6 +96,9 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--worker-rate <n>', 'most statements per second one worker is planned for (--mode slice, default 100)')
     .option('--concurrency <n>', 'most SendMessageBatch calls in flight', String(RUN_DEFAULTS.concurrency))
     .option('--max-connections <n>', "the database's max_connections, to refuse plans that cannot fit (read from the server with --local)")
+    .option('--max-concurrency <n>', `the worker's maximum concurrency (the stack's ${STACK_OUTPUT.workerMaxConcurrency}; default: read from the stack, ${EVENT_SOURCE_DEFAULTS.maxConcurrency} with --local)`)
+    .option('--no-scale-up', 'assume the event source is scaled up already (locally: no scale-up model); by default it starts at 5 invocations and adds 300 a minute, as in AWS')
+    .option('--dry-run', 'print the plan and what it needs (peak concurrency, time to full rate, connections) and exit; sends nothing (offline in AWS with --queue-url, --max-concurrency and --max-connections)')
     .option('--start-lead <time>', 'send each slice this long before it starts (default 5s in AWS, 2s with --local)')
     .option('--late-limit <time>', 'skip and count statements that cannot start this late (pgbench -L; default 1s)')
     .option('--scale <n>', 'tpcb scale factor for the local init')
@@ -115,7 +122,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
       }
       // Commander fills in defaults; the resolver needs to know what the user actually typed.
       const given = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
-      const raw = Object.fromEntries(Object.entries(opts).filter(([k]) => given(k) || k === 'save'));
+      const raw = Object.fromEntries(Object.entries(opts).filter(([k]) => given(k) || k === 'save' || k === 'scaleUp'));
       const { runCommand } = require('./commands/run') as typeof import('./commands/run');
       done(await runCommand(raw, io));
     });
@@ -153,7 +160,7 @@ steps (5-minute after 15 days, 1-hour after 63 days). A saved run keeps its own.
     .option('--region <region>', 'AWS region')
     .option('--stack <name>', `stack to read the queue from (default: ${RUN_DEFAULTS.stack})`)
     .addHelpText('after', `
-Slices already running finish their current slice (at most a minute). SQS allows one purge a minute.
+Slices already running finish their current slice (at most 5 minutes). SQS allows one purge a minute.
 
 Examples:
   $ node trigger stop --yes
@@ -168,9 +175,9 @@ Examples:
     .addArgument(new Argument('<fault>', 'what goes wrong').choices(FAULT_KINDS))
     .option('--local', 'required: drills stop and start the embedded servers')
     .option('--at <time>', 'server faults: stop the server(s) this long into the load (default 1s)')
-    .option('--down <time>', 'server faults: keep them down this long (default 1.5s)')
+    .option('--down <time>', 'server faults: keep them down this long (default 1.5s; writer-silent 8s)')
     .option('--rate <n>', 'statements per second (default 100; storm 200)')
-    .option('--duration <time>', 'how long the load lasts (default 5s; storm 2.5s, the length of each slice)')
+    .option('--duration <time>', 'how long the load lasts (default 5s; storm 2.5s, the length of each slice; writer-silent 6s)')
     .option('--workload <name>', `${projectCatalog().names.join(' or ')}`, RUN_DEFAULTS.workload)
     .option('--scale <n>', 'tpcb scale factor for the init')
     .option('-D, --define <name=value>', 'set a script variable, as pgbench -D (repeatable)', collect)
@@ -186,6 +193,9 @@ Faults:
   both-down         both stop; the writer starts first
   redelivery-storm  4 slices longer than the queue's 1 s visibility timeout: each is handed out
                     again while it runs, and every extra run must be counted as a duplicate
+  writer-silent     the writer stops answering without closing its sockets (default: 1s into a
+                    6s slice run, for 8s): the worker's query timeout must find it (class 08),
+                    and every invocation must end and publish before its deadline
 
 The server faults send statements messages (a failure fails its message, which comes back). The
 summary adds what the fault cost (downtime of reads and writes, errors by class, time back to

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS, ENV } from '../../handlers/config';
+import { EVENT_SOURCE_DEFAULTS } from '../../handlers/event-source';
 import type { Catalog } from '../../handlers/workloads/catalog';
 import type { DatabaseTarget, WorkerPlacement } from './database-target';
 import { bundleWorkloads, WORKER_BUNDLING } from './worker-bundling';
@@ -37,7 +38,7 @@ export interface WorkerProps {
    * Messages per invocation. A slice message keeps its invocation busy for its whole duration, so
    * 1 keeps "one invocation per slice" and lets concurrency alone set the number of workers.
    *
-   * @default 1
+   * @default EVENT_SOURCE_DEFAULTS.batchSize (1)
    */
   readonly batchSize?: number;
   /** Connections per pool in each worker; the worker keeps one pool per endpoint. */
@@ -68,7 +69,7 @@ export interface WorkerProps {
    * the worker stops scheduling shortly before its deadline, so keep the 15-minute maximum unless
    * slices are shortened too.
    *
-   * @default Duration.minutes(15)
+   * @default EVENT_SOURCE_DEFAULTS.functionTimeoutMs (15 minutes, what the trigger plans with)
    */
   readonly timeout?: Duration;
   /**
@@ -107,7 +108,7 @@ export class Worker extends Construct {
     this.workloads = bundled.catalog;
     // A broken script is a synth error, one line each (file:line), so `cdk synth` fails and it never deploys.
     for (const problem of bundled.catalog.problems) Annotations.of(this).addError(problem.line);
-    const timeout = props.timeout ?? Duration.minutes(15);
+    const timeout = props.timeout ?? Duration.millis(EVENT_SOURCE_DEFAULTS.functionTimeoutMs);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -174,7 +175,7 @@ export class Worker extends Construct {
     });
 
     this.function.addEventSource(new SqsEventSource(this.queue, {
-      batchSize: props.batchSize ?? 1,
+      batchSize: props.batchSize ?? EVENT_SOURCE_DEFAULTS.batchSize,
       maxConcurrency: props.maxConcurrency,
       reportBatchItemFailures: true,
     }));

@@ -71,20 +71,21 @@ export async function rateAccuracy(o: {
   const startLeadMs = RUN_DEFAULTS.startLeadMs.local;
   const mix = parseMix(MIX, 'tpcb', new Set(['read', 'write']), false);
   const maxWorkers = Math.max(...o.rates.map((r) => Math.ceil(r / SLICE_DEFAULTS.maxWorkerRate)));
-  // As `node trigger --local` sizes it: a slice stays in flight for lead + slice, and each worker
-  // may briefly hold a second slice sent ahead of its start.
+  // Enough concurrency for every worker and a few handing over, already scaled up; a slice stays
+  // in flight for lead + slice.
   const engine = await LocalEngine.start({
     servers: parseServerUrls(urlOf(o.cluster, 'writer'), urlOf(o.cluster, 'reader'))!,
     maxConcurrency: Math.max(4, 2 * maxWorkers),
+    scaleUp: null,
     ...(o.poolMax !== undefined ? { poolMax: o.poolMax } : {}),
-    visibilityTimeoutMs: startLeadMs + SLICE_DEFAULTS.sliceMaxMs + 30_000,
+    visibilityTimeoutMs: startLeadMs + SLICE_DEFAULTS.sliceMs + 30_000,
   });
   const runs: RateRun[] = [];
   try {
     const send = async (runId: string, rate: number, durationMs: number): Promise<{ plan: ReturnType<typeof planSlices>; t0: number }> => {
       const plan = planSlices(
         { runId, workload: 'tpcb', mix, hashes: hashesOf('tpcb', mix), rate, durationMs, rampMs: 0 },
-        { maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, startLeadMs, sliceMaxMs: SLICE_DEFAULTS.sliceMaxMs },
+        { maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, startLeadMs, sliceMs: SLICE_DEFAULTS.sliceMs },
       );
       const transport = new LocalTransport(engine.queue);
       let t0 = systemClock.now();

@@ -7,7 +7,44 @@
 
 /** Client-side failures that mean "the connection is gone" are counted as class 08. */
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const CONNECTION_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /not queryable/i, /connection ended/i, /Client has encountered a connection error/i];
+/**
+ * Messages of node-postgres failures that mean the same. "Query read timeout" is the client-side
+ * query timeout: the server did not answer within statement_timeout plus a margin, so it (or the
+ * network to it) is gone, and the connection, whose query is still outstanding, is useless.
+ * "timeout exceeded when trying to connect" counts only when a new connection was being opened:
+ * the pool wraps a wait for a busy pool into {@link PoolBusyError} first.
+ */
+const CONNECTION_MESSAGES = [
+  /connection terminated/i, /timeout exceeded when trying to connect/i, /not queryable/i, /connection ended/i,
+  /Client has encountered a connection error/i, /Query read timeout/i,
+];
+
+/**
+ * Every connection of the pool stayed busy for as long as the caller could wait: nothing failed to
+ * connect, so it is not a connection exception (class 08). A slice counts the statement skipped.
+ */
+export class PoolBusyError extends Error {
+  override readonly name = 'PoolBusyError';
+}
+
+/**
+ * No connection within the time the statement had (a slice statement's late limit): it could not
+ * start in time and is skipped, as pgbench -L does; an attempt still connecting goes on for the
+ * next statement.
+ */
+export class ConnectionWaitError extends Error {
+  override readonly name = 'ConnectionWaitError';
+}
+
+/**
+ * A connection to the writer endpoint reached a server in recovery (a standby: DNS still points at
+ * the old writer during a failover). It is discarded and no write runs on it; counted as SQLSTATE
+ * 25006 (read-only transaction), what the write would have met.
+ */
+export class StandbyConnectionError extends Error {
+  override readonly name = 'StandbyConnectionError';
+  readonly code = '25006';
+}
 
 /** The full SQLSTATE of a PostgreSQL error, or undefined for client-side errors. */
 export function sqlstateOf(err: unknown): string | undefined {
@@ -31,6 +68,15 @@ export function isConnectionError(err: unknown): boolean {
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
   const message = err instanceof Error ? err.message : String(err);
   return CONNECTION_MESSAGES.some((re) => re.test(message));
+}
+
+/**
+ * True when the connection that saw the error must not be used again: it is broken, or its server
+ * refused a write as read-only (25006: the connection is on a standby, e.g. the old writer after a
+ * failover, and would fail every write for its whole life).
+ */
+export function mustDiscard(err: unknown): boolean {
+  return isConnectionError(err) || sqlstateOf(err) === '25006';
 }
 
 /** True for authentication failures, after which credentials are re-read once (rotation). */

@@ -4,7 +4,8 @@ import type { Endpoint, WorkerConfig } from '../config';
 import type { ServerRole } from '../metrics/types';
 import type { CredentialProvider } from './credentials';
 import { endpointKey } from './allowlist';
-import { isAuthError, isConnectionError } from './errors';
+import { ConnectionWaitError, isAuthError, isConnectionError, mustDiscard, PoolBusyError, StandbyConnectionError } from './errors';
+import { KEEPALIVE_INITIAL_DELAY_MS, queryTimeoutMs } from '../deadline';
 
 /** Pauses between connection attempts while a paused instance resumes: 250 ms, doubling to 2 s. */
 const RESUME_RETRY_MIN_MS = 250;
@@ -30,8 +31,18 @@ export class ResumeWaitError extends Error {
 export interface Lease {
   readonly client: pg.PoolClient;
   readonly role: ServerRole;
-  /** Return the connection; pass the error that ended its use so a broken one is discarded. */
+  /** Return the connection; pass the error that ended its use so a broken one (or one on a standby that refused a write) is discarded. */
   release(err?: unknown): void;
+}
+
+export interface AcquireOptions {
+  /**
+   * The most to wait for a connection, ms; past it the call fails with a
+   * {@link ConnectionWaitError} (a slice statement is then skipped). @default the pool's connect timeout
+   */
+  readonly waitMs?: number;
+  /** Only a primary will do (the writer endpoint): a standby's connection is discarded with a {@link StandbyConnectionError}. */
+  readonly primary?: boolean;
 }
 
 interface Logger {
@@ -45,7 +56,8 @@ interface Logger {
  * statements in flight, not the pool.
  */
 export class Pools {
-  private readonly pools = new Map<string, pg.Pool>();
+  /** Each endpoint's pool and the user name it logs in with. */
+  private readonly pools = new Map<string, { readonly pool: pg.Pool; readonly user: string }>();
   private readonly roles = new WeakMap<pg.ClientBase, Promise<ServerRole>>();
   private readonly guarded = new WeakSet<pg.ClientBase>();
   private readonly ssl: pg.PoolConfig['ssl'];
@@ -60,16 +72,40 @@ export class Pools {
       : { rejectUnauthorized: true, ...(config.caFile ? { ca: readFileSync(config.caFile, 'utf8') } : {}) };
   }
 
-  /** Borrow a connection to `endpoint`; the caller must call release() exactly once. */
-  async acquire(endpoint: Endpoint): Promise<Lease> {
-    const pool = await this.poolFor(endpoint);
+  /**
+   * Borrow a connection to `endpoint`; the caller must call release() exactly once. Fails with a
+   * {@link PoolBusyError} when every pooled connection stayed busy, a {@link ConnectionWaitError}
+   * after `waitMs`, a {@link StandbyConnectionError} when a primary was asked for; any other error
+   * is the server's or the network's.
+   */
+  async acquire(endpoint: Endpoint, opts: AcquireOptions = {}): Promise<Lease> {
+    const opening = this.open(endpoint, opts.primary === true);
+    if (opts.waitMs === undefined) return opening;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectionWaitError(`no connection to ${endpointKey(endpoint)} within ${Math.round(opts.waitMs!)} ms`)), Math.max(0, opts.waitMs!));
+    });
+    try {
+      return await Promise.race([opening, late]);
+    } catch (err) {
+      // Too late for this caller: a connection that still arrives goes back to the pool for the next one.
+      if (err instanceof ConnectionWaitError) opening.then((lease) => lease.release(), () => undefined);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async open(endpoint: Endpoint, primary: boolean): Promise<Lease> {
+    let pool = await this.poolFor(endpoint);
     let client: pg.PoolClient;
     try {
       client = await this.connect(pool, endpoint);
     } catch (err) {
       if (!isAuthError(err)) throw err;
-      // The secret may have been rotated since we cached it: read it again, once.
+      // The secret may have been rotated since we cached it, user name included: read it again, once.
       this.credentials.invalidate();
+      pool = await this.poolFor(endpoint);
       client = await this.connect(pool, endpoint);
     }
     if (!this.guarded.has(client)) {
@@ -85,6 +121,10 @@ export class Pools {
       client.release(true);
       throw err;
     }
+    if (primary && role === 'standby') {
+      client.release(true);
+      throw new StandbyConnectionError(`the writer endpoint ${endpointKey(endpoint)} led to a server in recovery (a failover in progress?): connection discarded, nothing written`);
+    }
     let released = false;
     return {
       client,
@@ -92,7 +132,7 @@ export class Pools {
       release: (err?: unknown) => {
         if (released) return;
         released = true;
-        client.release(err !== undefined && isConnectionError(err) ? true : undefined);
+        client.release(err !== undefined && mustDiscard(err) ? true : undefined);
       },
     };
   }
@@ -111,7 +151,20 @@ export class Pools {
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
+    await Promise.all(pools.map(({ pool }) => pool.end().catch(() => undefined)));
+  }
+
+  /**
+   * Close every pool without waiting: idle connections say goodbye to their server at once, one
+   * still in use closes when it is released. The next acquire opens new pools. Called when an
+   * invocation that ran slices ends: a frozen Lambda environment runs no timers, so an idle
+   * timeout would never close its connections, and the fleet's connections would then count every
+   * environment ever started instead of the invocations running.
+   */
+  drop(): void {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    for (const { pool } of pools) pool.end().catch(() => undefined);
   }
 
   /**
@@ -122,17 +175,30 @@ export class Pools {
    */
   private async connect(pool: pg.Pool, endpoint: Endpoint): Promise<pg.PoolClient> {
     const waitMs = this.config.resumeWaitMs ?? 0;
-    if (waitMs <= 0 || pool.totalCount > 0) return pool.connect();
+    if (waitMs <= 0 || pool.totalCount > 0) return this.connectOnce(pool);
     const deadline = Date.now() + waitMs;
     for (let pause = RESUME_RETRY_MIN_MS; ; pause = Math.min(pause * 2, RESUME_RETRY_MAX_MS)) {
       try {
-        return await pool.connect();
+        return await this.connectOnce(pool);
       } catch (err) {
         if (!isConnectionError(err)) throw err;
         const left = deadline - Date.now();
         if (left <= 0) throw new ResumeWaitError(endpointKey(endpoint), waitMs, err);
         await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
       }
+    }
+  }
+
+  /** pool.connect(), telling a wait for a busy pool apart from a connection that could not be opened. */
+  private async connectOnce(pool: pg.Pool): Promise<pg.PoolClient> {
+    const busy = pool.totalCount >= this.config.poolMax && pool.idleCount === 0;
+    try {
+      return await pool.connect();
+    } catch (err) {
+      if (busy && /timeout exceeded when trying to connect/i.test((err as Error)?.message ?? '')) {
+        throw new PoolBusyError(`all ${this.config.poolMax} pooled connections stayed busy for ${this.config.connectTimeoutMs} ms`);
+      }
+      throw err;
     }
   }
 
@@ -146,14 +212,14 @@ export class Pools {
     return role;
   }
 
+  /** The endpoint's pool, for the secret's current user name: a rotation that changed it replaces the pool. */
   private async poolFor(endpoint: Endpoint): Promise<pg.Pool> {
     const key = endpointKey(endpoint);
-    const existing = this.pools.get(key);
-    if (existing) return existing;
     const { user } = await this.credentials.get();
-    // Re-check: another message may have created it while we awaited the credentials.
-    const raced = this.pools.get(key);
-    if (raced) return raced;
+    // Looked up after the await: another message may have created it meanwhile.
+    const existing = this.pools.get(key);
+    if (existing?.user === user) return existing.pool;
+    if (existing) existing.pool.end().catch(() => undefined);
     const credentials = this.credentials;
     const pool = new pg.Pool({
       host: endpoint.host,
@@ -167,13 +233,16 @@ export class Pools {
       connectionTimeoutMillis: this.config.connectTimeoutMs,
       idleTimeoutMillis: 60_000,
       statement_timeout: this.config.statementTimeoutMs,
+      // The server's statement_timeout needs a server: this bounds every query when it is gone.
+      query_timeout: queryTimeoutMs(this.config.statementTimeoutMs),
       application_name: 'aurora-load-test',
       keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     });
     // An idle connection whose server went away emits 'error'; the pool drops it. Without a
     // listener the process would crash.
     pool.on('error', (err) => this.log.warn({ endpoint: key, err: err.message }, 'idle connection lost'));
-    this.pools.set(key, pool);
+    this.pools.set(key, { pool, user });
     return pool;
   }
 }

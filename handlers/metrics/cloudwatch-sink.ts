@@ -41,8 +41,8 @@ function countDatum(name: string, value: number, dims: Dimension[], at: Date): M
  * All datums for one invocation, in a stable order. Statement metrics carry the wall-clock second
  * in which each statement finished (Latency, ScheduleLag, Errors, Answered; Skipped: the second it
  * was skipped), so a 60 s slice is 60 points on a 1-second graph, not one spike at its end.
- * Message metrics (QueueDwell, Messages) are per message, not per statement, and carry the
- * invocation's end: a message's outcome is known only then.
+ * Message metrics (QueueDwell, Messages, SenderClockAhead) are per message, not per statement,
+ * and carry the invocation's end: a message's outcome is known only then.
  */
 export function toDatums(m: InvocationMetrics): MetricDatum[] {
   const out: MetricDatum[] = [];
@@ -63,6 +63,7 @@ export function toDatums(m: InvocationMetrics): MetricDatum[] {
   const end = new Date(m.at);
   for (const f of m.messages) {
     if (f.dwell.count) out.push(...histogramDatums(METRIC.queueDwell, f.dwell, dwellDimensions(f.runId), end));
+    if (f.senderAheadMs > 0) out.push({ ...countDatum(METRIC.senderClockAhead, f.senderAheadMs, dwellDimensions(f.runId), end), Unit: 'Milliseconds' });
     for (const outcome of MESSAGE_OUTCOMES) {
       if (f[outcome]) out.push(countDatum(METRIC.messages, f[outcome], messageDimensions(f.runId, outcome), end));
     }

@@ -23,7 +23,7 @@ export class Collector {
   run(runId: string): MessageFacts {
     let m = this.messages.get(runId);
     if (!m) {
-      m = { runId, dwell: new Histogram(), ok: 0, failed: 0, invalid: 0 };
+      m = { runId, dwell: new Histogram(), ok: 0, failed: 0, invalid: 0, duplicate: 0, senderAheadMs: 0 };
       this.messages.set(runId, m);
     }
     return m;

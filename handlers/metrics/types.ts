@@ -39,6 +39,13 @@ export interface MessageFacts {
   ok: number;
   failed: number;
   invalid: number;
+  /** Copies of messages this execution environment had already run: not run again. */
+  duplicate: number;
+  /**
+   * How far ahead of this worker's clock the sender's clock is at least, ms: the most any message
+   * arrived before it was sent (queue dwell below zero); 0 when none did.
+   */
+  senderAheadMs: number;
 }
 
 /** What one handler invocation measured; handed to a {@link MetricsSink} once per invocation. */

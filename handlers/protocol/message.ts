@@ -67,13 +67,18 @@ export interface SliceMixEntry extends MixEntry {
 
 /**
  * Open-loop load: from `startAt`, for `durationMs`, start statements of `mix` at `rate` per second
- * on a fixed schedule, each operation on its own endpoint.
+ * on a fixed schedule, each operation on its own endpoint. With `startRate` and `rampMs`, the rate
+ * climbs linearly from `startRate` to `rate` over the slice's first `rampMs` (part of a ramp).
  */
 export interface SliceMessage extends MessageBase, ScriptOptions {
   readonly kind: 'slice';
   readonly mix: readonly SliceMixEntry[];
   readonly rate: number;
   readonly durationMs: number;
+  /** Statements per second at `startAt`, from 0 up to `rate`; given with `rampMs`. */
+  readonly startRate?: number;
+  /** How long the climb from `startRate` to `rate` lasts, 1 ms up to `durationMs`; given with `startRate`. */
+  readonly rampMs?: number;
   /** Epoch ms of the first scheduled statement. */
   readonly startAt: number;
   /**
@@ -133,6 +138,14 @@ function num(o: Obj, key: string, minExclusive: number, max: number): number {
   const x = o[key];
   if (typeof x !== 'number' || !Number.isFinite(x)) fail(`"${key}" must be a number, got ${describe(x)}`);
   if (x <= minExclusive || x > max) fail(`"${key}" must be > ${minExclusive} and <= ${max}, got ${x}`);
+  return x;
+}
+
+/** A ramp's starting rate: from 0 up to the slice's `rate`. */
+function rateFrom(o: Obj, rate: number): number {
+  const x = o.startRate;
+  if (typeof x !== 'number' || !Number.isFinite(x)) fail(`"startRate" must be a number, got ${describe(x)}`);
+  if (x < 0 || x > rate) fail(`"startRate" must be between 0 and "rate" (${rate}), got ${x}`);
   return x;
 }
 
@@ -257,7 +270,7 @@ export function validateMessage(raw: unknown, now: number = Date.now()): Message
       return { ...base, kind: 'statements', op, hash, count, ...(target ? { target } : {}), ...(hosts ? { hosts } : {}), ...scriptOptionsOf(raw) };
     }
     case 'slice': {
-      onlyKeys(raw, [...BASE_KEYS, ...SCRIPT_OPTION_KEYS, 'mix', 'rate', 'durationMs', 'startAt', 'lateLimitMs', 'hosts'], 'slice message');
+      onlyKeys(raw, [...BASE_KEYS, ...SCRIPT_OPTION_KEYS, 'mix', 'rate', 'durationMs', 'startRate', 'rampMs', 'startAt', 'lateLimitMs', 'hosts'], 'slice message');
       const mixRaw = raw.mix;
       if (!Array.isArray(mixRaw) || mixRaw.length === 0 || mixRaw.length > LIMITS.maxMixEntries) {
         fail(`"mix" must be a list of 1-${LIMITS.maxMixEntries} {op, weight, hash} entries`);
@@ -270,11 +283,13 @@ export function validateMessage(raw: unknown, now: number = Date.now()): Message
       if (new Set(mix.map((m) => m.op)).size !== mix.length) fail('"mix" names a script twice');
       const rate = num(raw, 'rate', 0, LIMITS.maxRate);
       const durationMs = int(raw, 'durationMs', 1, LIMITS.maxDurationMs);
+      if ((raw.startRate === undefined) !== (raw.rampMs === undefined)) fail('"startRate" and "rampMs" go together: a ramp needs both');
+      const ramp = raw.rampMs === undefined ? undefined : { rampMs: int(raw, 'rampMs', 1, durationMs), startRate: rateFrom(raw, rate) };
       const startAt = int(raw, 'startAt', now - LIMITS.maxStartLateMs, now + LIMITS.maxStartLeadMs);
       const lateLimitMs = raw.lateLimitMs === undefined ? undefined : int(raw, 'lateLimitMs', 1, LIMITS.maxLateLimitMs);
       const hosts = hostsOf(raw);
       return {
-        ...base, kind: 'slice', mix, rate, durationMs, startAt,
+        ...base, kind: 'slice', mix, rate, durationMs, ...(ramp ?? {}), startAt,
         ...(lateLimitMs !== undefined ? { lateLimitMs } : {}),
         ...(hosts ? { hosts } : {}),
         ...scriptOptionsOf(raw),

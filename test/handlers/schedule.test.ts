@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Clock } from '../../handlers/clock';
-import { MixPicker, plannedCount, runSchedule } from '../../handlers/schedule';
+import { dueAt, dueWithin, MixPicker, plannedCount, runSchedule } from '../../handlers/schedule';
 
 /** A clock whose sleeps advance simulated time instantly. */
 function fakeClock(start: number): Clock & { t: number } {
@@ -24,7 +24,7 @@ describe('slice schedule', () => {
       { start: async (_op, due) => { starts.push(clock.now() - due); }, skip: () => undefined },
       clock,
     );
-    expect(out).to.deep.equal({ started: plannedCount(250, 4000), skipped: 0 });
+    expect(out).to.deep.equal({ started: plannedCount({ rate: 250, durationMs: 4000 }), skipped: 0, abandoned: 0 });
     expect(starts.length).to.equal(1000);
     expect(Math.max(...starts)).to.be.lessThan(1e-6);
   });
@@ -48,6 +48,37 @@ describe('slice schedule', () => {
       { start: async () => undefined, skip: () => undefined },
       clock,
     );
-    expect(out).to.deep.equal({ started: 41, skipped: 59 });
+    expect(out).to.deep.equal({ started: 41, skipped: 59, abandoned: 0 });
+  });
+
+  it('climbs a ramp linearly: as many statements as the area under the rate, each due where the area reaches it', async () => {
+    // 0 -> 100/s over 4 s, then 100/s for 2 s: 200 + 200 statements.
+    const slice = { rate: 100, durationMs: 6000, startRate: 0, rampMs: 4000 };
+    expect(plannedCount(slice)).to.equal(400);
+    expect(dueWithin(slice, 2000)).to.be.closeTo(50, 1e-9);
+    for (const i of [0, 1, 50, 199, 200, 201, 399]) expect(dueWithin(slice, dueAt(0, slice, i))).to.be.closeTo(i, 1e-6);
+    const clock = fakeClock(0);
+    const starts: number[] = [];
+    const out = await runSchedule(
+      { startAt: 0, ...slice, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity },
+      { start: async (_op, due) => { starts.push(due); }, skip: () => undefined },
+      clock,
+    );
+    expect(out.started).to.equal(400);
+    // A linear climb: a quarter of the ramp's statements in its first half.
+    expect(starts.filter((t) => t < 2000).length).to.equal(50);
+    expect(starts.filter((t) => t >= 4000).length).to.equal(200);
+  });
+
+  it('stops waiting for statements still running at giveUpAt and says how many it left', async () => {
+    const clock = fakeClock(0);
+    const never = new Promise<void>(() => undefined);
+    const out = await runSchedule(
+      { startAt: 0, rate: 10, durationMs: 1000, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity, giveUpAt: 5_000 },
+      { start: (_op, due) => (due >= 500 ? never : Promise.resolve()), skip: () => undefined },
+      clock,
+    );
+    expect(out).to.deep.equal({ started: 10, skipped: 0, abandoned: 5 });
+    expect(clock.now()).to.be.at.least(5_000);
   });
 });

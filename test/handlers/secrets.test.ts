@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { inspect } from 'node:util';
+import pg from 'pg';
 import { LocalCluster } from '../../trigger/local/cluster';
 import { projectCatalog } from '../../handlers/workloads/project';
 import { createWorker } from '../../handlers/worker';
@@ -12,13 +13,23 @@ describe('worker credentials (Secrets Manager, real PostgreSQL)', function () {
   this.timeout(60_000);
   let cluster: LocalCluster;
   const sm = mockClient(SecretsManagerClient);
-  const secret = (password: string) => ({ SecretString: JSON.stringify({ username: cluster.user, password, engine: 'postgres' }) });
+  const secret = (password: string, username = cluster.user) => ({ SecretString: JSON.stringify({ username, password, engine: 'postgres' }) });
 
   before(async () => {
     cluster = await LocalCluster.start();
     const setup = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: new CapturedLog().logger });
     await setup.init('seed');
     await setup.close();
+    // The other user of an alternating-users rotation.
+    const admin = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
+    await admin.connect();
+    try {
+      await admin.query("CREATE ROLE app_b LOGIN PASSWORD 'app-b-password'");
+      await admin.query('GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO app_b');
+      await admin.query('GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO app_b');
+    } finally {
+      await admin.end();
+    }
     // The tests read on the reader what init just created on the writer.
     await readerCaughtUp(cluster);
   });
@@ -54,6 +65,15 @@ describe('worker credentials (Secrets Manager, real PostgreSQL)', function () {
     const log = new CapturedLog();
     const worker = workerWith(log);
     const res = await worker.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+    await worker.close();
+    expect(res.batchItemFailures).to.deep.equal([]);
+    expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(2);
+  });
+
+  it('follows a rotation to the other user of the secret: the pool logs in with the user name read again', async () => {
+    sm.on(GetSecretValueCommand).resolvesOnce(secret(cluster.password, 'app_a_rotated_away')).resolves(secret('app-b-password', 'app_b'));
+    const worker = workerWith(new CapturedLog());
+    const res = await worker.handle(sqsEvent([body({ kind: 'statements', op: 'insert', count: 1 })]), context);
     await worker.close();
     expect(res.batchItemFailures).to.deep.equal([]);
     expect(sm.commandCalls(GetSecretValueCommand)).to.have.length(2);

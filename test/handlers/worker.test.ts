@@ -159,7 +159,7 @@ describe('worker (against a real writer + hot standby)', function () {
 INSERT INTO item SELECT i, 1000000 FROM generate_series(1, 10000) AS i ON CONFLICT DO NOTHING;`,
       'shop/lookup.sql': '\\set id random_zipfian(1, 10000, 1.1)\nSELECT stock FROM item WHERE id = :id;',
       'shop/buy.sql': '\\set id random(1, 10000)\nUPDATE item SET stock = stock - 1 WHERE id = :id;',
-      'shop/nap.sql': '\\sleep 10 s\nSELECT 1;',
+      'shop/nap.sql': '\\sleep 60 s\nSELECT 1;',
       'broken/init.sql': 'CREATE TABLE IF NOT EXISTS b (a int);\nCREATE TABLE nope (a int,, b int);',
       'broken/x.sql': 'SELECT 1;',
     });
@@ -216,9 +216,37 @@ INSERT INTO item SELECT i, 1000000 FROM generate_series(1, 10000) AS i ON CONFLI
     });
 
     it('fails a transaction whose \\sleep would outlast the invocation, instead of overrunning it', async () => {
-      const res = await shop.handle(sqsEvent([body({ kind: 'statements', workload: 'shop', op: 'nap', hash: hash('nap'), count: 1 })]), { ...context, getRemainingTimeInMillis: () => 5_000 });
+      // 40 s left: time to start a transaction (its query timeout is 32 s), not to sleep for 60 s.
+      const res = await shop.handle(sqsEvent([body({ kind: 'statements', workload: 'shop', op: 'nap', hash: hash('nap'), count: 1 })]), { ...context, getRemainingTimeInMillis: () => 40_000 });
       expect(res.batchItemFailures).to.have.length(1);
       expect(last('nap', 'reader').errors).to.deep.equal({ client: 1 });
     });
+  });
+
+  it('runs a message delivered twice to the same environment once, and counts the copy as a duplicate', async () => {
+    const once = body({ kind: 'statements', op: 'insert', count: 2 });
+    const before = await rows();
+    await worker.handle(sqsEvent([once]), context);
+    const res = await worker.handle(sqsEvent([once]), context);
+    expect(res.batchItemFailures, 'the copy is done with, not retried').to.deep.equal([]);
+    expect(await rows()).to.equal(before + 2);
+    expect(sink.invocations[sink.invocations.length - 1]!.messages[0]).to.include({ ok: 0, duplicate: 1, failed: 0 });
+  });
+
+  it('runs a failed message again when it comes back: a retry is not a duplicate', async () => {
+    const failing = body({ kind: 'statements', op: 'insert', count: 1, target: 'reader' });
+    await worker.handle(sqsEvent([failing]), context);
+    const res = await worker.handle(sqsEvent([failing]), context);
+    expect(res.batchItemFailures).to.have.length(1);
+    expect(sink.invocations[sink.invocations.length - 1]!.messages[0]).to.include({ failed: 1, duplicate: 0 });
+  });
+
+  it('reports how far ahead the sender\'s clock is when a message arrives before it was sent', async () => {
+    const ahead = JSON.stringify({ ...JSON.parse(body({ kind: 'statements', op: 'select', count: 1 })), sentAt: Date.now() + 3_000 });
+    await worker.handle(sqsEvent([ahead]), context);
+    const facts = sink.invocations[sink.invocations.length - 1]!.messages[0]!;
+    expect(facts.senderAheadMs).to.be.within(1_000, 3_000);
+    await worker.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+    expect(sink.invocations[sink.invocations.length - 1]!.messages[0]!.senderAheadMs).to.equal(0);
   });
 });

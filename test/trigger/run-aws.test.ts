@@ -11,7 +11,7 @@ import {
   GetQueueAttributesCommand, PurgeQueueCommand, SendMessageBatchCommand, SQSClient,
   type GetQueueAttributesCommandInput, type SendMessageBatchCommandInput,
 } from '@aws-sdk/client-sqs';
-import { METRIC, STACK_OUTPUT } from '../../handlers/contract';
+import { MESSAGE_OUTCOMES, METRIC, STACK_OUTPUT } from '../../handlers/contract';
 import { toDatums } from '../../handlers/metrics/cloudwatch-sink';
 import { Collector, recordError, recordSuccess } from '../../handlers/metrics/collector';
 import { parseMessage, type Message, type SliceMessage } from '../../handlers/protocol/message';
@@ -219,14 +219,14 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
   it('refuses a plan that needs more workers than the worker may run at once, before sending anything', async () => {
     const { code, io } = await run('--rate', '1000', '--duration', '10s');
     expect(code).to.equal(2);
-    expect(io.stderr.at(-1)).to.match(/^error: plan needs 10 workers running at once but the worker's maximum concurrency is 3/);
+    expect(io.stderr.at(-1)).to.match(/^error: plan needs 10 invocations at once at its peak \(10 workers\) but the maximum concurrency is 3: about 3 workers fit/);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).to.have.length(0);
   });
 
   it('refuses a plan over --max-connections, before sending anything', async () => {
     const { code, io } = await run('--rate', '300', '--duration', '10s', '--max-connections', '20');
     expect(code).to.equal(2);
-    expect(io.stderr.at(-1)).to.match(/^error: plan needs 3 worker\(s\) x 8 connections/);
+    expect(io.stderr.at(-1)).to.match(/^error: plan needs 3 invocations at the peak x 8 connections \(pool of 4 x 2 endpoint\(s\)\) = 24, but max_connections is 20/);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).to.have.length(0);
   });
 
@@ -237,7 +237,7 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
     expect(sqsMock.commandCalls(PurgeQueueCommand)[0]!.args[0].input).to.deep.equal({ QueueUrl: QUEUE });
   });
 
-  it('init reads its outcome with three queries of its own', async () => {
+  it('init reads its outcome with one query per message outcome', async () => {
     cwMock.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
       MetricDataResults: input.MetricDataQueries!.map((q) => ({
         Id: q.Id, Timestamps: [input.StartTime], Values: q.MetricStat!.Metric!.Dimensions!.some((d) => d.Value === 'ok') ? [1] : [],
@@ -247,7 +247,7 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
     expect(await main(['init', '--workload', 'tpcb', '--region', 'eu-west-1'], io), io.stderr.join('\n')).to.equal(0);
     expect(io.stdout[0]).to.match(/^init init-\S+ done: the worker created and loaded the schema$/);
     const queries = cwMock.commandCalls(GetMetricDataCommand).flatMap((c) => c.args[0].input.MetricDataQueries!);
-    expect(queries.map((q) => q.MetricStat!.Metric!.MetricName)).to.deep.equal([METRIC.messages, METRIC.messages, METRIC.messages]);
+    expect(queries.map((q) => q.MetricStat!.Metric!.MetricName)).to.deep.equal(MESSAGE_OUTCOMES.map(() => METRIC.messages));
   });
 
   describe('failover drill (--failover-at)', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
-import { DIMENSION, ERROR_CLASS_NAMES, METRIC } from '../../handlers/contract';
+import { DIMENSION, ERROR_CLASS_NAMES, MESSAGE_OUTCOMES, METRIC } from '../../handlers/contract';
 import { toDatums } from '../../handlers/metrics/cloudwatch-sink';
 import { Collector, recordError, recordSkip, recordSuccess } from '../../handlers/metrics/collector';
 import type { InvocationMetrics } from '../../handlers/metrics/types';
@@ -118,9 +118,9 @@ describe('trigger: a run read back from CloudWatch', () => {
     expect(cwMock.commandCalls(GetMetricDataCommand).length).to.be.greaterThan(2);
   });
 
-  it('reads a run\'s message outcomes with three queries', async () => {
-    expect(await readMessageOutcomes(cw, window)).to.deep.equal({ ok: 1, failed: 0, invalid: 0 });
+  it('reads a run\'s message outcomes with one query per outcome', async () => {
+    expect(await readMessageOutcomes(cw, window)).to.deep.equal({ ok: 1, failed: 0, invalid: 0, duplicate: 0 });
     const queries = cwMock.commandCalls(GetMetricDataCommand).flatMap((c) => c.args[0].input.MetricDataQueries!);
-    expect(queries.map((q) => q.MetricStat!.Metric!.MetricName)).to.deep.equal([METRIC.messages, METRIC.messages, METRIC.messages]);
+    expect(queries.map((q) => q.MetricStat!.Metric!.MetricName)).to.deep.equal(MESSAGE_OUTCOMES.map(() => METRIC.messages));
   });
 });

@@ -54,6 +54,15 @@ describe('trigger: run options', () => {
     it('--threshold that is not metric<value', () => refuses({ threshold: ['p99 under 5'] }, /is not metric<value/));
     it('--threshold giving latency in percent', () => refuses({ threshold: ['p99<5%'] }, /p99 is a latency/));
     it('--late-limit over the protocol limit', () => refuses({ lateLimit: '2m' }, /--late-limit must be between/));
+    it('--max-concurrency under the event source\'s minimum', () => refuses({ maxConcurrency: '1' }, /--max-concurrency must be at least 2 \(the event source's MaximumConcurrency is 2-1000\)/));
+    it('--max-concurrency over its maximum', () => refuses({ maxConcurrency: '1200' }, /--max-concurrency must be at most 1000/));
+    it('--dry-run with --failover-at', () => refuses({ dryRun: true, failoverAt: '10s' }, /--dry-run sends nothing, so there is no load to fail over under/));
+  });
+
+  it('models the event source\'s scale-up unless --no-scale-up, and honours a --start-lead given', () => {
+    const q = 'https://sqs.eu-west-1.amazonaws.com/123456789012/q';
+    expect(resolveRunOptions({ queueUrl: q })).to.include({ scaleUp: true, dryRun: false, startLeadGiven: false });
+    expect(resolveRunOptions({ queueUrl: q, scaleUp: false, dryRun: true, startLead: '30s', maxConcurrency: '200' })).to.include({ scaleUp: false, dryRun: true, startLeadGiven: true, startLeadMs: 30_000, maxConcurrency: 200 });
   });
 
   it('reads both --reader and --writer as bare flags (the post-deploy smoke test)', () => {

@@ -2,16 +2,23 @@ import { expect } from 'chai';
 import { parseMessage, type SliceMessage } from '../../handlers/protocol/message';
 import { LIMITS } from '../../handlers/protocol/limits';
 import { UsageError } from '../../trigger/errors';
-import { checkConnectionBudget } from '../../trigger/plan/budget';
 import { hashesOf } from '../../trigger/options/mix';
 import type { RunSpec } from '../../trigger/plan/run-spec';
-import { defaultWorkers, layoutSlots, planSlices, SLICE_DEFAULTS } from '../../trigger/plan/slice-plan';
+import { defaultWorkers, planSlices, type SlicePlan } from '../../trigger/plan/slice-plan';
 
 const MIX = [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }];
 const spec = (rate: number, durationMs: number, rampMs = 0, extra: Omit<Partial<RunSpec>, 'hashes'> = {}): RunSpec => ({
   runId: 'slice-test', workload: 'seed', mix: MIX, hashes: hashesOf('seed', MIX), rate, durationMs, rampMs, ...extra,
 });
-const opts = { maxWorkerRate: 100, startLeadMs: 2_000, sliceMaxMs: 60_000 };
+const opts = { maxWorkerRate: 100, startLeadMs: 2_000, sliceMs: 60_000 };
+
+/** Each worker's slices, in order of their start. */
+function byWorker(plan: SlicePlan): Map<number, SlicePlan['slices'][number][]> {
+  const out = new Map<number, SlicePlan['slices'][number][]>();
+  for (const s of plan.slices) out.set(s.worker, [...(out.get(s.worker) ?? []), s]);
+  for (const list of out.values()) list.sort((a, b) => a.offsetMs - b.offsetMs);
+  return out;
+}
 
 describe('trigger: slice planning', () => {
   for (const rate of [5, 100, 199.5, 250, 1000, 12_345]) {
@@ -19,7 +26,7 @@ describe('trigger: slice planning', () => {
       const plan = planSlices(spec(rate, 90_000), opts);
       expect(plan.workers).to.equal(Math.ceil(rate / 100));
       expect(plan.workers * plan.ratePerWorker).to.be.closeTo(rate, 1e-9);
-      for (const slot of plan.slots) expect(slot.ratePerWorker * plan.workers).to.be.closeTo(rate, 1e-9);
+      for (const s of plan.slices) expect(s.rate * plan.workers).to.be.closeTo(rate, 1e-9);
     });
   }
 
@@ -35,72 +42,76 @@ describe('trigger: slice planning', () => {
     expect(defaultWorkers(0.5, 100)).to.equal(1);
   });
 
-  it('splits a long run into consecutive slices per worker, back to back, none over the slice cap', () => {
-    const slots = layoutSlots(100, 1, 5 * 60_000 + 30_000, 0, 60_000);
-    expect(slots).to.have.length(6);
-    let t = 0;
-    for (const s of slots) {
-      expect(s.offsetMs).to.equal(t);
-      expect(s.durationMs).to.be.at.most(60_000);
-      t += s.durationMs;
+  it('gives each worker consecutive slices that cover the whole run, none over the slice length', () => {
+    const plan = planSlices(spec(400, 5 * 60_000 + 30_000), opts);
+    for (const slices of byWorker(plan).values()) {
+      let t = 0;
+      for (const s of slices) {
+        expect(s.offsetMs).to.equal(t);
+        expect(s.durationMs).to.be.at.most(60_000);
+        t += s.durationMs;
+      }
+      expect(t).to.equal(330_000);
     }
-    expect(t).to.equal(330_000);
   });
 
-  it('plans a ramp as a staircase whose statements match the linear ramp', () => {
+  it('spreads the handovers: no two workers start a next slice at the same moment', () => {
+    const plan = planSlices(spec(1000, 10 * 60_000), opts);
+    const handovers = plan.slices.filter((s) => s.offsetMs > 0).map((s) => s.offsetMs);
+    expect(new Set(handovers).size).to.equal(handovers.length);
+    // Within each slice length, one handover per worker, 6 s apart.
+    const first = handovers.filter((t) => t <= 60_000).sort((a, b) => a - b);
+    expect(first).to.deep.equal(Array.from({ length: 10 }, (_, w) => 6_000 * (w + 1)));
+  });
+
+  it('follows a linear ramp exactly: each worker climbs inside its slices, all workers add up to the ramp', () => {
     const rate = 300;
-    const slots = layoutSlots(rate, 3, 60_000, 20_000, 60_000);
-    const statements = slots.reduce((s, x) => s + (x.ratePerWorker * 3 * x.durationMs) / 1000, 0);
-    expect(statements).to.be.closeTo(rate * (60 - 10), 1e-6);
-    const ramp = slots.filter((s) => s.offsetMs < 20_000);
-    expect(ramp.length).to.be.at.most(SLICE_DEFAULTS.rampStepsMax);
-    for (let i = 1; i < ramp.length; i++) expect(ramp[i]!.ratePerWorker).to.be.greaterThan(ramp[i - 1]!.ratePerWorker);
+    const plan = planSlices(spec(rate, 60_000, 20_000), opts);
+    // 300/s over 60 s with a 20 s ramp: 10 s worth at full rate lost to the ramp.
+    expect(plan.statements).to.be.closeTo(rate * 50, plan.slices.length);
+    for (const s of plan.slices) {
+      if (s.offsetMs >= 20_000) expect(s.rampMs).to.equal(undefined);
+      else {
+        expect(s.startRate).to.be.closeTo((100 * s.offsetMs) / 20_000, 1e-9);
+        expect(s.rate).to.be.closeTo((100 * Math.min(20_000, s.offsetMs + s.durationMs)) / 20_000, 1e-9);
+      }
+    }
   });
 
-  it('sends each slot lead ms before it starts, one message per worker', () => {
-    const plan = planSlices(spec(250, 150_000), opts);
-    expect(plan.total).to.equal(plan.workers * plan.slots.length);
+  it('sends the first slices the first lead ahead, and each later one its start lead before it starts', () => {
+    const plan = planSlices(spec(250, 150_000), { ...opts, firstLeadMs: 30_000 });
+    expect(plan.startLeadMs).to.equal(30_000);
     const t0 = 1_700_000_000_000;
     for (let i = 0; i < plan.total; i++) {
-      const msg = parseMessage(plan.body(i, t0 + plan.dueAt(i), t0), t0 + plan.dueAt(i)) as SliceMessage;
-      expect(msg.kind).to.equal('slice');
-      expect(msg.startAt - (t0 + plan.dueAt(i))).to.equal(2_000);
+      const sentAt = t0 + plan.dueAt(i);
+      const msg = parseMessage(plan.body(i, sentAt, t0), sentAt) as SliceMessage;
+      const lead = plan.slices[i]!.offsetMs === 0 ? 30_000 : 2_000;
+      expect(msg.startAt - sentAt).to.equal(lead);
+      if (i > 0) expect(plan.dueAt(i)).to.be.at.least(plan.dueAt(i - 1));
     }
     expect(plan.dueBy(0)).to.equal(plan.workers);
   });
 
-  it('writes slices the worker accepts: script hashes, the worker\'s client id, explicit hosts and late limit', () => {
-    const plan = planSlices(spec(50, 10_000, 0, { hosts: { reader: 'replica-1.example.com' } }), { ...opts, workers: 2, lateLimitMs: 500 });
+  it('writes slices the worker accepts: script hashes, explicit hosts, late limit and ramp', () => {
+    const plan = planSlices(spec(50, 10_000, 5_000, { hosts: { reader: 'replica-1.example.com' } }), { ...opts, lateLimitMs: 500 });
     const now = 1_700_000_000_000;
     const msg = parseMessage(plan.body(0, now, now), now) as SliceMessage;
     expect(msg.hosts).to.deep.equal({ reader: 'replica-1.example.com' });
     expect(msg.lateLimitMs).to.equal(500);
+    expect(msg).to.include({ startRate: 0, rampMs: 5_000, rate: 50 });
     expect(msg.mix).to.deep.equal(MIX.map((m) => ({ ...m, hash: hashesOf('seed', MIX)[m.op] })));
-    expect(msg.clientId).to.equal(0);
-    expect(parseMessage(plan.body(1, now, now), now)).to.include({ clientId: 1 });
+  });
+
+  it('gives each slice its worker\'s number as pgbench\'s client id, the same across the worker\'s handovers', () => {
+    const plan = planSlices(spec(50, 150_000), { ...opts, workers: 2 });
+    const now = 1_700_000_000_000;
+    const ids = plan.slices.map((_, i) => (parseMessage(plan.body(i, now, now), now) as SliceMessage).clientId);
+    expect(ids).to.deep.equal(plan.slices.map((s) => s.worker));
+    expect(plan.slices.length).to.be.greaterThan(2);
+    expect(new Set(ids)).to.deep.equal(new Set([0, 1]));
   });
 
   it('refuses a plan that asks one worker for more than the protocol allows', () => {
     expect(() => planSlices(spec(20_000, 60_000), { ...opts, workers: 2 })).to.throw(UsageError, `over the worker's limit of ${LIMITS.maxRate}/s`);
-  });
-});
-
-describe('trigger: connection budget', () => {
-  it('accepts a plan whose workers x pool x endpoints fit under max_connections', () => {
-    expect(checkConnectionBudget({ workers: 10, poolMax: 4, endpoints: 2, maxConnections: 100, reserved: 5 })).to.deep.equal({ needed: 80, available: 95 });
-  });
-
-  it('refuses a plan over the budget, saying how many workers fit and what to change', () => {
-    let err: Error | undefined;
-    try {
-      checkConnectionBudget({ workers: 20, poolMax: 4, endpoints: 2, maxConnections: 100, reserved: 5 });
-    } catch (e) {
-      err = e as Error;
-    }
-    expect(err).to.be.instanceOf(UsageError);
-    expect(err!.message).to.match(/needs 20 worker\(s\) x 8 connections .* = 160, but max_connections is 100/);
-    expect(err!.message).to.contain('at most 11 worker(s) fit');
-    expect(err!.message).to.contain('lower --rate');
-    expect(err!.message).not.to.contain('\n');
   });
 });

@@ -84,6 +84,29 @@ describe('trigger: SQS transport', () => {
     expect(t.stats).to.include({ throttled: 3, retries: 3, accepted: 5, calls: 4, lost: 0 });
   });
 
+  it('counts what it resends after a call whose outcome it cannot know (a timeout) as possible duplicates', async () => {
+    const timedOut = Object.assign(new Error('socket timed out'), { name: 'TimeoutError', $metadata: {} });
+    sqsMock.on(SendMessageBatchCommand).rejectsOnce(timedOut).callsFake(okFor);
+    const t = new SqsTransport({ client, queueUrl: QUEUE, concurrency: 1, clock: new FakeClock(), random: () => 0 });
+    await t.send(bodies(7));
+    expect(t.stats).to.include({ accepted: 7, retries: 1, possibleDuplicates: 7, lost: 0 });
+  });
+
+  it('counts no possible duplicates when SQS said what it refused: throttling, failed entries, no connection at all', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', $metadata: {} });
+    let call = 0;
+    sqsMock.on(SendMessageBatchCommand)
+      .rejectsOnce(new RequestThrottled({ message: 'slow down', $metadata: {} }))
+      .rejectsOnce(refused)
+      .callsFake((input: SendMessageBatchCommandInput) => {
+        if (++call > 1) return okFor(input);
+        return { Successful: [], Failed: input.Entries!.map((e) => ({ Id: e.Id!, SenderFault: false, Code: 'InternalError' })) };
+      });
+    const t = new SqsTransport({ client, queueUrl: QUEUE, concurrency: 1, clock: new FakeClock(), random: () => 0 });
+    await t.send(bodies(4));
+    expect(t.stats).to.include({ accepted: 4, retries: 3, possibleDuplicates: 0 });
+  });
+
   it('gives up after the last attempt and counts the messages lost instead of hanging', async () => {
     sqsMock.on(SendMessageBatchCommand).rejects(new RequestThrottled({ message: 'slow down', $metadata: {} }));
     const t = new SqsTransport({ client, queueUrl: QUEUE, concurrency: 1, clock: new FakeClock(), backoff: { baseMs: 10, capMs: 100, maxAttempts: 4 } });

@@ -41,6 +41,25 @@ describe('trigger: run summary', () => {
     expect(s.messages).to.deep.include({ sent: 2, ok: 2, failed: 0, invalid: 0, deadLettered: 0 });
   });
 
+  it('counts copies not run again, and messages that ran twice (more successes than messages sent)', () => {
+    const copy = invocation('run-a', 10, 0);
+    copy.messages[0]!.duplicate = 2;
+    const s = summary([invocation('run-a', 10, 0), invocation('run-a', 10, 0), invocation('run-a', 10, 0), copy]);
+    expect(s.messages).to.deep.include({ sent: 2, ok: 4, duplicate: 2, ranTwice: 2 });
+    expect(formatSummary(s)).to.contain('duplicates: 2 message(s) ran twice (a copy reached another environment), 2 copies not run again');
+  });
+
+  it('warns when the sending machine\'s clock is more than a second ahead of the workers\'', () => {
+    const late = invocation('run-a', 10, 0);
+    late.messages[0]!.senderAheadMs = 2_500;
+    const s = summary([late]);
+    expect(s.senderClockAheadMs).to.equal(2_500);
+    expect(s.notes.join('\n')).to.match(/clock is at least 2\.5 s ahead of the workers'/);
+    const close = invocation('run-a', 10, 0);
+    close.messages[0]!.senderAheadMs = 400;
+    expect(summary([close]).notes).to.deep.equal([]);
+  });
+
   it('ignores the metrics of other runs', () => {
     const s = summary([invocation('run-a', 10, 0), invocation('run-b', 500, 500)]);
     expect(s.achieved.statements).to.equal(10);

@@ -15,7 +15,7 @@ const summary = (rateErrorPct = -0.5, { incomplete = null, deadLettered = 0 }: {
   achieved: { statements: 1990, rate: 199, rateErrorPct },
   totals: { ok: 1980, errors: 10, skipped: 0, errorRatePct: 0.5 },
   operations: [row('select', 'reader', 12, 1590, 10), row('insert', 'writer', 40, 390, 0)],
-  messages: { sent: 2, ok: 2, failed: 0, invalid: 0, deadLettered, dwell: null },
+  messages: { sent: 2, ok: 2, failed: 0, invalid: 0, deadLettered, duplicate: 0, ranTwice: 0, dwell: null },
   notes: [],
 });
 

@@ -53,6 +53,7 @@ type Want =
   | { readonly kind: 'errors'; readonly op: string; readonly target: Target; readonly cls: ErrorClass }
   | { readonly kind: 'answered'; readonly op: string; readonly target: Target; readonly server: ServerRole }
   | { readonly kind: 'dwell'; readonly stat: Stat }
+  | { readonly kind: 'clock' }
   | { readonly kind: 'messages'; readonly outcome: MessageOutcome };
 
 /** The statistics a distribution is read with. */
@@ -108,7 +109,7 @@ async function readSteps(cw: CloudWatchClient, qs: Queries, start: number, end: 
       const v = result.Values?.[j];
       if (v === undefined || !Number.isFinite(v)) return;
       const i = Math.floor((new Date(t).getTime() - start) / stepMs);
-      const statOf = 'stat' in want ? want.stat : 'Sum';
+      const statOf = 'stat' in want ? want.stat : want.kind === 'clock' ? 'Maximum' : 'Sum';
       m!.set(i, statOf === 'SampleCount' || statOf === 'Sum' ? (m!.get(i) ?? 0) + v : Math.max(m!.get(i) ?? -Infinity, v));
     });
   }
@@ -149,6 +150,7 @@ async function readTimeline(cw: CloudWatchClient, w: MetricsWindow, operations: 
   }
   for (const stat of STEP_STATS) qs.add({ kind: 'dwell', stat }, METRIC.queueDwell, dwellDimensions(w.runId), stat);
   for (const outcome of MESSAGE_OUTCOMES) qs.add({ kind: 'messages', outcome }, METRIC.messages, messageDimensions(w.runId, outcome), 'Sum');
+  qs.add({ kind: 'clock' }, METRIC.senderClockAhead, dwellDimensions(w.runId), 'Maximum');
 
   const values = await readSteps(cw, qs, start, end, stepMs);
   const find = (f: (want: Want) => boolean): Map<number, number> => {
@@ -193,8 +195,9 @@ async function readTimeline(cw: CloudWatchClient, w: MetricsWindow, operations: 
     steps,
     series: series.sort(byTargetThenOp),
     messages: {
-      ok: outcome('ok'), failed: outcome('failed'), invalid: outcome('invalid'),
+      ok: outcome('ok'), failed: outcome('failed'), invalid: outcome('invalid'), duplicate: outcome('duplicate'),
       dwell: stats((stat) => find((want) => want.kind === 'dwell' && want.stat === stat)),
+      senderAheadMs: counts(find((want) => want.kind === 'clock')).map((v) => round(v, 3)),
     },
   };
 }
@@ -239,7 +242,7 @@ export async function readMessageOutcomes(cw: CloudWatchClient, w: MetricsWindow
   const qs = new Queries(w.namespace, (end - start) / 1000);
   for (const outcome of MESSAGE_OUTCOMES) qs.add({ kind: 'messages', outcome }, METRIC.messages, messageDimensions(w.runId, outcome), 'Sum');
   const values = await readSteps(cw, qs, start, end, end - start);
-  const out: Record<MessageOutcome, number> = { ok: 0, failed: 0, invalid: 0 };
+  const out: Record<MessageOutcome, number> = { ok: 0, failed: 0, invalid: 0, duplicate: 0 };
   for (const [want, m] of values) if (want.kind === 'messages') out[want.outcome] += m.get(0) ?? 0;
   return out;
 }

@@ -7,8 +7,8 @@ import { UsageError } from '../errors';
 import { formatDuration } from '../options/duration';
 import { resolveRunOptions, type RawRunOptions, type RunSettings } from '../options/run-options';
 import { buildPlan } from '../plan/build';
-import { AwsBackend } from '../run/aws-backend';
-import { LocalBackend } from '../run/local-backend';
+import { AwsBackend, awsFleet, type AwsBackendOptions } from '../run/aws-backend';
+import { LocalBackend, localFleet, type LocalBackendOptions } from '../run/local-backend';
 import { runPipeline } from '../run/pipeline';
 import type { CliIo } from './io';
 
@@ -18,6 +18,10 @@ export const FAILOVER_NEEDS_CLUSTER = `--failover-at needs the Aurora cluster th
 /** The `run` command: validate the flags, then run through the pipeline, locally or in AWS. */
 export async function runCommand(raw: RawRunOptions, io: CliIo): Promise<number> {
   const s = resolveRunOptions(raw);
+  if (s.dryRun) {
+    const { dryRunCommand } = require('./dry-run') as typeof import('./dry-run');
+    return dryRunCommand(s, io);
+  }
   if (s.demo) {
     io.err('demo: the whole load test on this machine: an embedded PostgreSQL writer, a streaming hot standby,');
     io.err('an in-process queue with SQS semantics and the same worker code as in AWS. Ctrl-C stops it cleanly.');
@@ -31,17 +35,20 @@ export async function runCommand(raw: RawRunOptions, io: CliIo): Promise<number>
 
 function runLocal(s: RunSettings, io: CliIo): Promise<number> {
   const failoverAtMs = s.failoverAtMs;
+  const options: LocalBackendOptions = {
+    ...(s.local.servers ? { servers: s.local.servers } : {}),
+    workload: s.workload,
+    ...(s.scale !== undefined ? { scale: s.scale } : {}),
+    ...(s.maxConnections !== undefined ? { maxConnections: s.maxConnections } : {}),
+    ...(s.maxConcurrency !== undefined ? { maxConcurrency: s.maxConcurrency } : {}),
+    scaleUp: s.scaleUp,
+    endpoints: s.kinds.size,
+    ...(failoverAtMs !== undefined ? { engine: { failoverEndpoints: true } } : {}),
+  };
   return runPipeline({
     settings: s,
-    plan: buildPlan(s),
-    backend: new LocalBackend({
-      ...(s.local.servers ? { servers: s.local.servers } : {}),
-      workload: s.workload,
-      ...(s.scale !== undefined ? { scale: s.scale } : {}),
-      ...(s.maxConnections !== undefined ? { maxConnections: s.maxConnections } : {}),
-      endpoints: s.kinds.size,
-      ...(failoverAtMs !== undefined ? { engine: { failoverEndpoints: true } } : {}),
-    }),
+    plan: buildPlan(s, localFleet(options)),
+    backend: new LocalBackend(options),
     ...(failoverAtMs !== undefined ? { drill: (b: LocalBackend) => localFailoverDrill(b.engine, failoverAtMs, io.clock) } : {}),
     io,
   });
@@ -56,7 +63,14 @@ async function runAws(s: RunSettings, io: CliIo): Promise<number> {
   const failoverAtMs = s.failoverAtMs;
   const cluster = aws.deployment?.dbClusterIdentifier;
   if (failoverAtMs !== undefined && !cluster) throw new UsageError(FAILOVER_NEEDS_CLUSTER);
-  const plan = buildPlan(s);
+  const options: AwsBackendOptions = {
+    concurrency: s.concurrency,
+    ...(s.maxConnections !== undefined ? { maxConnections: s.maxConnections } : {}),
+    ...(s.maxConcurrency !== undefined ? { maxConcurrency: s.maxConcurrency } : {}),
+    scaleUp: s.scaleUp,
+    endpoints: s.kinds.size,
+  };
+  const plan = buildPlan(s, awsFleet(aws, options));
   const rdsClient = failoverAtMs !== undefined ? await rds(aws.region) : undefined;
   try {
     if (rdsClient && failoverAtMs !== undefined) {
@@ -66,11 +80,7 @@ async function runAws(s: RunSettings, io: CliIo): Promise<number> {
     return await runPipeline({
       settings: s,
       plan,
-      backend: new AwsBackend(aws, {
-        concurrency: s.concurrency,
-        ...(s.maxConnections !== undefined ? { maxConnections: s.maxConnections } : {}),
-        endpoints: s.kinds.size,
-      }),
+      backend: new AwsBackend(aws, options),
       ...(rdsClient && failoverAtMs !== undefined
         ? { drill: () => awsFailoverDrill({ client: rdsClient, dbClusterIdentifier: cluster!, atMs: failoverAtMs, clock: io.clock }) }
         : {}),

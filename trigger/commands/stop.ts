@@ -15,7 +15,7 @@ export interface RawStopOptions {
 
 /**
  * `stop`: purge the queue, so no queued message starts. Slices already running finish their own
- * slice (at most a minute with the default slice length). Refuses without --yes.
+ * slice (at most 5 minutes with the default slice length). Refuses without --yes.
  */
 export async function stopCommand(raw: RawStopOptions, io: CliIo): Promise<number> {
   if (raw.local) throw new UsageError('a local run stops with Ctrl-C in its own terminal (its queue lives in that process); nothing to purge here');
@@ -28,7 +28,7 @@ export async function stopCommand(raw: RawStopOptions, io: CliIo): Promise<numbe
     const transport = new SqsTransport({ client, queueUrl: aws.queueUrl, concurrency: 1 });
     const before = await transport.depth();
     await transport.purge();
-    io.out(`purged ${aws.queueUrl}${before ? ` (about ${before.visible} waiting, ${before.inFlight} in flight)` : ''}; slices already running finish their current slice (at most a minute)`);
+    io.out(`purged ${aws.queueUrl}${before ? ` (about ${before.visible} waiting, ${before.inFlight} in flight)` : ''}; slices already running finish their current slice (at most 5 minutes)`);
     return 0;
   } finally {
     client.destroy();

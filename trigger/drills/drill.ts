@@ -11,7 +11,7 @@ import { CliError, EXIT } from '../errors';
 import type { Measured } from '../report/summary';
 import type { Reconciliation } from './reconcile';
 
-const DRILL_KINDS = ['failover', 'reader-down', 'writer-down', 'both-down', 'redelivery-storm'] as const;
+const DRILL_KINDS = ['failover', 'reader-down', 'writer-down', 'both-down', 'redelivery-storm', 'writer-silent'] as const;
 export type DrillKind = (typeof DRILL_KINDS)[number];
 
 /** When a fault began and when the system was whole again. Epoch ms. */
@@ -21,6 +21,8 @@ export interface DrillEvent {
   /** The writer before and after a failover (AWS: DB instance identifiers; local: ports). */
   readonly from?: string;
   readonly to?: string;
+  /** When the clients counted their first failed statement after the fault began (how long a silent server took to find). */
+  readonly firstErrorAt?: number;
 }
 
 export interface Drill {

@@ -10,10 +10,15 @@
  * - redelivery-storm: slices that run longer than the queue's visibility timeout, so the queue
  *   hands each one out again while it still runs (as SQS does when a Lambda outlives the
  *   visibility timeout): every extra run is a duplicate, and must be counted as one.
+ * - writer-silent: the writer stops answering without closing anything (its endpoint holds every
+ *   byte; a hung host, SIGSTOP, a network that drops packets). Nothing tells the clients: their
+ *   query timeout must find it, and every invocation must still end and publish before its
+ *   deadline. The drill times the first failed statement, and any invocation that ran past the
+ *   function timeout unbalances the books.
  *
  * The server faults run in statements mode (a failed statement fails its message, which comes
- * back and, after maxReceiveCount receives, goes to the dead-letter queue); the storm runs
- * slices. Drills assume nothing else writes to the workload's tables meanwhile: rows are
+ * back and, after maxReceiveCount receives, goes to the dead-letter queue); the storm and the
+ * silent writer run slices. Drills assume nothing else writes to the workload's tables meanwhile: rows are
  * reconciled by count.
  */
 import type pg from 'pg';
@@ -25,7 +30,7 @@ import type { Measured } from '../report/summary';
 import { DrillError, type Drill } from './drill';
 import { reconcile } from './reconcile';
 
-export const FAULT_KINDS = ['reader-down', 'writer-down', 'both-down', 'redelivery-storm'] as const;
+export const FAULT_KINDS = ['reader-down', 'writer-down', 'both-down', 'redelivery-storm', 'writer-silent'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** What a fault drill needs of the local engine (trigger/local/engine.ts). */
@@ -33,8 +38,18 @@ export interface FaultEngine {
   readonly cluster?: Pick<LocalCluster, 'promoted' | 'stopReader' | 'startReader' | 'stopWriter' | 'startWriter' | 'waitForStreaming'> | undefined;
   readonly queue: Pick<LocalQueue, 'stats' | 'depth'>;
   readonly dlq: Pick<LocalQueue, 'receive' | 'delete' | 'changeVisibility'>;
+  /** Statements failed so far, bumped as each ends. */
+  readonly live: { readonly errors: number };
+  /** Invocations that ran past the function timeout. */
+  readonly invocations: { readonly timeouts: number };
   connect(which: 'writer'): Promise<pg.Client>;
+  /** writer-silent: hold the endpoint's traffic, and let it through again. */
+  silence(which: 'writer'): void;
+  unsilence(which: 'writer'): void;
 }
+
+/** How often the silent-writer drill looks for the first failed statement, ms. */
+const DETECT_POLL_MS = 50;
 
 export interface FaultDrillOptions {
   readonly engine: FaultEngine;
@@ -56,6 +71,7 @@ export function faultDrill(o: FaultDrillOptions): Drill {
   if (!cluster) throw new DrillError('fault drills stop and start servers: they need the embedded cluster, not --writer-url/--reader-url');
   if (cluster.promoted) throw new DrillError('the local cluster has failed over (one server left); start a new engine for fault drills');
   let before: LocalQueueStats;
+  let timeoutsBefore = 0;
   let rowsBefore: Rows | undefined;
   return {
     kind: o.kind,
@@ -64,6 +80,18 @@ export function faultDrill(o: FaultDrillOptions): Drill {
       async cause() {
         const startedAt = o.clock.now();
         const down = `${o.downMs / 1000} s`;
+        if (o.kind === 'writer-silent') {
+          const errorsBefore = engine.live.errors;
+          engine.silence('writer');
+          o.log(`writer silent: its endpoint holds every byte, no socket closes; answering again in ${down}`);
+          let firstErrorAt: number | undefined;
+          for (let now = o.clock.now(); now < startedAt + o.downMs; now = o.clock.now()) {
+            if (firstErrorAt === undefined && engine.live.errors > errorsBefore) firstErrorAt = now;
+            await o.clock.sleep(Math.min(DETECT_POLL_MS, startedAt + o.downMs - now));
+          }
+          engine.unsilence('writer');
+          return { startedAt, completedAt: o.clock.now(), ...(firstErrorAt !== undefined ? { firstErrorAt } : {}) };
+        }
         switch (o.kind) {
           case 'reader-down':
             await cluster.stopReader('fast');
@@ -90,6 +118,7 @@ export function faultDrill(o: FaultDrillOptions): Drill {
     }),
     async prepare() {
       before = { ...engine.queue.stats };
+      timeoutsBefore = engine.invocations.timeouts;
       rowsBefore = await countRows(engine, o.workload);
     },
     async finish(measured: Measured) {
@@ -113,6 +142,7 @@ export function faultDrill(o: FaultDrillOptions): Drill {
         writes,
         ...(rowsBefore && rowsAfter ? { rows: { before: rowsBefore.rows, after: rowsAfter.rows } } : {}),
         ...(rowsAfter?.balances ? { balances: rowsAfter.balances } : {}),
+        timedOut: engine.invocations.timeouts - timeoutsBefore,
       });
     },
   };

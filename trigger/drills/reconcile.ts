@@ -26,6 +26,8 @@ export interface ReconcileInput {
   readonly rows?: { readonly before: number; readonly after: number };
   /** TPC-B's consistency condition, when the workload is tpcb: every balance total equals the history total. */
   readonly balances?: { readonly accounts: number; readonly tellers: number; readonly branches: number; readonly history: number };
+  /** Invocations that were still running at the function timeout (their metrics never published). */
+  readonly timedOut?: number;
 }
 
 export interface Reconciliation {
@@ -61,6 +63,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       : `${-lost} message(s) counted twice: succeeded ${input.succeeded} + dead-lettered ${input.deadLettered} + still queued ${input.stillQueued} > sent ${input.sent}`);
   }
   if (input.stillQueued > 0) problems.push(`${input.stillQueued} message(s) still queued: the drill ended before the queue drained`);
+  if (input.timedOut) problems.push(`${input.timedOut} invocation(s) still running at the function timeout: what they measured was never published`);
   if (input.deadLetterSeqs) {
     const seqs = input.deadLetterSeqs;
     if (seqs.length !== input.deadLettered) problems.push(`the dead-letter queue holds ${seqs.length} message(s) of the run, but ${input.deadLettered} were moved there`);

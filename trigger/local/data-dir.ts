@@ -21,12 +21,15 @@ export interface DataDirContext {
 
 export const HOST = '127.0.0.1';
 
+/** The embedded servers' max_connections (a plan can be checked against it before they start). */
+export const EMBEDDED_MAX_CONNECTIONS = 200;
+
 /** Settings of both servers (the standby gets them through the copy). */
 const SERVER_CONF = `
 # Local engine settings (the primary and, through the copy, the standby)
 listen_addresses = '${HOST}'
 unix_socket_directories = ''        # TCP only: no socket path length limits, nothing in /var/run
-max_connections = 200
+max_connections = ${EMBEDDED_MAX_CONNECTIONS}
 wal_level = replica
 max_wal_senders = 10                # not below initdb's 10: the copied control file records it
 max_replication_slots = 10

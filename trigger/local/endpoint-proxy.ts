@@ -4,6 +4,11 @@
  * writer on failover and the old connections break; {@link EndpointProxy.retarget} does the same
  * locally, so a failover drill exercises the worker's reconnect path exactly as in AWS.
  *
+ * {@link EndpointProxy.silence} plays a server that stops answering without closing anything (a
+ * hung host, a network that drops packets; SIGSTOP of the server does the same): connections stay
+ * open, bytes sent are held, nothing comes back, and new connections are accepted but never
+ * answered, until {@link EndpointProxy.unsilence} lets it all through, late.
+ *
  * It costs a hop on every packet, so the local engine only puts it in front of the servers for
  * drills.
  */
@@ -16,6 +21,10 @@ export interface ProxyTarget {
 
 export class EndpointProxy {
   private readonly sockets = new Set<net.Socket>();
+  private readonly links = new Set<{ client: net.Socket; upstream: net.Socket }>();
+  /** Clients accepted while silent, not yet connected onwards. */
+  private readonly held = new Set<net.Socket>();
+  private silent = false;
 
   private constructor(private readonly server: net.Server, readonly port: number, private target: ProxyTarget) {}
 
@@ -41,26 +50,70 @@ export class EndpointProxy {
     for (const s of this.sockets) s.destroy();
   }
 
+  /** Stop answering: hold every byte both ways and every new connection, closing nothing. */
+  silence(): void {
+    this.silent = true;
+    for (const { client, upstream } of this.links) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** Answer again: what was held goes through, held connections are connected onwards. */
+  unsilence(): void {
+    if (!this.silent) return;
+    this.silent = false;
+    for (const { client, upstream } of this.links) {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
+    const held = [...this.held];
+    this.held.clear();
+    for (const client of held) if (!client.destroyed) this.connect(client);
+  }
+
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    for (const s of [...this.sockets, ...this.held]) s.destroy();
+    this.held.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private accept(client: net.Socket): void {
+    if (this.silent) {
+      // Accepted (the kernel of a hung server does that too) and never answered.
+      client.pause();
+      this.held.add(client);
+      client.on('error', () => client.destroy()).on('close', () => this.held.delete(client));
+      return;
+    }
+    this.connect(client);
+  }
+
+  private connect(client: net.Socket): void {
     const upstream = net.connect(this.target.port, this.target.host);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     this.sockets.add(client);
     this.sockets.add(upstream);
+    const link = { client, upstream };
+    this.links.add(link);
     const drop = () => {
       client.destroy();
       upstream.destroy();
       this.sockets.delete(client);
       this.sockets.delete(upstream);
+      this.links.delete(link);
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    if (this.silent) {
+      client.pause();
+      upstream.pause();
+    } else {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
   }
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Endpoint, WorkerConfig } from '../../handlers/config';
 import { DEFAULTS } from '../../handlers/config';
+import { EVENT_SOURCE_DEFAULTS, SCALE_UP_DEFAULTS, type ScaleUpSettings } from '../../handlers/event-source';
 import { createLogger } from '../../handlers/log';
 import { MemorySink } from '../../handlers/metrics/memory-sink';
 import { createWorker, type InitResult, type LiveCounters, type Worker } from '../../handlers/worker';
@@ -20,7 +21,7 @@ import { LocalCluster } from './cluster';
 import { localWorkerConfig } from './worker-config';
 import { EndpointProxy } from './endpoint-proxy';
 import { ExecutionEnvironments } from './environments';
-import { LocalPoller } from './poller';
+import { LocalPoller, type LocalPollerStats } from './poller';
 import { LocalQueue } from './queue';
 
 export interface LocalEngineOptions {
@@ -28,10 +29,19 @@ export interface LocalEngineOptions {
   readonly servers?: ServerUrls;
   /** Connections per endpoint per worker (each concurrent invocation has its own worker, as in Lambda). @default 4 */
   readonly poolMax?: number;
-  /** Messages per invocation, as the event source mapping's batch size. @default 10 */
+  /** Messages per invocation, as the event source mapping's batch size. @default the stack's (EVENT_SOURCE_DEFAULTS.batchSize, 1) */
   readonly batchSize?: number;
-  /** Concurrent worker invocations, as the event source mapping's maximum concurrency. @default 4 */
+  /** Concurrent worker invocations, as the event source mapping's maximum concurrency. @default the stack's (EVENT_SOURCE_DEFAULTS.maxConcurrency, 10) */
   readonly maxConcurrency?: number;
+  /**
+   * How the event source scales up to `maxConcurrency`; null: at once. Set it for tests that need
+   * a faster (or no) ramp. @default as in AWS (SCALE_UP_DEFAULTS: 5 at first, 300 more a minute)
+   */
+  readonly scaleUp?: ScaleUpSettings | null;
+  /** How long an invocation may run before it times out. @default the stack's (15 minutes) */
+  readonly functionTimeoutMs?: number;
+  /** The worker's statement_timeout (its client-side query timeout follows it). @default DEFAULTS.statementTimeoutMs */
+  readonly statementTimeoutMs?: number;
   /**
    * How long a received message stays invisible. A slice message is in flight for its whole
    * duration, so this must exceed the longest slice sent (plus its start lead), or the slice is
@@ -45,7 +55,8 @@ export interface LocalEngineOptions {
   readonly logFile?: string;
   /**
    * Put a forwarding endpoint in front of the embedded writer and reader, as Aurora's cluster
-   * endpoints are, so {@link LocalEngine.failover} can move them. Costs a hop per packet; drills only.
+   * endpoints are, so {@link LocalEngine.failover} can move them and {@link LocalEngine.silence}
+   * can swallow their traffic. Costs a hop per packet; drills only.
    * @default false
    */
   readonly failoverEndpoints?: boolean;
@@ -87,7 +98,7 @@ export class LocalEngine {
   static async start(opts: LocalEngineOptions = {}): Promise<LocalEngine> {
     const say = opts.log ?? (() => undefined);
     const poolMax = opts.poolMax ?? DEFAULTS.poolMax;
-    const maxConcurrency = opts.maxConcurrency ?? 4;
+    const maxConcurrency = opts.maxConcurrency ?? EVENT_SOURCE_DEFAULTS.maxConcurrency;
 
     let cluster: LocalCluster | undefined;
     let proxies: { writer: EndpointProxy; reader: EndpointProxy } | undefined;
@@ -114,7 +125,7 @@ export class LocalEngine {
       credentials = { user: cluster.user, password: cluster.password, database: cluster.database };
     }
 
-    const config = localWorkerConfig({ writer, reader, ...credentials, poolMax });
+    const config = localWorkerConfig({ writer, reader, ...credentials, poolMax, ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}) });
     const logFile = opts.logFile ?? path.join(os.tmpdir(), 'aurora-load-test', `worker-${process.pid}.log`);
     mkdirSync(path.dirname(logFile), { recursive: true });
     const stream = createWriteStream(logFile, { flags: 'a' });
@@ -142,8 +153,11 @@ export class LocalEngine {
     const catalog = opts.catalog ?? projectCatalog();
     const worker = new ExecutionEnvironments(() => createWorker({ config, catalog, sink, logger, redelivery, live }));
     const poller = new LocalPoller(queue, (event, context) => worker.handle(event, context), {
-      batchSize: opts.batchSize ?? 10,
+      batchSize: opts.batchSize ?? EVENT_SOURCE_DEFAULTS.batchSize,
       maxConcurrency,
+      scaleUp: opts.scaleUp === undefined ? SCALE_UP_DEFAULTS : opts.scaleUp,
+      functionTimeoutMs: opts.functionTimeoutMs ?? EVENT_SOURCE_DEFAULTS.functionTimeoutMs,
+      onError: (err) => logger.warn({ error: (err as Error)?.message ?? String(err) }, 'invocation failed as a whole'),
     });
     poller.start();
     return new LocalEngine(queue, dlq, sink, { writer, reader }, poolMax, maxConcurrency, logFile, worker, poller, config,
@@ -162,6 +176,26 @@ export class LocalEngine {
     await this.cluster.promoteReader();
     this.proxies.writer.retarget(this.cluster.writer);
     this.proxies.reader.retarget(this.cluster.reader);
+  }
+
+  /**
+   * Dead-server drill: the endpoint stops answering without closing its sockets (a server that
+   * hangs, a network that drops packets): connections stay open, nothing comes back. Needs
+   * `failoverEndpoints`. {@link LocalEngine.unsilence} lets traffic through again.
+   */
+  silence(which: 'writer' | 'reader'): void {
+    if (!this.proxies) throw new LocalEngineError('silencing an endpoint needs the embedded cluster started with failover endpoints');
+    this.proxies[which].silence();
+  }
+
+  /** Let the endpoint's traffic through again: connections made meanwhile start working. */
+  unsilence(which: 'writer' | 'reader'): void {
+    this.proxies?.[which].unsilence();
+  }
+
+  /** Poller statistics: invocations, timeouts, the most that ran at once. */
+  get invocations(): Readonly<LocalPollerStats> {
+    return this.poller.stats;
   }
 
   /** Run a workload's idempotent init on the writer, through the worker. */

@@ -2,19 +2,22 @@
  * The local event source mapping: polls a LocalQueue and invokes an SQS Lambda handler with real
  * `SQSEvent` records and a `Context`, the way Lambda's SQS event source mapping does with
  * ReportBatchItemFailures turned on:
- * - at most `maxConcurrency` invocations at a time (the mapping's MaximumConcurrency);
+ * - at most `maxConcurrency` invocations at a time (the mapping's MaximumConcurrency), and, with
+ *   `scaleUp`, fewer at first: the event source's documented scale-up (handlers/event-source.ts);
  * - after an invocation, every message not named in `batchItemFailures` is deleted; named ones stay
  *   hidden until their visibility timeout ends, then come back (and, after maxReceiveCount
  *   receives, go to the dead-letter queue);
  * - a handler that throws, or returns a malformed response, fails the whole batch: nothing is
- *   deleted.
- * Unlike Lambda it does not cut an invocation off at `functionTimeoutMs` (a promise cannot be
- * killed); the handler sees the deadline through `context.getRemainingTimeInMillis()`.
+ *   deleted;
+ * - an invocation still running at `functionTimeoutMs` times out as in Lambda: its batch fails and
+ *   its place is free again. A promise cannot be killed, so the handler runs on, unheard; the
+ *   handler sees its deadline through `context.getRemainingTimeInMillis()`.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { LocalQueue, ReceivedMessage } from './queue';
-import { systemClock } from '../../handlers/clock';
+import { systemClock, type Clock } from '../../handlers/clock';
+import { ScaleUpModel, type ScaleUpSettings } from '../../handlers/event-source';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
@@ -27,8 +30,15 @@ export interface LocalPollerOptions {
   readonly maxBatchingWindowMs?: number;
   /** How long a poller waits after finding the queue empty. @default 20 */
   readonly pollIntervalMs?: number;
-  /** The function timeout behind `context.getRemainingTimeInMillis()`. @default 900000 (15 min) */
+  /** The function timeout: behind `context.getRemainingTimeInMillis()`, and when an invocation times out. @default 900000 (15 min) */
   readonly functionTimeoutMs?: number;
+  /**
+   * Grow the concurrency as the SQS event source does: start at `startConcurrency`, add
+   * `perMinute` while messages wait. @default none: `maxConcurrency` from the start
+   */
+  readonly scaleUp?: ScaleUpSettings | null;
+  /** Time, for the deadline, the timeout, polling and the scale-up. @default the system clock */
+  readonly clock?: Clock;
   /** `context.functionName`, also used in the function ARN and log group. @default 'local-worker' */
   readonly functionName?: string;
   /** `eventSourceARN` of the records. @default arn:aws:sqs:<region>:000000000000:<queue name> */
@@ -47,6 +57,13 @@ export interface LocalPollerStats {
   itemFailures: number;
   /** Invocations that failed as a whole: the handler threw or returned a malformed response. */
   handlerErrors: number;
+  /** Invocations still running at the function timeout: their batches failed (Lambda's "Task timed out"). */
+  timeouts: number;
+}
+
+/** The handler did not return within the function timeout, so Lambda fails the whole batch. */
+export class FunctionTimeoutError extends Error {
+  override readonly name = 'FunctionTimeoutError';
 }
 
 /** The handler's response could not be read as an SQSBatchResponse, so Lambda fails the whole batch. */
@@ -56,9 +73,11 @@ export class InvalidBatchResponseError extends Error {
 
 const ACCOUNT = '000000000000';
 const IDLE_POLL_MS = 20;
+/** Longest wait of a dispatcher with every invocation busy; an invocation ending wakes it sooner. */
+const BUSY_WAIT_MS = 1_000;
 
 export class LocalPoller {
-  readonly stats: LocalPollerStats = { invocations: 0, maxInFlight: 0, itemFailures: 0, handlerErrors: 0 };
+  readonly stats: LocalPollerStats = { invocations: 0, maxInFlight: 0, itemFailures: 0, handlerErrors: 0, timeouts: 0 };
 
   readonly #queue: LocalQueue;
   readonly #handler: SqsHandler;
@@ -71,11 +90,14 @@ export class LocalPoller {
   readonly #region: string;
   readonly #queueArn: string;
   readonly #onError: (err: unknown) => void;
+  readonly #clock: Clock;
+  readonly #scaling: ScaleUpModel;
   #running = false;
   #inFlight = 0;
-  #loops: Promise<void>[] = [];
-  /** Wakes pollers sleeping on an empty queue, so stop() does not wait out their poll interval. */
-  readonly #sleepers = new Set<() => void>();
+  #dispatcher: Promise<void> | undefined;
+  readonly #invocations = new Set<Promise<void>>();
+  /** Wakes the dispatcher's sleep: stop(), an invocation ending. */
+  #wake: AbortController | undefined;
 
   constructor(queue: LocalQueue, handler: SqsHandler, opts: LocalPollerOptions = {}) {
     if (typeof handler !== 'function') throw new TypeError('handler must be a function (event, context) => Promise<SQSBatchResponse | void>');
@@ -90,6 +112,8 @@ export class LocalPoller {
     this.#region = opts.region ?? 'us-east-1';
     this.#queueArn = opts.queueArn ?? `arn:aws:sqs:${this.#region}:${ACCOUNT}:${queue.name}`;
     this.#onError = opts.onError ?? (() => undefined);
+    this.#clock = opts.clock ?? systemClock;
+    this.#scaling = new ScaleUpModel(opts.scaleUp ?? null, this.#maxConcurrency);
   }
 
   /** Invocations in flight right now. */
@@ -101,15 +125,16 @@ export class LocalPoller {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    for (let i = 0; i < this.#maxConcurrency; i++) this.#loops.push(this.#poll());
+    this.#dispatcher = this.#dispatch();
   }
 
   /** Stop polling and resolve once the invocations in flight have finished. Messages stay queued. */
   async stop(): Promise<void> {
     this.#running = false;
-    for (const wake of this.#sleepers) wake();
-    await Promise.all(this.#loops);
-    this.#loops = [];
+    this.#wake?.abort();
+    await this.#dispatcher;
+    this.#dispatcher = undefined;
+    await Promise.all(this.#invocations);
   }
 
   /**
@@ -119,39 +144,58 @@ export class LocalPoller {
    * remain, hence the optional `timeoutMs` (rejects when it passes).
    */
   async idle(timeoutMs?: number): Promise<void> {
-    const deadline = timeoutMs === undefined ? Infinity : systemClock.now() + timeoutMs;
+    const deadline = timeoutMs === undefined ? Infinity : this.#clock.now() + timeoutMs;
     while (!(this.#queue.drained() && this.#inFlight === 0)) {
-      if (systemClock.now() >= deadline) {
+      if (this.#clock.now() >= deadline) {
         const { visible, inFlight } = this.#queue.depth;
         throw new Error(`the queue did not drain within ${timeoutMs} ms (${visible} visible, ${inFlight} in flight, ${this.#inFlight} invocations running)`);
       }
-      await systemClock.sleep(IDLE_POLL_MS);
+      await this.#clock.sleep(IDLE_POLL_MS);
     }
   }
 
-  /** One of `maxConcurrency` pollers; each runs one invocation at a time, which bounds concurrency. */
-  async #poll(): Promise<void> {
+  /**
+   * The one dispatcher: while the event source allows another invocation, receive a batch and
+   * start it; else wait for an invocation to end or the event source to grow. The event source
+   * grows while messages wait for an invocation.
+   */
+  async #dispatch(): Promise<void> {
+    let waiting = false;
     while (this.#running) {
+      const now = this.#clock.now();
+      const allowed = this.#scaling.capacity(now, waiting);
+      if (this.#inFlight >= allowed) {
+        waiting = this.#queue.depth.visible > 0;
+        this.#scaling.capacity(now, waiting);
+        const growth = waiting ? this.#scaling.nextGrowthAt(now) : undefined;
+        await this.#sleep(growth !== undefined ? Math.max(1, growth - now) : BUSY_WAIT_MS);
+        continue;
+      }
+      waiting = false;
       const batch = await this.#gather();
       if (batch.length === 0) {
         await this.#sleep(this.#pollMs);
         continue;
       }
-      await this.#invoke(batch);
+      const p: Promise<void> = this.#invoke(batch).finally(() => {
+        this.#invocations.delete(p);
+        this.#wake?.abort();
+      });
+      this.#invocations.add(p);
     }
   }
 
   async #gather(): Promise<ReceivedMessage[]> {
     const batch = this.#queue.receive(Math.min(10, this.#batchSize));
     if (batch.length === 0) return batch;
-    const deadline = systemClock.now() + this.#windowMs;
+    const deadline = this.#clock.now() + this.#windowMs;
     while (batch.length < this.#batchSize) {
       const more = this.#queue.receive(Math.min(10, this.#batchSize - batch.length));
       if (more.length > 0) {
         batch.push(...more);
         continue;
       }
-      const left = deadline - systemClock.now();
+      const left = deadline - this.#clock.now();
       if (left <= 0 || !this.#running) break;
       await this.#sleep(Math.min(this.#pollMs, left));
     }
@@ -162,10 +206,19 @@ export class LocalPoller {
     this.#inFlight++;
     this.stats.invocations++;
     this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.#inFlight);
+    const timer = new AbortController();
     try {
       let failed: Set<string>;
       try {
-        const response = await this.#handler({ Records: batch.map((m) => this.#record(m)) }, this.#context());
+        const handled = this.#handler({ Records: batch.map((m) => this.#record(m)) }, this.#context());
+        const timedOut = this.#clock.sleep(this.#timeoutMs, timer.signal).then(() => TIMED_OUT);
+        const response = await Promise.race([handled, timedOut]);
+        if (response === TIMED_OUT) {
+          // Lambda stops the function here; this one runs on, but nothing it does counts.
+          handled.catch(() => undefined);
+          this.stats.timeouts++;
+          throw new FunctionTimeoutError(`the invocation was still running after the function timeout (${this.#timeoutMs} ms); its batch fails`);
+        }
         failed = failedIds(response, batch);
       } catch (err) {
         this.stats.handlerErrors++;
@@ -175,6 +228,7 @@ export class LocalPoller {
       this.stats.itemFailures += failed.size;
       for (const m of batch) if (!failed.has(m.messageId)) this.#queue.delete(m.receiptHandle);
     } finally {
+      timer.abort();
       this.#inFlight--;
     }
   }
@@ -194,7 +248,7 @@ export class LocalPoller {
   }
 
   #context(): Context {
-    const deadline = systemClock.now() + this.#timeoutMs;
+    const deadline = this.#clock.now() + this.#timeoutMs;
     const name = this.#functionName;
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
     const unsupported = (): never => {
@@ -209,7 +263,7 @@ export class LocalPoller {
       awsRequestId: randomUUID(),
       logGroupName: `/aws/lambda/${name}`,
       logStreamName: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - systemClock.now()),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - this.#clock.now()),
       done: unsupported,
       fail: unsupported,
       succeed: unsupported,
@@ -224,18 +278,17 @@ export class LocalPoller {
     }
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.#sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#sleepers.add(wake);
-    });
+  /** Sleep on the clock; stop() and an invocation ending cut it short. */
+  async #sleep(ms: number): Promise<void> {
+    const wake = new AbortController();
+    this.#wake = wake;
+    if (!this.#running) return;
+    await this.#clock.sleep(ms, wake.signal);
+    if (this.#wake === wake) this.#wake = undefined;
   }
 }
+
+const TIMED_OUT = Symbol('timed out');
 
 /**
  * The ids to keep from a handler's response, following Lambda's rules for SQS: no response, no or

@@ -11,6 +11,7 @@ export function localWorkerConfig(o: {
   readonly password: string;
   readonly database: string;
   readonly poolMax?: number;
+  readonly statementTimeoutMs?: number;
 }): WorkerConfig {
   return {
     writer: { ...o.writer },
@@ -20,7 +21,7 @@ export function localWorkerConfig(o: {
     allowedHosts: [],
     tls: 'disable',
     poolMax: o.poolMax ?? DEFAULTS.poolMax,
-    statementTimeoutMs: DEFAULTS.statementTimeoutMs,
+    statementTimeoutMs: o.statementTimeoutMs ?? DEFAULTS.statementTimeoutMs,
     connectTimeoutMs: DEFAULTS.connectTimeoutMs,
     metricNamespace: DEFAULTS.metricNamespace,
     deadlineMarginMs: DEFAULTS.deadlineMarginMs,

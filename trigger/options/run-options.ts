@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HostOverrides, MixEntry } from '../../handlers/protocol/message';
 import { STACK_OUTPUT } from '../../handlers/contract';
+import { MAX_CONCURRENCY_RANGE } from '../../handlers/event-source';
 import { LIMITS } from '../../handlers/protocol/limits';
 import type { Catalog, OpKind, WorkloadName } from '../../handlers/workloads/catalog';
 import { projectCatalog } from '../../handlers/workloads/project';
@@ -36,6 +37,10 @@ export interface RawRunOptions {
   readerUrl?: string;
   demo?: boolean;
   maxConnections?: string;
+  maxConcurrency?: string;
+  /** `--no-scale-up` sets it false. */
+  scaleUp?: boolean;
+  dryRun?: boolean;
   threshold?: string[];
   json?: boolean;
   runId?: string;
@@ -83,8 +88,16 @@ export interface RunSettings {
   readonly maxWorkerRate: number;
   readonly concurrency: number;
   readonly startLeadMs: number;
+  /** `--start-lead` was given: it is then honoured, or the plan refused, never lengthened. */
+  readonly startLeadGiven: boolean;
   readonly lateLimitMs?: number;
   readonly maxConnections?: number;
+  /** `--max-concurrency`: the event source's MaximumConcurrency (default: the stack's, or the stack default locally). */
+  readonly maxConcurrency?: number;
+  /** Model the event source's gradual scale-up (false with `--no-scale-up`). */
+  readonly scaleUp: boolean;
+  /** `--dry-run`: print the plan and what it needs of the fleet; send nothing, start nothing. */
+  readonly dryRun: boolean;
   readonly thresholds: readonly Threshold[];
   readonly json: boolean;
   readonly save: boolean;
@@ -197,13 +210,17 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date(), ca
   }
   const concurrency = raw.concurrency !== undefined ? posInt(raw.concurrency, '--concurrency', 1000) : RUN_DEFAULTS.concurrency;
   const startLeadMs = raw.startLead !== undefined ? parseDuration(raw.startLead, '--start-lead') : RUN_DEFAULTS.startLeadMs[where];
-  if (startLeadMs > LIMITS.maxStartLeadMs) throw new UsageError(`--start-lead must be at most 1h`);
   const lateLimitMs = raw.lateLimit !== undefined ? parseDuration(raw.lateLimit, '--late-limit') : undefined;
   if (lateLimitMs !== undefined && (lateLimitMs < 1 || lateLimitMs > LIMITS.maxLateLimitMs)) {
     throw new UsageError(`--late-limit must be between 1ms and ${LIMITS.maxLateLimitMs / 1000}s, got "${raw.lateLimit}"`);
   }
   if (mode === 'statements' && lateLimitMs !== undefined) throw new UsageError('--late-limit is for --mode slice (statements mode has no schedule to be late for)');
   const maxConnections = raw.maxConnections !== undefined ? posInt(raw.maxConnections, '--max-connections', 1_000_000) : undefined;
+  const maxConcurrency = raw.maxConcurrency !== undefined ? posInt(raw.maxConcurrency, '--max-concurrency', MAX_CONCURRENCY_RANGE.max) : undefined;
+  if (maxConcurrency !== undefined && maxConcurrency < MAX_CONCURRENCY_RANGE.min) {
+    throw new UsageError(`--max-concurrency must be at least ${MAX_CONCURRENCY_RANGE.min} (the event source's MaximumConcurrency is ${MAX_CONCURRENCY_RANGE.min}-${MAX_CONCURRENCY_RANGE.max}), got ${maxConcurrency}`);
+  }
+  if (raw.dryRun && raw.failoverAt !== undefined) throw new UsageError('--dry-run sends nothing, so there is no load to fail over under: drop --failover-at');
   const scale = raw.scale !== undefined ? posInt(raw.scale, '--scale', LIMITS.maxScale) : undefined;
   if (scale !== undefined && !local) throw new UsageError('--scale is for --local runs (they init the workload first); in AWS run node trigger init --workload tpcb --scale N');
 
@@ -230,9 +247,12 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date(), ca
     ...(Object.keys(hosts).length ? { hosts } : {}),
     rate, durationMs, rampMs, mode, count,
     ...(workers !== undefined ? { workers } : {}),
-    maxWorkerRate, concurrency, startLeadMs,
+    maxWorkerRate, concurrency, startLeadMs, startLeadGiven: raw.startLead !== undefined,
     ...(lateLimitMs !== undefined ? { lateLimitMs } : {}),
     ...(maxConnections !== undefined ? { maxConnections } : {}),
+    ...(maxConcurrency !== undefined ? { maxConcurrency } : {}),
+    scaleUp: raw.scaleUp !== false,
+    dryRun: raw.dryRun === true,
     thresholds, json: raw.json === true, save: raw.save !== false,
     ...(scale !== undefined ? { scale } : {}),
     ...(failoverAtMs !== undefined ? { failoverAtMs } : {}),

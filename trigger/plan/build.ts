@@ -1,7 +1,11 @@
+import { scaleUpMs } from '../../handlers/event-source';
+import { UsageError } from '../errors';
+import { formatDuration } from '../options/duration';
 import type { RunSettings } from '../options/run-options';
+import { firstLeadFor, peakConcurrency, type Fleet } from './fleet';
 import type { RunSpec } from './run-spec';
 import type { StatementsPlan } from './send-plan';
-import { planSlices, SLICE_DEFAULTS, type SlicePlan } from './slice-plan';
+import { planSlices, SLICE_DEFAULTS, type SliceOptions, type SlicePlan } from './slice-plan';
 import { planStatements } from './statements-plan';
 
 export function runSpecOf(s: RunSettings): RunSpec {
@@ -12,15 +16,32 @@ export function runSpecOf(s: RunSettings): RunSpec {
   };
 }
 
-/** The send plan for validated settings, in either mode. */
-export function buildPlan(s: RunSettings): StatementsPlan | SlicePlan {
+/**
+ * The send plan for validated settings, in either mode. In slice mode the first slices are sent
+ * early enough for the event source to scale up to the plan's peak (fleet.ts); a `--start-lead`
+ * given too short for that is refused in one line.
+ */
+export function buildPlan(s: RunSettings, fleet: Pick<Fleet, 'scaleUp' | 'maxConcurrency'>): StatementsPlan | SlicePlan {
   const spec = runSpecOf(s);
   if (s.mode === 'statements') return planStatements(spec, s.count);
-  return planSlices(spec, {
+  const opts: SliceOptions = {
     ...(s.workers !== undefined ? { workers: s.workers } : {}),
     maxWorkerRate: s.maxWorkerRate,
     startLeadMs: s.startLeadMs,
-    sliceMaxMs: SLICE_DEFAULTS.sliceMaxMs,
+    sliceMs: SLICE_DEFAULTS.sliceMs,
     ...(s.lateLimitMs !== undefined ? { lateLimitMs: s.lateLimitMs } : {}),
-  });
+  };
+  const plan = planSlices(spec, opts);
+  const peak = peakConcurrency(plan);
+  const firstLeadMs = firstLeadFor(peak, fleet, s.startLeadMs);
+  if (firstLeadMs <= s.startLeadMs) return plan;
+  if (s.startLeadGiven) {
+    const up = fleet.scaleUp!;
+    throw new UsageError(
+      `--start-lead ${formatDuration(s.startLeadMs)} is too short: the event source needs ${formatDuration(scaleUpMs(Math.min(peak, fleet.maxConcurrency ?? peak), up))} to scale up `
+      + `from ${up.startConcurrency} to ${peak} concurrent invocations (${up.perMinute} more per minute); `
+      + `drop --start-lead (the first slices are then sent ${formatDuration(firstLeadMs)} ahead), or pass --no-scale-up if it is scaled up already`,
+    );
+  }
+  return planSlices(spec, { ...opts, firstLeadMs });
 }

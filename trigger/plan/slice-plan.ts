@@ -1,18 +1,24 @@
 import { LIMITS } from '../../handlers/protocol/limits';
 import { PROTOCOL_VERSION, type SliceMessage } from '../../handlers/protocol/message';
-import { plannedCount } from '../../handlers/schedule';
+import { plannedCount, type SliceRate } from '../../handlers/schedule';
 import { UsageError } from '../errors';
+import { formatDuration } from '../options/duration';
 import { describeMix } from '../options/mix';
 import { round } from '../round';
+import { scheduledBy } from './pacing';
 import { scriptOptionsOf, type RunSpec } from './run-spec';
 import type { SendPlan } from './send-plan';
 
-/** A stretch of the run during which every worker runs one slice at `ratePerWorker`. */
-export interface Slot {
+/** One slice: one message, run by one worker's invocation. */
+export interface PlannedSlice extends SliceRate {
+  /** Which worker (0-based) it continues. */
+  readonly worker: number;
   /** Start, ms after the load starts. */
   readonly offsetMs: number;
-  readonly durationMs: number;
-  readonly ratePerWorker: number;
+  /** How long before its start it is sent. */
+  readonly leadMs: number;
+  /** Statements it schedules. */
+  readonly statements: number;
 }
 
 export interface SliceOptions {
@@ -21,23 +27,30 @@ export interface SliceOptions {
   /** The most statements per second one worker is asked for when `workers` is not given. */
   readonly maxWorkerRate: number;
   /**
-   * The start lead: how long before its start each slice is sent, so every worker has received
-   * its slice (and, in AWS, a cold Lambda has started) when the slice begins.
+   * The start lead of a slice that continues a worker: how long before its start it is sent, so
+   * that an invocation has it (and has connected) when the previous slice ends.
    */
   readonly startLeadMs: number;
-  /** Longest slice; longer runs are consecutive slices per worker, back to back. */
-  readonly sliceMaxMs: number;
+  /**
+   * How long before the load the first slices are sent: long enough for the event source to scale
+   * up to every worker (fleet.ts). @default startLeadMs
+   */
+  readonly firstLeadMs?: number;
+  /** Longest slice; a worker's run is consecutive slices of this length. */
+  readonly sliceMs: number;
   /** pgbench -L: a statement that cannot start this late is skipped and counted. */
   readonly lateLimitMs?: number;
 }
 
 export const SLICE_DEFAULTS = {
   maxWorkerRate: 100,
-  sliceMaxMs: 60_000,
-  /** A ramp is a staircase of slots no shorter than this... */
-  rampStepMinMs: 1_000,
-  /** ...and no more steps than this, so a long ramp does not cost thousands of messages. */
-  rampStepsMax: 30,
+  /**
+   * Longest slice. Each worker hands over to its next slice once per slice length, and the
+   * handovers of different workers are spread over it, so about W x (lead + 1 s) / sliceMs
+   * invocations overlap at any moment (2% of W with a 5 s lead); a running slice cannot be
+   * stopped, so `node trigger stop` takes up to this long (handlers/README.md, "Fitting the fleet").
+   */
+  sliceMs: 5 * 60_000,
 } as const;
 
 export interface SlicePlan extends SendPlan {
@@ -45,7 +58,12 @@ export interface SlicePlan extends SendPlan {
   readonly workers: number;
   /** Statements per second per worker at full rate; workers x this = the target rate. */
   readonly ratePerWorker: number;
-  readonly slots: readonly Slot[];
+  /** Every slice, in the order they are sent. */
+  readonly slices: readonly PlannedSlice[];
+  /** The start lead of the slices that continue a worker. */
+  readonly handoverLeadMs: number;
+  readonly sliceMs: number;
+  readonly lateLimitMs?: number;
 }
 
 /** Workers for a rate when none are given: the fewest that keep each at or under the cap. */
@@ -54,86 +72,108 @@ export function defaultWorkers(rate: number, maxWorkerRate: number): number {
 }
 
 /**
- * The slots of a run: a staircase for the ramp (each step at the ramp's average rate over that
- * step, so the statements match a linear ramp exactly), then full-rate slices of at most
- * `sliceMaxMs`, split evenly.
+ * Where worker `w` of `workers` hands over, ms after the load starts: once per `sliceMs`, at
+ * (w + 1) / workers of it and then every `sliceMs`. Spread so, only a few workers hand over at
+ * once, and the event source never has to find W more invocations in one moment. A run no longer
+ * than one slice has no handover at all.
  */
-export function layoutSlots(rate: number, workers: number, durationMs: number, rampMs: number, sliceMaxMs: number): Slot[] {
-  const slots: Slot[] = [];
-  const ramp = Math.min(rampMs, durationMs);
-  if (ramp > 0) {
-    const step = Math.max(SLICE_DEFAULTS.rampStepMinMs, Math.ceil(ramp / SLICE_DEFAULTS.rampStepsMax));
-    for (let a = 0; a < ramp; a += step) {
-      const b = Math.min(ramp, a + step);
-      slots.push({ offsetMs: a, durationMs: b - a, ratePerWorker: (rate * ((a + b) / 2 / ramp)) / workers });
-    }
-  }
-  const steady = durationMs - ramp;
-  if (steady > 0) {
-    const n = Math.ceil(steady / sliceMaxMs);
-    const each = Math.floor(steady / n);
-    for (let i = 0; i < n; i++) {
-      const len = i === n - 1 ? steady - each * (n - 1) : each;
-      slots.push({ offsetMs: ramp + i * each, durationMs: len, ratePerWorker: rate / workers });
-    }
-  }
-  return slots;
+export function handovers(w: number, workers: number, sliceMs: number, durationMs: number): number[] {
+  const out: number[] = [];
+  if (durationMs <= sliceMs) return out;
+  for (let at = Math.round((sliceMs * (w + 1)) / workers); at < durationMs; at += sliceMs) out.push(at);
+  return out;
 }
 
 /**
- * Slice mode (linear load): W workers x consecutive slices. Each slice tells one worker to run
- * the mix at `ratePerWorker` on an open-loop schedule from `startAt` for `durationMs`, so the
- * database sees W x ratePerWorker = the target however SQS batches and however fast Lambda scales.
+ * One worker's slices over the run: consecutive, cut at its handovers, each at the worker's share
+ * of the rate; during a ramp a slice's rate climbs linearly (startRate -> rate over rampMs), so W
+ * workers together follow the linear ramp exactly.
+ */
+export function workerSlices(w: number, workers: number, spec: Pick<RunSpec, 'rate' | 'durationMs' | 'rampMs'>, sliceMs: number): Array<Omit<PlannedSlice, 'leadMs'>> {
+  const share = spec.rate / workers;
+  const ramp = Math.min(spec.rampMs, spec.durationMs);
+  const rateAt = (t: number): number => (ramp > 0 && t < ramp ? (share * t) / ramp : share);
+  const cuts = [0, ...handovers(w, workers, sliceMs, spec.durationMs), spec.durationMs];
+  const out: Array<Omit<PlannedSlice, 'leadMs'>> = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const a = cuts[i]!;
+    const b = cuts[i + 1]!;
+    const rate: SliceRate = a < ramp
+      ? { rate: rateAt(Math.min(b, ramp)), durationMs: b - a, startRate: rateAt(a), rampMs: Math.min(b, ramp) - a }
+      : { rate: share, durationMs: b - a };
+    out.push({ worker: w, offsetMs: a, ...rate, statements: plannedCount(rate) });
+  }
+  return out;
+}
+
+/**
+ * Slice mode (linear load): W workers, each running consecutive slices on an open-loop schedule,
+ * so the database sees W x rate per worker = the target however SQS batches and however fast
+ * Lambda scales. The first slices are sent `firstLeadMs` ahead (the event source scales up
+ * meanwhile), the later ones `startLeadMs` ahead of their start, one worker at a time.
  */
 export function planSlices(spec: RunSpec, opts: SliceOptions): SlicePlan {
-  if (opts.sliceMaxMs > LIMITS.maxDurationMs) throw new TypeError(`sliceMaxMs over the protocol's ${LIMITS.maxDurationMs} ms`);
+  if (opts.sliceMs > LIMITS.maxDurationMs) throw new TypeError(`sliceMs over the protocol's ${LIMITS.maxDurationMs} ms`);
   const workers = opts.workers ?? defaultWorkers(spec.rate, opts.maxWorkerRate);
   const ratePerWorker = spec.rate / workers;
   if (ratePerWorker > LIMITS.maxRate) {
     throw new UsageError(`--rate ${spec.rate} over ${workers} worker(s) is ${round(ratePerWorker)}/s each, over the worker's limit of ${LIMITS.maxRate}/s: use --workers ${defaultWorkers(spec.rate, LIMITS.maxRate)} or more`);
   }
-  const slots = layoutSlots(spec.rate, workers, spec.durationMs, spec.rampMs, opts.sliceMaxMs);
-  const total = slots.length * workers;
-  const statements = slots.reduce((s, slot) => s + workers * plannedCount(slot.ratePerWorker, slot.durationMs), 0);
-  const slotOf = (i: number): Slot => slots[Math.floor(i / workers)]!;
+  const firstLeadMs = Math.max(opts.firstLeadMs ?? opts.startLeadMs, opts.startLeadMs);
+  const slices: PlannedSlice[] = [];
+  for (let w = 0; w < workers; w++) {
+    for (const s of workerSlices(w, workers, spec, opts.sliceMs)) slices.push({ ...s, leadMs: s.offsetMs === 0 ? firstLeadMs : opts.startLeadMs });
+  }
+  const sendAt = (s: PlannedSlice): number => firstLeadMs + s.offsetMs - s.leadMs;
+  slices.sort((a, b) => sendAt(a) - sendAt(b) || a.worker - b.worker);
+  const sendTimes = slices.map(sendAt);
+  const statements = slices.reduce((n, s) => n + s.statements, 0);
+  const longest = slices.reduce((m, s) => Math.max(m, s.durationMs), 0);
   const mix = spec.mix.map((m) => ({ ...m, hash: spec.hashes[m.op]! }));
   const scriptOptions = scriptOptionsOf(spec);
   return {
     mode: 'slice',
     workers,
     ratePerWorker,
-    slots,
-    total,
-    dueAt: (i) => slotOf(i).offsetMs,
+    slices,
+    handoverLeadMs: opts.startLeadMs,
+    sliceMs: opts.sliceMs,
+    ...(opts.lateLimitMs !== undefined ? { lateLimitMs: opts.lateLimitMs } : {}),
+    total: slices.length,
+    dueAt: (i) => sendTimes[i]!,
     dueBy(elapsed) {
-      // Slots are few (tens); a linear scan is clearer than a binary search and as fast.
-      let n = 0;
-      for (const slot of slots) {
-        if (slot.offsetMs > elapsed) break;
-        n += workers;
+      // The number of send times at or before `elapsed` (they are sorted).
+      let lo = 0;
+      let hi = sendTimes.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sendTimes[mid]! <= elapsed) lo = mid + 1;
+        else hi = mid;
       }
-      return n;
+      return lo;
     },
     body(i, sentAt, t0) {
-      const slot = slotOf(i);
+      const s = slices[i]!;
       const msg: SliceMessage = {
         v: PROTOCOL_VERSION, kind: 'slice', runId: spec.runId, seq: i, sentAt, workload: spec.workload,
-        mix, rate: slot.ratePerWorker, durationMs: slot.durationMs,
-        startAt: t0 + opts.startLeadMs + slot.offsetMs,
+        mix, rate: s.rate, durationMs: s.durationMs,
+        ...(s.rampMs !== undefined ? { startRate: s.startRate!, rampMs: s.rampMs } : {}),
+        startAt: t0 + firstLeadMs + s.offsetMs,
         ...(opts.lateLimitMs !== undefined ? { lateLimitMs: opts.lateLimitMs } : {}),
         ...(spec.hosts ? { hosts: spec.hosts } : {}),
-        // Message i runs on worker i mod W (slots are consecutive blocks of W messages).
-        ...scriptOptions, clientId: i % workers,
+        // pgbench's client id: the worker the slice continues, the same for all its slices.
+        ...scriptOptions, clientId: s.worker,
       };
       return JSON.stringify(msg);
     },
-    startLeadMs: opts.startLeadMs,
+    startLeadMs: firstLeadMs,
     loadDurationMs: spec.durationMs,
     statements,
-    plannedBy: (t) => slots.reduce((n, slot) => n + (workers * slot.ratePerWorker * Math.min(Math.max(0, t - slot.offsetMs), slot.durationMs)) / 1000, 0),
+    // The workers' rates add up to the run's profile; each slice rounds its count down by under one statement.
+    plannedBy: (t) => scheduledBy(spec, t),
     peakRate: spec.rate,
     averageRate: (statements * 1000) / spec.durationMs,
     description: `slice mode: ${workers} worker(s) x ${round(ratePerWorker)}/s = ${round(spec.rate)}/s (${describeMix(spec.mix)}), `
-      + `${slots.length} slice(s) each, starting ${round(opts.startLeadMs / 1000)}s after sending begins`,
+      + `${slices.length} slice(s) of up to ${formatDuration(longest)}, starting ${formatDuration(firstLeadMs)} after sending begins`,
   };
 }

@@ -95,9 +95,14 @@ export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResul
   out.push(`queue dwell (sent -> received): ${statsLine(s.messages.dwell)}`);
   out.push(`messages: ${s.messages.sent} sent, ${s.messages.ok} ok, ${s.messages.failed} failed, ${s.messages.invalid} invalid`
     + `${s.messages.deadLettered !== null ? `, ${s.messages.deadLettered} in the dead-letter queue` : ''}`);
+  const dup = s.messages;
+  if ((dup.duplicate ?? 0) > 0 || (dup.ranTwice ?? 0) > 0) {
+    out.push(`duplicates: ${dup.ranTwice ?? 0} message(s) ran twice (a copy reached another environment), ${dup.duplicate ?? 0} copies not run again (their environment had run them)`);
+  }
   if (s.send) {
     const x = s.send;
-    out.push(`sending: ${x.calls} batch calls, ${x.retries} retries, ${x.throttled} throttled, ${x.failedEntries} failed entries resent, ${x.lost} lost; latest send ${n(x.maxLateMs, 0)} ms behind schedule`);
+    out.push(`sending: ${x.calls} batch calls, ${x.retries} retries, ${x.throttled} throttled, ${x.failedEntries} failed entries resent, ${x.lost} lost`
+      + `${x.possibleDuplicates ? `, ${x.possibleDuplicates} resent after a call whose outcome was unknown (possible duplicates)` : ''}; latest send ${n(x.maxLateMs, 0)} ms behind schedule`);
   }
   if (s.replicaLag !== undefined) {
     out.push(s.replicaLag
@@ -109,8 +114,9 @@ export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResul
     const e = d.event;
     if (e) {
       const moved = e.from && e.to ? ` (writer ${e.from} -> ${e.to})` : '';
-      const over = d.kind === 'failover' ? 'new writer ready after' : 'servers back after';
-      out.push(`${d.kind} drill: started ${new Date(e.startedAt).toISOString()}, ${over} ${n((e.completedAt - e.startedAt) / 1000, 1)} s${moved}`);
+      const over = d.kind === 'failover' ? 'new writer ready after' : d.kind === 'writer-silent' ? 'writer answering again after' : 'servers back after';
+      const found = e.firstErrorAt !== undefined ? `; first failed statement ${n((e.firstErrorAt - e.startedAt) / 1000, 1)} s after it began` : '';
+      out.push(`${d.kind} drill: started ${new Date(e.startedAt).toISOString()}, ${over} ${n((e.completedAt - e.startedAt) / 1000, 1)} s${moved}${found}`);
     } else {
       out.push(`${d.kind} drill${d.reconciliation ? '' : ': did not run (see the notes)'}`);
     }

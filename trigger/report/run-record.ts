@@ -95,6 +95,11 @@ export interface SendSummary {
   readonly lost: number;
   /** The most a message left after its scheduled time. */
   readonly maxLateMs: number;
+  /**
+   * Messages sent again after a call whose outcome could not be known (a timeout, a reset
+   * connection, a server error): SQS may have accepted the first copy too (absent in older records).
+   */
+  readonly possibleDuplicates?: number;
 }
 
 export interface ReplicaLag {
@@ -165,7 +170,11 @@ export interface Timeline {
     readonly ok: readonly number[];
     readonly failed: readonly number[];
     readonly invalid: readonly number[];
+    /** Copies of messages not run again, by the environment that had run them (absent in records of older versions). */
+    readonly duplicate?: readonly number[];
     /** Queue dwell of the messages those invocations received. */
     readonly dwell: readonly (StepStats | null)[];
+    /** The most the sender's clock was ahead of a worker's, ms (a message received before it was sent); 0: not seen. */
+    readonly senderAheadMs?: readonly number[];
   };
 }

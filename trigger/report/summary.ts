@@ -114,9 +114,21 @@ export interface RunSummary {
     readonly invalid: number;
     /** This run's messages in the dead-letter queue (its growth over the run); null when unknown. */
     readonly deadLettered: number | null;
+    /** Copies of messages delivered again to an environment that had run them: not run again. */
+    readonly duplicate: number;
+    /**
+     * Messages that ran more than once (their copies reached other environments): successful runs
+     * beyond one per message sent that was not dead-lettered. A lower bound while the run is incomplete.
+     */
+    readonly ranTwice: number;
     /** Queue dwell: worker receipt minus the trigger's sentAt. */
     readonly dwell: Stats | null;
   };
+  /**
+   * How far the sending machine's clock was ahead of the workers', ms, at least (messages received
+   * before they were sent); absent when none was. Slices then start that much later than planned.
+   */
+  readonly senderClockAheadMs?: number;
   readonly send?: SendSummary;
   /** Replication lag of the standby at the end (local runs). */
   readonly replicaLag?: ReplicaLag | null;
@@ -132,6 +144,9 @@ export function histogramStats(h: Histogram): Stats | null {
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Clocks further apart than this get a note: a second shifts every slice by a second. */
+export const CLOCK_WARNING_MS = 1_000;
 
 /**
  * The summary of a run from its facts and what was measured: counts from the timeline, latency
@@ -164,6 +179,11 @@ export function summarize(facts: RunFacts, measured: Measured): RunSummary {
   const rate = seconds > 0 ? attempted / seconds : 0;
   const averageRate = facts.plan.averageRate;
   const drill = facts.drill;
+  const messagesOk = sum(timeline.messages.ok);
+  const senderAhead = (timeline.messages.senderAheadMs ?? []).reduce((m, x) => Math.max(m, x), 0);
+  const notes = senderAhead > CLOCK_WARNING_MS
+    ? [...facts.notes, `the sending machine's clock is at least ${(senderAhead / 1000).toFixed(1)} s ahead of the workers' (messages arrived before they were sent): slices started that much later than planned and the timeline is shifted; sync this machine's clock (NTP)`]
+    : facts.notes;
   return {
     version: 2,
     runId: facts.runId,
@@ -181,15 +201,18 @@ export function summarize(facts: RunFacts, measured: Measured): RunSummary {
     operations,
     messages: {
       sent: facts.messagesSent,
-      ok: sum(timeline.messages.ok),
+      ok: messagesOk,
       failed: sum(timeline.messages.failed),
       invalid: sum(timeline.messages.invalid),
       deadLettered: facts.deadLettered,
+      duplicate: sum(timeline.messages.duplicate ?? []),
+      ranTwice: Math.max(0, messagesOk + (facts.deadLettered ?? 0) - facts.messagesSent),
       dwell: distributions.dwell,
     },
+    ...(senderAhead > 0 ? { senderClockAheadMs: senderAhead } : {}),
     ...(facts.send ? { send: facts.send } : {}),
     ...(facts.replicaLag !== undefined ? { replicaLag: facts.replicaLag } : {}),
-    notes: facts.notes,
+    notes,
     ...(drill ? {
       drill: {
         kind: drill.kind,

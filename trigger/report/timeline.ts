@@ -36,7 +36,7 @@ export function byTargetThenOp(a: { op: string; target: string }, b: { op: strin
 export function measureInvocations(invocations: readonly InvocationMetrics[], runId: string, fromMs: number, toMs: number): Measured {
   const series = new Map<string, SeriesAcc>();
   const dwell = new Histogram();
-  const messageSeconds = new Map<number, { ok: number; failed: number; invalid: number; dwell: Histogram }>();
+  const messageSeconds = new Map<number, { ok: number; failed: number; invalid: number; duplicate: number; senderAheadMs: number; dwell: Histogram }>();
   let first = Math.floor(fromMs / 1000);
   let last = Math.max(first, Math.ceil(toMs / 1000) - 1);
   for (const inv of invocations) {
@@ -65,10 +65,12 @@ export function measureInvocations(invocations: readonly InvocationMetrics[], ru
       first = Math.min(first, sec);
       last = Math.max(last, sec);
       let to = messageSeconds.get(sec);
-      if (!to) messageSeconds.set(sec, (to = { ok: 0, failed: 0, invalid: 0, dwell: new Histogram() }));
+      if (!to) messageSeconds.set(sec, (to = { ok: 0, failed: 0, invalid: 0, duplicate: 0, senderAheadMs: 0, dwell: new Histogram() }));
       to.ok += m.ok;
       to.failed += m.failed;
       to.invalid += m.invalid;
+      to.duplicate += m.duplicate;
+      to.senderAheadMs = Math.max(to.senderAheadMs, m.senderAheadMs);
       to.dwell.merge(m.dwell);
       dwell.merge(m.dwell);
     }
@@ -101,7 +103,9 @@ export function measureInvocations(invocations: readonly InvocationMetrics[], ru
       ok: each((sec) => messageSeconds.get(sec)?.ok ?? 0),
       failed: each((sec) => messageSeconds.get(sec)?.failed ?? 0),
       invalid: each((sec) => messageSeconds.get(sec)?.invalid ?? 0),
+      duplicate: each((sec) => messageSeconds.get(sec)?.duplicate ?? 0),
       dwell: each((sec) => { const m = messageSeconds.get(sec); return m ? stepStats(m.dwell) : null; }),
+      senderAheadMs: each((sec) => round(messageSeconds.get(sec)?.senderAheadMs ?? 0, 3)),
     },
   };
   return {

@@ -1,15 +1,15 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULTS } from '../../handlers/config';
+import { STACK_OUTPUT } from '../../handlers/contract';
 import { cloudWatch, sqs } from '../aws/clients';
 import { describeAwsFailure } from '../aws/discovery';
 import type { AwsResources } from '../aws/resources';
 import { readMeasured, readMessageOutcomes, type MetricsWindow } from '../aws/run-metrics';
 import { aborted, type CliIo } from '../commands/io';
-import { CliError, EXIT, UsageError } from '../errors';
+import { CliError, EXIT } from '../errors';
 import { formatDuration } from '../options/duration';
-import { checkConnectionBudget, RESERVED_CONNECTIONS } from '../plan/budget';
+import { checkFleet, fitLine, fleetOf, type Fleet } from '../plan/fleet';
 import type { SendPlan } from '../plan/send-plan';
-import type { SlicePlan } from '../plan/slice-plan';
 import { SqsTransport } from '../send/sqs-transport';
 import type { QueueDepth } from '../send/transport';
 import type { Backend, Collected, RunWindow } from './backend';
@@ -31,6 +31,22 @@ export interface AwsBackendOptions {
   readonly maxConnections?: number;
   /** Pools per worker: one per kind of traffic in the mix. */
   readonly endpoints: number;
+  /** `--max-concurrency`. @default the stack's output WorkerMaxConcurrency */
+  readonly maxConcurrency?: number;
+  /** Model the event source's scale-up (`--no-scale-up`: false). */
+  readonly scaleUp: boolean;
+}
+
+/** The deployed fleet: the flags, else the stack's outputs, else the stack's defaults (unknown concurrency stays unknown). */
+export function awsFleet(aws: Pick<AwsResources, 'deployment'>, o: Pick<AwsBackendOptions, 'maxConnections' | 'endpoints' | 'maxConcurrency' | 'scaleUp'>): Fleet {
+  const d = aws.deployment;
+  return fleetOf({
+    maxConcurrency: o.maxConcurrency ?? d?.workerMaxConcurrency,
+    poolMax: d?.workerPoolMax ?? DEFAULTS.poolMax,
+    endpoints: o.endpoints,
+    maxConnections: o.maxConnections,
+    scaleUp: o.scaleUp,
+  });
 }
 
 /**
@@ -57,16 +73,11 @@ export class AwsBackend implements Backend {
 
   async prepare(plan: SendPlan, io: CliIo): Promise<void> {
     const d = this.aws.deployment;
-    const workers = plan.mode === 'slice' ? (plan as SlicePlan).workers : undefined;
-    if (workers !== undefined && d?.workerMaxConcurrency !== undefined && workers > d.workerMaxConcurrency) {
-      throw new UsageError(`plan needs ${workers} workers running at once but the worker's maximum concurrency is ${d.workerMaxConcurrency}: raise --worker-rate (fewer workers) or lower --rate`);
-    }
-    const holders = workers ?? d?.workerMaxConcurrency;
-    if (this.o.maxConnections !== undefined && holders !== undefined) {
-      checkConnectionBudget({ workers: holders, poolMax: d?.workerPoolMax ?? DEFAULTS.poolMax, endpoints: this.o.endpoints, maxConnections: this.o.maxConnections, reserved: RESERVED_CONNECTIONS });
-    } else {
-      this.#notes.push('connection budget not checked: pass --max-connections N (SHOW max_connections on the writer) to have plans that cannot fit refused');
-    }
+    const fleet = awsFleet(this.aws, this.o);
+    const fit = checkFleet(plan, fleet);
+    if (fleet.maxConcurrency === undefined) this.#notes.push(`worker concurrency not checked: the stack could not be read; pass --max-concurrency N (the stack's ${STACK_OUTPUT.workerMaxConcurrency})`);
+    if (fleet.maxConnections === undefined) this.#notes.push('connection budget not checked: pass --max-connections N (SHOW max_connections on the writer) to have plans that cannot fit refused');
+    io.err(fitLine(plan, fit, fleet));
     io.err(`queue ${this.aws.queueUrl}${d?.dashboardUrl ? `; dashboard ${d.dashboardUrl}` : ''}`);
     const client = await sqs(this.aws.region);
     this.#sqs = client;

@@ -3,7 +3,10 @@ import { aborted, type CliIo } from '../commands/io';
 import { initWorkload, startEngine } from '../commands/local-engine';
 import { formatDuration } from '../options/duration';
 import type { ServerUrls } from '../options/postgres-url';
-import { checkConnectionBudget, RESERVED_CONNECTIONS } from '../plan/budget';
+import { DEFAULTS } from '../../handlers/config';
+import { EVENT_SOURCE_DEFAULTS, SCALE_UP_DEFAULTS } from '../../handlers/event-source';
+import { EMBEDDED_MAX_CONNECTIONS } from '../local/data-dir';
+import { checkFleet, fitLine, fleetOf, type Fleet } from '../plan/fleet';
 import type { SendPlan } from '../plan/send-plan';
 import type { SlicePlan } from '../plan/slice-plan';
 import { measureInvocations } from '../report/timeline';
@@ -30,8 +33,24 @@ export interface LocalBackendOptions {
   readonly maxConnections?: number;
   /** Pools per worker: one per kind of traffic in the mix. */
   readonly endpoints: number;
+  /** `--max-concurrency`. @default the stack's (EVENT_SOURCE_DEFAULTS.maxConcurrency) */
+  readonly maxConcurrency?: number;
+  /** Model the event source's scale-up (`--no-scale-up`: false). */
+  readonly scaleUp: boolean;
   /** Engine settings a drill needs (failover endpoints, a short visibility timeout...); they win over the plan's. */
-  readonly engine?: Pick<LocalEngineOptions, 'failoverEndpoints' | 'visibilityTimeoutMs' | 'maxReceiveCount' | 'maxConcurrency'>;
+  readonly engine?: Pick<LocalEngineOptions, 'failoverEndpoints' | 'visibilityTimeoutMs' | 'maxReceiveCount' | 'maxConcurrency' | 'statementTimeoutMs' | 'functionTimeoutMs'>;
+}
+
+/** The local engine's fleet: the stack's event-source settings unless the flags (or a drill) say otherwise. */
+export function localFleet(o: Pick<LocalBackendOptions, 'servers' | 'maxConnections' | 'endpoints' | 'maxConcurrency' | 'scaleUp' | 'engine'>): Fleet {
+  return fleetOf({
+    maxConcurrency: o.engine?.maxConcurrency ?? o.maxConcurrency ?? EVENT_SOURCE_DEFAULTS.maxConcurrency,
+    poolMax: DEFAULTS.poolMax,
+    endpoints: o.endpoints,
+    // The embedded servers' is known before they start; servers given are asked once started.
+    maxConnections: o.maxConnections ?? (o.servers ? undefined : EMBEDDED_MAX_CONNECTIONS),
+    scaleUp: o.scaleUp,
+  });
 }
 
 /**
@@ -63,17 +82,18 @@ export class LocalBackend implements Backend {
   async prepare(plan: SendPlan, io: CliIo): Promise<void> {
     const o = this.o;
     if (o.servers) io.err(`servers: writer ${o.servers.writer.shown}, reader ${o.servers.reader.shown}`);
-    // Each worker holds one invocation; a slice sent ahead of its start briefly holds a second. A
-    // slice message stays in flight from receipt to the slice's end, so the visibility timeout must
-    // outlast lead + slice, or the queue would hand the same slice to a second worker (as SQS would
-    // with a visibility timeout shorter than the Lambda timeout).
+    // Refused before anything starts when it cannot fit.
+    let fleet = localFleet(o);
+    let fit = checkFleet(plan, fleet);
+    // A slice message stays in flight from receipt to the slice's end, so the visibility timeout
+    // must outlast lead + slice, or the queue would hand the same slice to a second worker (as SQS
+    // would with a visibility timeout shorter than the Lambda timeout).
     const slices = plan.mode === 'slice' ? (plan as SlicePlan) : undefined;
     const engine = await startEngine({
       ...(o.servers ? { servers: o.servers } : {}),
-      ...(slices ? {
-        maxConcurrency: Math.max(4, 2 * slices.workers),
-        visibilityTimeoutMs: plan.startLeadMs + Math.max(...slices.slots.map((x) => x.durationMs)) + VISIBILITY_MARGIN_MS,
-      } : {}),
+      maxConcurrency: fleet.maxConcurrency!,
+      scaleUp: o.scaleUp ? SCALE_UP_DEFAULTS : null,
+      ...(slices ? { visibilityTimeoutMs: slices.slices.reduce((m, x) => Math.max(m, x.leadMs + x.durationMs), 0) + VISIBILITY_MARGIN_MS } : {}),
       ...o.engine,
       log: io.err,
     });
@@ -81,13 +101,11 @@ export class LocalBackend implements Backend {
     this.#transport = new LocalTransport(engine.queue);
     io.err(`worker log: ${engine.logFile}`);
     if (io.signal.aborted) return;
-    checkConnectionBudget({
-      workers: slices ? slices.workers : engine.maxConcurrency,
-      poolMax: engine.poolMax,
-      endpoints: o.endpoints,
-      maxConnections: o.maxConnections ?? await engine.maxConnections(),
-      reserved: RESERVED_CONNECTIONS,
-    });
+    if (fleet.maxConnections === undefined) {
+      fleet = { ...fleet, maxConnections: await engine.maxConnections() };
+      fit = checkFleet(plan, fleet);
+    }
+    io.err(fitLine(plan, fit, fleet));
     io.err(`initialising ${o.workload} (idempotent)...`);
     await Promise.race([initWorkload(engine, o.workload, { ...(o.scale !== undefined ? { scale: o.scale } : {}) }), aborted(io.signal)]);
     this.#deadLetteredBefore = engine.queue.stats.deadLettered;

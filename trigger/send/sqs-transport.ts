@@ -27,12 +27,24 @@ export interface SqsTransportOptions {
 
 const THROTTLING = new Set(['RequestThrottled', 'KmsThrottled', 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'OverLimit']);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED', 'EAI_AGAIN', 'TimeoutError', 'RequestTimeout']);
+/** Failures that happen before the request reaches SQS: sending again cannot duplicate anything. */
+const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
 
 type AwsError = Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
 
 export function isThrottling(e: unknown): boolean {
   const err = e as AwsError;
   return THROTTLING.has(err?.name) || err?.$metadata?.httpStatusCode === 429 || err?.$retryable?.throttling === true;
+}
+
+/**
+ * True when SQS may have accepted the batch although the call failed: the request may have
+ * reached it (a timeout, a reset connection, a server error). Throttling and a connection never
+ * made are known refusals.
+ */
+export function outcomeUnknown(e: unknown): boolean {
+  const err = e as AwsError;
+  return !isThrottling(e) && !NEVER_SENT_CODES.has(err?.name) && !NEVER_SENT_CODES.has(err?.code ?? '');
 }
 
 function isTransient(e: unknown): boolean {
@@ -78,12 +90,16 @@ export class SqsTransport implements Transport {
       return;
     }
     let pending: SendMessageBatchRequestEntry[] = bodies.map((MessageBody) => ({ Id: `m${this.nextId++ % 1_000_000}`, MessageBody }));
+    // The last call failed in a way that leaves SQS's answer unknown: what is sent again may be there twice.
+    let unknown = false;
     for (let attempt = 0; attempt < this.backoff.maxAttempts; attempt++) {
       if (attempt > 0) {
         this.stats.retries++;
         await this.clock.sleep(backoffMs(attempt - 1, this.backoff, this.random), this.opts.signal);
         if (this.opts.signal?.aborted) break;
+        if (unknown) this.stats.possibleDuplicates += pending.length;
       }
+      unknown = false;
       this.stats.calls++;
       let failedIds: Set<string>;
       try {
@@ -106,7 +122,10 @@ export class SqsTransport implements Transport {
           this.stats.throttled++;
           continue;
         }
-        if (isTransient(e)) continue;
+        if (isTransient(e)) {
+          unknown = outcomeUnknown(e);
+          continue;
+        }
         this.fatal ??= sqsFailure(e, this.opts.queueUrl);
         this.stats.lost += pending.length;
         return;

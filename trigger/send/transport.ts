@@ -31,6 +31,11 @@ export interface SendStats {
   failedEntries: number;
   /** Messages given up on: retries exhausted, refused as our fault, or the run was interrupted. */
   lost: number;
+  /**
+   * Messages sent again after a call whose outcome could not be known (a timeout, a connection
+   * reset, a server error): the queue may have accepted the first copy as well.
+   */
+  possibleDuplicates: number;
 }
 
 export interface QueueDepth {
@@ -39,5 +44,5 @@ export interface QueueDepth {
 }
 
 export function emptyStats(): SendStats {
-  return { accepted: 0, calls: 0, retries: 0, throttled: 0, failedEntries: 0, lost: 0 };
+  return { accepted: 0, calls: 0, retries: 0, throttled: 0, failedEntries: 0, lost: 0, possibleDuplicates: 0 };
 }

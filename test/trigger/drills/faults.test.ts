@@ -80,6 +80,25 @@ describe('drills: fault drills on the local engine, each reconciled', function (
     expect(r.rows!.added).to.equal(writes);
   });
 
+  // The dead-server drill: the writer's endpoint holds every byte (no socket closes, no error
+  // comes back) from 1 s into a 6 s slice until after the load. Only the worker's own timeouts can
+  // end its slice: the invocation must still finish before its (short, 17 s) function timeout and
+  // publish what it measured. The proxy is closed with the engine whatever happens.
+  it('writer silent: the slice ends on time, the silent writes are counted as class 08, and the metrics are published', async () => {
+    const { code, summary, stderr } = await drill('writer-silent', '--run-id', 'drill-silent');
+    expect(code, stderr).to.equal(0);
+    const r = summary.drill!.reconciliation!;
+    expect(r.ok, r.problems.join('; ')).to.equal(true);
+    expect(r.problems.some((p) => /function timeout/.test(p))).to.equal(false);
+    expect(summary.messages).to.include({ sent: 1, ok: 1, failed: 0 });
+    expect(failures(summary, 'writer')).to.deep.equal({ '08': total(failures(summary, 'writer')) });
+    expect(total(failures(summary, 'writer')), 'the write in flight when the writer fell silent').to.be.greaterThan(0);
+    expect(total(failures(summary, 'reader')), 'reads go on').to.equal(0);
+    const e = summary.drill!.event!;
+    expect(e.firstErrorAt, 'the silent server was found while it was silent').to.be.a('number');
+    expect(e.firstErrorAt!).to.be.below(e.completedAt);
+  });
+
   it('prints a saved drill again with report --run ID --local, the books included', async () => {
     const io = captureIo(dir);
     expect(await main(['report', '--run', 'drill-storm', '--local', '--json'], io)).to.equal(0);
@@ -96,7 +115,7 @@ describe('drills: fault drills on the local engine, each reconciled', function (
       [['drill', 'redelivery-storm', '--local', '--duration', '1s'], /slices longer than the visibility timeout/],
       [['drill', 'writer-down', '--local', '--at', '9s'], /--at 9s must fall within the load/],
       [['drill', 'reader-down', '--local', '-D', 'novalue'], /-D novalue: give name=value/],
-      [['drill', 'power-cut', '--local'], /value 'power-cut' is invalid for argument 'fault'\. Allowed choices are reader-down, writer-down, both-down, redelivery-storm/],
+      [['drill', 'power-cut', '--local'], /value 'power-cut' is invalid for argument 'fault'\. Allowed choices are reader-down, writer-down, both-down, redelivery-storm, writer-silent/],
     ];
     for (const [args, message] of cases) {
       const io = captureIo(dir);

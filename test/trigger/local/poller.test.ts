@@ -3,6 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import { LocalPoller, type SqsHandler } from '../../../trigger/local/poller';
 import { LocalQueue } from '../../../trigger/local/queue';
+import { FakeClock } from '../helpers/fake-clock';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -213,5 +214,39 @@ describe('LocalPoller', () => {
 
     expect(finished).to.equal(1);
     expect(queue.depth).to.deep.equal({ visible: 1, inFlight: 0 });
+  });
+
+  it('scales up as the SQS event source does: a few invocations at first, more each minute while messages wait', async () => {
+    const clock = new FakeClock(0);
+    const queue = new LocalQueue({ now: () => clock.now(), visibilityTimeoutMs: 3_600_000 });
+    queue.sendBatch(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    const startedAt: number[] = [];
+    const poller = new LocalPoller(queue, async () => {
+      startedAt.push(clock.now());
+      await clock.sleep(600_000);
+    }, { batchSize: 1, maxConcurrency: 8, scaleUp: { startConcurrency: 2, perMinute: 60 }, clock });
+    poller.start();
+    await poller.idle();
+    await poller.stop();
+    // 2 at once, then one more each second while messages wait, up to 8; the last two wait for a free one.
+    expect(startedAt.slice(0, 8).map((t) => Math.round(t / 1000))).to.deep.equal([0, 0, 1, 2, 3, 4, 5, 6]);
+    expect(startedAt[8]).to.be.at.least(600_000);
+    expect(poller.stats.maxInFlight).to.equal(8);
+  });
+
+  it('times out an invocation at the function timeout, as Lambda does: its batch fails and comes back', async () => {
+    const clock = new FakeClock(0);
+    const queue = new LocalQueue({ now: () => clock.now(), visibilityTimeoutMs: 5_000, maxReceiveCount: 2 });
+    queue.send('stuck');
+    const errors: unknown[] = [];
+    const poller = new LocalPoller(queue, () => new Promise(() => undefined), {
+      batchSize: 1, maxConcurrency: 2, functionTimeoutMs: 1_000, clock, onError: (e) => errors.push(e),
+    });
+    poller.start();
+    await poller.idle();
+    await poller.stop();
+    expect(poller.stats.timeouts).to.equal(2);
+    expect((errors[0] as Error).name).to.equal('FunctionTimeoutError');
+    expect(queue.deadLetterQueue?.receive(10).map((m) => m.body)).to.deep.equal(['stuck']);
   });
 });

@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import type { WorkerConfig } from '../../handlers/config';
+import { StaticCredentials } from '../../handlers/db/credentials';
+import { ConnectionWaitError, errorClassOf, PoolBusyError, StandbyConnectionError } from '../../handlers/db/errors';
+import { Pools, type Lease } from '../../handlers/db/pools';
+import { KEEPALIVE_INITIAL_DELAY_MS } from '../../handlers/deadline';
+import { EndpointProxy } from '../../trigger/local/endpoint-proxy';
+import { LocalCluster } from '../../trigger/local/cluster';
+import { configFor } from '../helpers/worker-fixture';
+
+const quiet = { warn: () => undefined };
+
+/** The error a promise rejects with; fails the test when it resolves. */
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  return p.then(() => expect.fail('expected a rejection'), (e: unknown) => e as Error);
+}
+
+/**
+ * The keepalive timer of our side of a TCP connection, in seconds, from /proc/net/tcp (its
+ * `tr:tm->when` column: timer 2 is keepalive, the time left in clock ticks of 1/100 s).
+ */
+function keepaliveSeconds(localPort: number): number | undefined {
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6 || parseInt(f[1]!.split(':')[1]!, 16) !== localPort) continue;
+    const [timer, when] = f[5]!.split(':') as [string, string];
+    return timer === '02' ? parseInt(when, 16) / 100 : undefined;
+  }
+  return undefined;
+}
+
+describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', function () {
+  this.timeout(120_000);
+  let cluster: LocalCluster;
+  const leases: Lease[] = [];
+  const pools: Pools[] = [];
+  const proxies: EndpointProxy[] = [];
+  const poolsFor = (over: Partial<WorkerConfig> = {}): Pools => {
+    const config = configFor(cluster, over);
+    const p = new Pools(config, new StaticCredentials(cluster.user, cluster.password), quiet);
+    pools.push(p);
+    return p;
+  };
+  const hold = (l: Lease): Lease => { leases.push(l); return l; };
+
+  before(async () => { cluster = await LocalCluster.start(); });
+  afterEach(async () => {
+    for (const l of leases.splice(0)) l.release(new Error('Connection terminated'));
+    // A silenced proxy must never outlive its test, whatever failed.
+    await Promise.all(proxies.splice(0).map((p) => p.close()));
+    await Promise.all(pools.splice(0).map((p) => p.close()));
+  });
+  after(async () => { await cluster?.stop(); });
+
+  it('starts TCP keepalive probes on an idle connection within seconds, not the OS default of two hours', async () => {
+    const lease = await poolsFor().acquire(cluster.writer);
+    const port = (lease.client as unknown as { connection: { stream: { localPort: number } } }).connection.stream.localPort;
+    const left = keepaliveSeconds(port);
+    lease.release();
+    expect(left, 'a keepalive timer runs on the socket').to.be.a('number');
+    expect(left!).to.be.at.most(KEEPALIVE_INITIAL_DELAY_MS / 1000);
+  });
+
+  it('gives up on a server that stops answering after the statement timeout plus a margin: class 08, the connection discarded', async () => {
+    const proxy = await EndpointProxy.start(cluster.writer);
+    proxies.push(proxy);
+    const p = poolsFor({ statementTimeoutMs: 300 });
+    const lease = await p.acquire({ host: proxy.host, port: proxy.port });
+    proxy.silence();
+    // Without the client-side timeout this would wait for ever: the socket stays open.
+    const err = await rejection(lease.client.query('SELECT 1'));
+    lease.release(err);
+    expect(err.message).to.match(/Query read timeout/);
+    expect(errorClassOf(err)).to.equal('08');
+    proxy.unsilence();
+    const next = hold(await p.acquire({ host: proxy.host, port: proxy.port }));
+    expect(next.client).not.to.equal(lease.client);
+    expect((await next.client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).to.equal(1);
+  });
+
+  it('discards a connection whose server refused a write as read-only (25006): the next one is new', async () => {
+    const p = poolsFor({ poolMax: 1 });
+    const first = await p.acquire(cluster.reader);
+    const err = await rejection(first.client.query('CREATE TEMP TABLE t (x int)'));
+    expect(errorClassOf(err)).to.equal('25');
+    first.release(err);
+    const second = hold(await p.acquire(cluster.reader));
+    expect(second.client).not.to.equal(first.client);
+  });
+
+  it('never hands out a writer-endpoint connection that reached a standby: nothing can be written on it', async () => {
+    const p = poolsFor();
+    const err = await rejection(p.acquire(cluster.reader, { primary: true }));
+    expect(err).to.be.instanceOf(StandbyConnectionError);
+    expect(errorClassOf(err)).to.equal('25');
+    const lease = hold(await p.acquire(cluster.reader));
+    expect(lease.role).to.equal('standby');
+  });
+
+  it('tells a busy pool from a failed connection: waiting past the late limit, or for a full pool, is not class 08', async () => {
+    const p = poolsFor({ poolMax: 1, connectTimeoutMs: 300 });
+    hold(await p.acquire(cluster.writer));
+    const late = await rejection(p.acquire(cluster.writer, { waitMs: 100 }));
+    expect(late).to.be.instanceOf(ConnectionWaitError);
+    const busy = await rejection(p.acquire(cluster.writer));
+    expect(busy).to.be.instanceOf(PoolBusyError);
+    expect(errorClassOf(busy)).to.equal('client');
+    const refused = await rejection(poolsFor().acquire({ host: '127.0.0.1', port: 1 }));
+    expect(errorClassOf(refused)).to.equal('08');
+  });
+});
