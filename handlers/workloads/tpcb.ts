@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { queryTimeoutMs } from '../deadline';
 import { markerOf, markTable, tableOwners } from './marker';
 import { withInitLock, type WorkloadImpl } from './types';
 
@@ -67,6 +68,15 @@ export function largestScaleWithin(ms: number): number {
  * project did not create (no marker) is never dropped: init refuses instead, in one line.
  */
 async function init(client: pg.ClientBase, opts: { scale: number; reset: boolean }): Promise<string> {
+  // The pool bounds every query client-side (query_timeout: the load's statement timeout plus a
+  // margin, handlers/deadline.ts); loading, indexing and vacuuming run under init's own, longer
+  // statement timeout, so they get a query timeout to match (a per-query query_timeout, which
+  // node-postgres reads before the connection's: brianc/node-postgres#3074).
+  const queryTimeout = queryTimeoutMs(initStatementTimeoutMs(opts.scale));
+  const long = (text: string, values?: unknown[]): Promise<pg.QueryResult> => {
+    const query: pg.QueryConfig & { query_timeout: number } = { text, ...(values ? { values } : {}), query_timeout: queryTimeout };
+    return client.query(query);
+  };
   return withInitLock(client, 'tpcb', async () => {
     // Session level (VACUUM cannot run in a transaction); RESET restores the pool's own timeout.
     await client.query("SELECT set_config('statement_timeout', $1, false)", [String(initStatementTimeoutMs(opts.scale))]);
@@ -85,17 +95,17 @@ async function init(client: pg.ClientBase, opts: { scale: number; reset: boolean
       }
       await client.query('BEGIN');
       try {
-        if (present.length > 0) await client.query(`DROP TABLE ${present.join(', ')}`);
+        if (present.length > 0) await long(`DROP TABLE ${present.join(', ')}`);
         for (const ddl of DDL) await client.query(ddl);
         for (const table of TABLES) await markTable(client, 'tpcb', table);
-        for (const load of LOAD) await client.query(load, [opts.scale]);
-        for (const key of KEYS) await client.query(key);
-        await client.query('COMMIT');
+        for (const load of LOAD) await long(load, [opts.scale]);
+        for (const key of KEYS) await long(key);
+        await long('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw timedOut(err, opts.scale);
       }
-      await client.query(`VACUUM ANALYZE ${TABLES.join(', ')}`).catch((err: unknown) => { throw timedOut(err, opts.scale); });
+      await long(`VACUUM ANALYZE ${TABLES.join(', ')}`).catch((err: unknown) => { throw timedOut(err, opts.scale); });
       const from = existing > 0 ? ` (was scale ${existing})` : '';
       return `tpcb ready: loaded at scale ${opts.scale} (${opts.scale * ACCOUNTS_PER_SCALE} accounts)${from}`;
     } finally {

@@ -2,6 +2,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import pg from 'pg';
 import { handleCustomResource } from '../../handlers/custom-resource';
+import { queryTimeoutMs } from '../../handlers/deadline';
 import { createWorker, type Worker } from '../../handlers/worker';
 import { LocalCluster } from '../../trigger/local/cluster';
 import { projectCatalog } from '../../handlers/workloads/project';
@@ -35,6 +36,33 @@ describe('tpcb init: scale changes, tables this project did not create, and its 
     await dropAll();
     // Loading 300,000 accounts takes far longer than the load's 100 ms.
     expect((await worker.init('tpcb', { scale: 3 })).summary).to.equal('tpcb ready: loaded at scale 3 (300000 accounts)');
+  });
+
+  it('waits for a load step longer than the load\'s client-side query timeout: init has its own', async () => {
+    await dropAll();
+    await worker.init('tpcb', { scale: 1 });
+    // Another session holds a lock the reload's DROP TABLE must wait for.
+    const blocker = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE pgbench_accounts IN ACCESS SHARE MODE');
+      const reload = worker.init('tpcb', { scale: 2 }).then((r) => r.summary, (e: Error) => e);
+      // Until the DROP has waited longer than the load's query timeout (100 ms + 2 s) would allow.
+      const waitedMs = queryTimeoutMs(100) + 500;
+      for (;;) {
+        const { rows } = await writer.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'DROP TABLE%' AND wait_event_type = 'Lock' AND now() - query_start > $1 * interval '1 millisecond'",
+          [waitedMs],
+        );
+        if (rows[0]!.n === '1') break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await blocker.query('COMMIT');
+      expect(await reload).to.equal('tpcb ready: loaded at scale 2 (200000 accounts) (was scale 1)');
+    } finally {
+      await blocker.end();
+    }
   });
 
   it('gives the connection the load\'s statement timeout back after init', async () => {
