@@ -15,6 +15,7 @@ import { WORKLOADS } from './workloads';
 import type { OpContext } from './workloads/types';
 import { createLogger, type Logger } from './log';
 import { retryDelaySeconds, type Redelivery, type RetryRequest } from './redelivery';
+import { runStalenessProbe } from './staleness-probe';
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
@@ -215,6 +216,14 @@ export function createWorker(deps: WorkerDeps): Worker {
     switch (msg.kind) {
       case 'statements': return runStatements(msg, collector);
       case 'slice': return runSlice(msg, collector, deadline);
+      case 'probe': {
+        const writer = resolveEndpoint(config, allowlist, 'writer', msg.hosts);
+        const cache = opContext(writer);
+        return runStalenessProbe(msg, collector.staleness(msg.runId), {
+          acquire: (e) => pools.acquire(e), writer, reader: resolveEndpoint(config, allowlist, 'reader', msg.hosts),
+          once: (name, load) => cache.cached(name, load), clock, deadline, stopped: () => interrupted, log: logger,
+        });
+      }
       case 'init': {
         const { summary } = await runInit(msg);
         logger.info({ runId: msg.runId, workload: msg.workload }, summary);

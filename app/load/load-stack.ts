@@ -72,6 +72,7 @@ export class LoadStack extends Stack {
       workerMaxConcurrency: output(STACK_OUTPUT.workerMaxConcurrency, String(settings.maxConcurrency), 'Most workers that run at once'),
       workerPoolMax: output(STACK_OUTPUT.workerPoolMax, String(settings.poolMax), 'Connections per pool in each worker'),
       metricNamespace: output(STACK_OUTPUT.metricNamespace, settings.metricNamespace, 'Namespace of the custom metrics'),
+      workerFunctionName: output(STACK_OUTPUT.workerFunctionName, this.worker.function.functionName, 'The worker function, for its concurrency and throttles in reports'),
     };
   }
 }

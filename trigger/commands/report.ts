@@ -3,7 +3,8 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { METRIC_NAMESPACE_DEFAULT } from '../../handlers/contract';
 import { WORKLOAD_NAMES, isWorkloadName } from '../../handlers/workloads/catalog';
 import { operationsOf } from '../../handlers/workloads/operations';
-import { cloudWatch } from '../aws/clients';
+import { cloudWatch, rds } from '../aws/clients';
+import { readDatabaseSection } from '../aws/database-metrics';
 import { resolveAwsResources } from '../aws/resources';
 import { readMeasured, readMessageOutcomes, type MetricsWindow, type Operations } from '../aws/run-metrics';
 import { UsageError } from '../errors';
@@ -75,13 +76,19 @@ async function refreshed(cw: CloudWatchClient, saved: RunRecord, window: Metrics
   const outcomes = await read(() => readMessageOutcomes(cw, window), f.runId);
   const settled = settle(outcomes, f.deadLettered ?? undefined, f.messagesSent);
   const measured = await read(() => readMeasured(cw, window, operations, now), f.runId);
+  const region = saved.cloud?.region ?? '';
+  const database = await readDatabaseSection(cw, () => rds(region || undefined), saved.cloud?.database ?? {}, measured.timeline, now);
   const facts: RunFacts = {
     ...f,
+    notes: [...f.notes, ...database.notes.filter((n) => !f.notes.includes(n))],
     incomplete: settled.complete ? null : `${settled.done} of ${f.messagesSent} messages reported done when read again; node trigger report --run ${f.runId} --refresh reads CloudWatch again`,
   };
+  const all = database.samples ? { ...measured, database: database.samples } : measured;
+  const { database: _old, ...rest } = saved;
   return {
-    ...saved, facts, summary: summarize(facts, measured), timeline: measured.timeline,
-    cloud: { region: saved.cloud?.region ?? '', namespace: window.namespace, startMs: window.startMs, endMs: window.endMs },
+    ...rest, facts, summary: summarize(facts, all), timeline: measured.timeline,
+    ...(database.samples ? { database: database.samples } : {}),
+    cloud: { region, namespace: window.namespace, startMs: window.startMs, endMs: window.endMs, database: database.source },
   };
 }
 

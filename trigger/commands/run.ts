@@ -10,6 +10,7 @@ import { buildPlan } from '../plan/build';
 import { AwsBackend } from '../run/aws-backend';
 import { LocalBackend } from '../run/local-backend';
 import { runPipeline } from '../run/pipeline';
+import { checkHtmlTarget } from './finish';
 import type { CliIo } from './io';
 
 /** The one line `--failover-at` gets when the stack has no cluster (bring-your-own database). */
@@ -18,6 +19,7 @@ export const FAILOVER_NEEDS_CLUSTER = `--failover-at needs the Aurora cluster th
 /** The `run` command: validate the flags, then run through the pipeline, locally or in AWS. */
 export async function runCommand(raw: RawRunOptions, io: CliIo): Promise<number> {
   const s = resolveRunOptions(raw);
+  if (s.html !== undefined) checkHtmlTarget(s.html, io.cwd);
   if (s.demo) {
     io.err('demo: the whole load test on this machine: an embedded PostgreSQL writer, a streaming hot standby,');
     io.err('an in-process queue with SQS semantics and the same worker code as in AWS. Ctrl-C stops it cleanly.');

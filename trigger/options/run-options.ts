@@ -42,6 +42,8 @@ export interface RawRunOptions {
   scale?: string;
   save?: boolean;
   failoverAt?: string;
+  stalenessProbe?: boolean;
+  html?: string;
 }
 
 export const RUN_DEFAULTS = {
@@ -81,6 +83,10 @@ export interface RunSettings {
   readonly scale?: number;
   /** Failover drill: fail the database over this long after the load starts. */
   readonly failoverAtMs?: number;
+  /** Run the staleness probe with the load (`--[no-]staleness-probe`; on for runs with reads and writes). */
+  readonly stalenessProbe: boolean;
+  /** `--html FILE`: also write the run's report as one self-contained HTML file. */
+  readonly html?: string;
   readonly aws: { readonly queueUrl?: string; readonly region?: string; readonly stack: string; readonly namespace?: string };
   readonly local: { readonly servers?: ServerUrls };
 }
@@ -207,6 +213,9 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
     }
   }
 
+  const stalenessProbe = raw.stalenessProbe ?? (kinds.has('read') && kinds.has('write'));
+  if (raw.html !== undefined && raw.html.trim() === '') throw new UsageError('--html needs a file name, e.g. --html run.html');
+
   const runId = raw.runId ?? generateRunId(now);
   if (!LIMITS.runIdPattern.test(runId)) throw new UsageError(`--run-id "${runId}" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
 
@@ -225,6 +234,8 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date()): R
     thresholds, json: raw.json === true, save: raw.save !== false,
     ...(scale !== undefined ? { scale } : {}),
     ...(failoverAtMs !== undefined ? { failoverAtMs } : {}),
+    stalenessProbe,
+    ...(raw.html !== undefined ? { html: raw.html } : {}),
     aws: {
       ...(queueUrl ? { queueUrl } : {}),
       ...(region ? { region } : {}),

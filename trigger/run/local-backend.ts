@@ -9,6 +9,7 @@ import type { SlicePlan } from '../plan/slice-plan';
 import { measureInvocations } from '../report/timeline';
 import { LocalTransport } from '../send/local-transport';
 import type { LocalEngine, LocalEngineOptions } from '../local/engine';
+import { ServerSampler } from '../local/server-sampler';
 import type { Backend, Collected, RunWindow } from './backend';
 
 /** Visibility timeout beyond lead + slice: the worker's deadline margin and a slow last statement. */
@@ -44,6 +45,7 @@ export class LocalBackend implements Backend {
   #engine: LocalEngine | undefined;
   #transport: LocalTransport | undefined;
   #deadLetteredBefore = 0;
+  #sampler: ServerSampler | undefined;
   /** Set when the workers had not drained in time: the run's numbers are then incomplete. */
   #busy: string | undefined;
 
@@ -91,6 +93,7 @@ export class LocalBackend implements Backend {
     io.err(`initialising ${o.workload} (idempotent)...`);
     await Promise.race([initWorkload(engine, o.workload, { ...(o.scale !== undefined ? { scale: o.scale } : {}) }), aborted(io.signal)]);
     this.#deadLetteredBefore = engine.queue.stats.deadLettered;
+    this.#sampler = new ServerSampler(engine.sampledServers(), io.clock).start();
   }
 
   progress(): ReturnType<Backend['progress']> {
@@ -119,8 +122,11 @@ export class LocalBackend implements Backend {
 
   async collect(run: RunWindow): Promise<Collected> {
     const engine = this.engine;
+    const measured = measureInvocations(engine.sink.invocations, run.runId, run.loadStartAt, run.loadEndAt);
+    const t = measured.timeline;
+    await this.#sampler?.stop();
     return {
-      measured: measureInvocations(engine.sink.invocations, run.runId, run.loadStartAt, run.loadEndAt),
+      measured: this.#sampler ? { ...measured, database: this.#sampler.samples(t.startMs, t.startMs + t.steps * t.stepSeconds * 1000) } : measured,
       deadLettered: engine.queue.stats.deadLettered - this.#deadLetteredBefore,
       replicaLag: await engine.replicationLag().catch(() => null),
       incomplete: this.#busy ?? null,
@@ -136,6 +142,7 @@ export class LocalBackend implements Backend {
   async close(io: CliIo): Promise<void> {
     const engine = this.#engine;
     if (!engine) return;
+    await this.#sampler?.stop();
     if (!io.signal.aborted) return engine.stop();
     const stopped = await Promise.race([
       engine.stop().then(() => true),
