@@ -34,13 +34,20 @@
     return v == null ? '' : String(Number(v.toPrecision(6)));
   }
 
-  /** Values with no neighbour are drawn as points, or a line series would not show them at all. */
+  /**
+   * Values with no neighbour are drawn as points, or a line series would not show them at all.
+   * null is a gap; undefined (an x only another run has, after uPlot.join) is not.
+   */
   function isolated(u, si, show) {
     if (show) return null;
     var d = u.data[si];
     var out = [];
+    var near = function (i, dir) {
+      for (var j = i + dir; j >= 0 && j < d.length; j += dir) if (d[j] !== undefined) return d[j];
+      return null;
+    };
     for (var i = 0; i < d.length; i++) {
-      if (d[i] != null && (i === 0 || d[i - 1] == null) && (i === d.length - 1 || d[i + 1] == null)) out.push(i);
+      if (d[i] != null && near(i, -1) === null && near(i, 1) === null) out.push(i);
     }
     return out.length ? out : null;
   }
@@ -79,8 +86,10 @@
   function build(c) {
     var el = document.getElementById('chart-' + c.id);
     var host = el.querySelector('.plot');
-    var hasRight = c.series.some(function (s) { return s.right; });
-    var series = [{ label: 'time', value: function (u, v) { return seconds(v); } }].concat(c.series.map(function (s) {
+    var all = [];
+    c.tables.forEach(function (t) { all = all.concat(t.series); });
+    var hasRight = all.some(function (s) { return s.right; });
+    var series = [{ label: 'time', value: function (u, v) { return seconds(v); } }].concat(all.map(function (s) {
       return {
         label: s.label,
         stroke: s.color,
@@ -93,10 +102,14 @@
       };
     }));
     var log = !!c.log;
-    var values = c.series.map(function (s) {
-      // A log axis has no place for zero: a zero latency is drawn as no point.
-      return log && !s.right ? s.values.map(function (v) { return v != null && v > 0 ? v : null; }) : s.values;
+    var tables = c.tables.map(function (t) {
+      return [t.x].concat(t.series.map(function (s) {
+        // A log axis has no place for zero: a zero latency is drawn as no point.
+        return log && !s.right ? s.values.map(function (v) { return v != null && v > 0 ? v : null; }) : s.values;
+      }));
     });
+    // Two runs' steps fall on different x values: joined, an x only the other run has is no gap.
+    var joined = tables.length === 1 ? tables[0] : uPlot.join(tables);
     var fromZero = function (u, min, max) { return [0, max > 0 ? max * 1.08 : 1]; };
     // A log axis keeps its grid to the decades: nine lines a decade would bury the data.
     var decades = { stroke: grid.stroke, width: 1, filter: function (u, splits) {
@@ -129,7 +142,7 @@
       legend: { live: true },
       plugins: [shading(data.shades)],
     };
-    var u = new uPlot(opts, [c.x].concat(values), host);
+    var u = new uPlot(opts, joined, host);
     charts.push({ id: c.id, title: c.title, u: u, host: host });
   }
 

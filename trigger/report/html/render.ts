@@ -237,7 +237,7 @@ function settingsList(r: RunRecord): string {
 /** Colours of the operations, as the charts draw them. */
 function operationColors(charts: readonly ChartSpec[]): Map<string, string> {
   const out = new Map<string, string>();
-  for (const s of charts.find((c) => c.id === 'latency')?.series ?? []) {
+  for (const s of charts.find((c) => c.id === 'latency')?.tables.flatMap((t) => t.series) ?? []) {
     const m = /^(?:[AB] )?(\S+) p\d+$/.exec(s.label);
     if (m && !out.has(m[1]!)) out.set(m[1]!, s.color);
   }

@@ -24,6 +24,12 @@ export interface ChartSeries {
   readonly right?: boolean;
 }
 
+/** One run's lines on its own x values (seconds since its load started). */
+export interface ChartTable {
+  readonly x: readonly number[];
+  readonly series: readonly ChartSeries[];
+}
+
 export interface ChartSpec {
   readonly id: string;
   readonly title: string;
@@ -34,9 +40,11 @@ export interface ChartSpec {
   /** A logarithmic left axis (latencies: a failover's seconds beside a normal run's milliseconds). */
   readonly log?: boolean;
   readonly group: 'load' | 'database';
-  /** Seconds since the load started. */
-  readonly x: readonly number[];
-  readonly series: readonly ChartSeries[];
+  /**
+   * A table per run (one, or A and B of a comparison). The page joins them on one x axis with
+   * uPlot.join, which tells a step without a value (a gap) from an x that only the other run has.
+   */
+  readonly tables: readonly ChartTable[];
 }
 
 /** A stretch to shade on every chart: a drill's fault. */
@@ -79,19 +87,6 @@ function stepX(r: RunRecord, startMs: number, stepSeconds: number, steps: number
   return Array.from({ length: steps }, (_, i) => secondsSince(r, startMs + i * stepSeconds * 1000));
 }
 
-/** Lines of several runs (or sources) on one x axis: the union of their x values, nulls elsewhere. */
-function join(parts: ReadonlyArray<{ readonly x: readonly number[]; readonly series: readonly ChartSeries[] }>): { x: number[]; series: ChartSeries[] } {
-  if (parts.length === 1) return { x: [...parts[0]!.x], series: [...parts[0]!.series] };
-  const x = [...new Set(parts.flatMap((p) => p.x))].sort((a, b) => a - b);
-  const at = new Map(x.map((v, i) => [v, i]));
-  const series = parts.flatMap((p) => p.series.map((s) => {
-    const values = new Array<number | null>(x.length).fill(null);
-    p.x.forEach((v, i) => { values[at.get(v)!] = s.values[i] ?? null; });
-    return { ...s, values };
-  }));
-  return { x, series };
-}
-
 const sumSteps = (arrays: ReadonlyArray<readonly number[]>, steps: number): number[] =>
   Array.from({ length: steps }, (_, i) => arrays.reduce((a, xs) => a + (xs[i] ?? 0), 0));
 
@@ -109,13 +104,13 @@ export function reportData(records: readonly RunRecord[]): ReportData {
   const compare = runs.length > 1;
 
   const charts: ChartSpec[] = [];
-  const chart = (spec: Omit<ChartSpec, 'x' | 'series'>, each: (v: RunView, t: Timeline, x: number[]) => ChartSeries[]): void => {
-    const joined = join(runs.map((v) => {
+  const hasData = (tables: readonly ChartTable[]): boolean => tables.some((t) => t.series.some((s) => s.values.some((y) => y !== null)));
+  const chart = (spec: Omit<ChartSpec, 'tables'>, each: (v: RunView, t: Timeline) => ChartSeries[]): void => {
+    const tables = runs.map((v) => {
       const t = v.record.timeline;
-      const x = stepX(v.record, t.startMs, t.stepSeconds, t.steps);
-      return { x, series: each(v, t, x) };
-    }));
-    if (joined.series.some((s) => s.values.some((y) => y !== null))) charts.push({ ...spec, ...joined });
+      return { x: stepX(v.record, t.startMs, t.stepSeconds, t.steps), series: each(v, t) };
+    }).filter((t) => t.series.length);
+    if (hasData(tables)) charts.push({ ...spec, tables });
   };
   const line = (v: RunView, label: string, color: string, values: readonly (number | null)[], more: Partial<ChartSeries> = {}): ChartSeries => ({
     label: `${v.tag}${label}`, color, width: 1.5, values, ...(v.dash ? { dash: v.dash } : {}), ...more,
@@ -184,15 +179,14 @@ export function reportData(records: readonly RunRecord[]): ReportData {
   const serverNames = [...new Set(records.flatMap((r) => r.database?.servers.map((s) => s.name) ?? []))];
   const serverColor = (name: string): string => PALETTE[serverNames.indexOf(name) % PALETTE.length]!;
   const dbChart = (id: string, title: string, yLabel: string, each: (v: RunView) => ChartSeries[]): void => {
-    const parts = runs.flatMap((v) => {
+    const tables = runs.flatMap((v) => {
       const d = v.record.database;
       if (!d) return [];
-      return [{ x: stepX(v.record, d.startMs, d.stepSeconds, d.steps), series: each(v) }];
+      // Each sample holds for its step (a second locally, a minute from CloudWatch).
+      const series = each(v).map((s) => ({ ...s, stepped: true }));
+      return series.length ? [{ x: stepX(v.record, d.startMs, d.stepSeconds, d.steps), series }] : [];
     });
-    if (!parts.length) return;
-    // Each sample holds for its step (a second locally, a minute from CloudWatch).
-    const joined = join(parts.map((p) => ({ x: p.x, series: p.series.map((s) => ({ ...s, stepped: true })) })));
-    if (joined.series.some((s) => s.values.some((y) => y !== null))) charts.push({ id, title, yLabel, group: 'database', ...joined });
+    if (hasData(tables)) charts.push({ id, title, yLabel, group: 'database', tables });
   };
   for (const m of DATABASE_METRIC_NAMES) {
     const info = DATABASE_METRICS[m];
