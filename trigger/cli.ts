@@ -49,7 +49,7 @@ failure to the first clean second after it), errors by class, and how long until
 back to plan. Other faults: node trigger drill --help.
   $ node trigger --local --failover-at 10s --duration 30s --rate 200
 
-Staleness probe (on when the run has reads and writes; --no-staleness-probe turns it off): 5
+The staleness probe (on when the run has reads and writes; --no-staleness-probe turns it off): 5
 times a second a marker row is written on the writer and read back on the reader until it is
 there; the summary gives that delay (p50/p99/max, ms): replica staleness as a client sees it. Its
 load: 5 inserts and 1 delete a second on the writer, a few primary-key reads a second on the reader.

@@ -60,7 +60,7 @@ export class AwsBackend implements Backend {
     const d = this.aws.deployment;
     const workers = plan.mode === 'slice' ? (plan as SlicePlan).workers : undefined;
     if (workers !== undefined && d?.workerMaxConcurrency !== undefined && workers > d.workerMaxConcurrency) {
-      throw new UsageError(`plan needs ${workers} workers running at once but the worker's maximum concurrency is ${d.workerMaxConcurrency}: raise --worker-rate (fewer workers) or lower --rate`);
+      throw new UsageError(`plan needs ${workers} workers running at once but the worker's maximum concurrency is ${d.workerMaxConcurrency}: raise --worker-rate (fewer workers) or lower --rate${plan.description.includes('staleness probe') ? ' (one worker is the staleness probe\'s: --no-staleness-probe frees it)' : ''}`);
     }
     const holders = workers ?? d?.workerMaxConcurrency;
     if (this.o.maxConnections !== undefined && holders !== undefined) {
