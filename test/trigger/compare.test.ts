@@ -60,7 +60,7 @@ describe('trigger: report --compare A B', () => {
     expect((await report('--compare', 'base', 'slower', '--max-regression', `p99=${(p99 * 0.2 - 0.05).toFixed(2)}ms`)).code).to.equal(1);
     const errors = await report('--compare', 'base', 'failing', '--max-regression', 'errors=1%');
     expect(errors.code).to.equal(1);
-    expect(errors.out).to.match(/FAILED errors=1%: \+1\.00 points/);
+    expect(errors.out).to.match(/FAILED errors=1%: \+2\.00 points \(0\.00% -> 2\.00%\)/);
   });
 
   it('prints each operation\'s rate, p50, p99, max and errors for A and B, and the change', async () => {
