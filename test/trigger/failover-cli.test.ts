@@ -7,6 +7,7 @@ import { ERROR_CLASS_NAMES } from '../../handlers/contract';
 import type { RunRecord } from '../../trigger/report/run-record';
 import { RunStore } from '../../trigger/report/store';
 import { openOffline } from '../../bench/lib/offline-browser';
+import { needChromium } from '../helpers/chromium';
 import type { ReportData } from '../../trigger/report/html/report-data';
 
 const ROOT = join(__dirname, '..', '..');
@@ -66,7 +67,8 @@ describe('trigger: --failover-at on the local engine, and report --run ID (real 
     expect(record.database!.servers.map((s) => s.role)).to.deep.equal(['writer', 'reader']);
   });
 
-  it('writes one HTML file that opens offline with every chart, the failover shaded', async () => {
+  it('writes one HTML file that opens offline with every chart, the failover shaded', async function () {
+    needChromium(this);
     const html = readFileSync(join(dir, 'run.html'), 'utf8');
     const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!) as ReportData;
     expect(data.shades).to.have.length(1);

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHROMIUM, NO_CHROMIUM, openOffline, type OfflinePage } from '../../bench/lib/offline-browser';
+import { openOffline, type OfflinePage } from '../../bench/lib/offline-browser';
+import { needChromium } from '../helpers/chromium';
 import { syntheticRun } from '../../bench/lib/synthetic-run';
 import { compareRuns, evaluateRegressions } from '../../trigger/report/compare';
 import { renderCompareHtml, renderRunHtml } from '../../trigger/report/html/render';
@@ -63,8 +64,7 @@ describe('trigger: the HTML report in a real browser (headless Chromium, network
   let page: OfflinePage | undefined;
 
   before(function () {
-    // Never skipped: without the browser this test fails, with one line saying how to install it.
-    if (!existsSync(CHROMIUM)) throw new Error(NO_CHROMIUM);
+    needChromium(this);
   });
   afterEach(async () => {
     await page?.close();

@@ -147,6 +147,20 @@ export function reportData(records: readonly RunRecord[]): ReportData {
     return classes.map((c) => line(v, `class ${c}`, classColor(c), perSecond(sumSteps(t.series.map((s) => s.errors[c] ?? []), t.steps), t), { stepped: true, width: 2 }));
   });
 
+  chart({ id: 'staleness', title: 'Replica staleness as clients see it', yLabel: 'ms (log scale)', y2Label: 'markers lost / s', log: true, group: 'load' }, (v, t) => {
+    const st = t.staleness;
+    if (!st) return [];
+    return [
+      line(v, 'max', '#D55E00', stat(st.ms, 4), { width: 1.25 }),
+      line(v, 'p50', '#0072B2', stat(st.ms, 1), { width: 2 }),
+      line(v, 'not seen in time', '#7F3C8D', perSecond(st.unseen, t), { stepped: true, right: true }),
+      line(v, 'not written', '#5D6D7E', perSecond(st.failed, t), { stepped: true, right: true }),
+    ];
+  });
+
+  chart({ id: 'answered', title: 'Who answered: server role', yLabel: 'statements / s', group: 'load' }, (v, t) =>
+    SERVER_ROLES.map((role) => line(v, role, ROLE_COLOR[role], perSecond(sumSteps(t.series.map((s) => s.answeredBy[role]), t.steps), t), { stepped: true, width: 2 })));
+
   chart({ id: 'lag', title: 'Schedule lag (start - scheduled start)', yLabel: 'ms (log scale)', log: true, group: 'load' }, (v, t) =>
     t.series.flatMap((s) => {
       const key = `${s.op}/${s.target}`;
@@ -160,20 +174,6 @@ export function reportData(records: readonly RunRecord[]): ReportData {
     line(v, 'max', '#D55E00', stat(t.messages.dwell, 4), { points: true }),
     line(v, 'p50', '#0072B2', stat(t.messages.dwell, 1), { points: true }),
   ]);
-
-  chart({ id: 'answered', title: 'Who answered: server role', yLabel: 'statements / s', group: 'load' }, (v, t) =>
-    SERVER_ROLES.map((role) => line(v, role, ROLE_COLOR[role], perSecond(sumSteps(t.series.map((s) => s.answeredBy[role]), t.steps), t), { stepped: true, width: 2 })));
-
-  chart({ id: 'staleness', title: 'Replica staleness as clients see it', yLabel: 'ms (log scale)', y2Label: 'markers lost / s', log: true, group: 'load' }, (v, t) => {
-    const st = t.staleness;
-    if (!st) return [];
-    return [
-      line(v, 'max', '#D55E00', stat(st.ms, 4), { width: 1.25 }),
-      line(v, 'p50', '#0072B2', stat(st.ms, 1), { width: 2 }),
-      line(v, 'not seen in time', '#7F3C8D', perSecond(st.unseen, t), { stepped: true, right: true }),
-      line(v, 'not written', '#5D6D7E', perSecond(st.failed, t), { stepped: true, right: true }),
-    ];
-  });
 
   // The database's own metrics: one chart per metric, a line per server or instance.
   const serverNames = [...new Set(records.flatMap((r) => r.database?.servers.map((s) => s.name) ?? []))];
