@@ -23,7 +23,7 @@ import { PROBE_LIMITS, type ProbeMessage } from './protocol/message';
 /** The probe's own table, created by the probe itself (idempotently) on the writer. */
 export const PROBE_TABLE = 'aurora_load_test_staleness';
 
-export const PROBE_DEFAULTS = {
+const PROBE_DEFAULTS = {
   /** A marker not seen on the reader this long after its commit is counted as unseen. */
   giveUpMs: 10_000,
   /** Markers older than this are deleted, so the table holds about a minute of markers. */

@@ -50,7 +50,7 @@ const RDS_METRICS: Readonly<Record<DatabaseMetric, { readonly name: string; read
  * The cluster's instances and their roles, from DescribeDBClusters; undefined when they cannot
  * be read (the caller falls back to per-role metrics and says so).
  */
-export async function describeInstances(client: RDSClient, clusterIdentifier: string): Promise<DatabaseSource['instances']> {
+async function describeInstances(client: RDSClient, clusterIdentifier: string): Promise<DatabaseSource['instances']> {
   const { DescribeDBClustersCommand } = require('@aws-sdk/client-rds') as typeof import('@aws-sdk/client-rds');
   const cluster = (await client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterIdentifier }))).DBClusters?.[0];
   const members = (cluster?.DBClusterMembers ?? []).filter((m) => m.DBInstanceIdentifier);
@@ -71,7 +71,7 @@ interface Want {
  * windows), instances (or roles) in the order given, writer first. Undefined when there is
  * nothing to read (no cluster and no function known).
  */
-export async function readDatabase(cw: CloudWatchClient, source: DatabaseSource, startMs: number, endMs: number, now: number): Promise<DatabaseSamples | undefined> {
+async function readDatabase(cw: CloudWatchClient, source: DatabaseSource, startMs: number, endMs: number, now: number): Promise<DatabaseSamples | undefined> {
   const servers: Array<{ name: string; role: 'writer' | 'reader'; dims: Array<{ Name: string; Value: string }> }> = source.instances
     ? source.instances.map((i) => ({ name: i.id, role: i.role, dims: [{ Name: 'DBInstanceIdentifier', Value: i.id }] }))
     : source.clusterIdentifier

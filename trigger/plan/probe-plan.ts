@@ -11,6 +11,14 @@ import type { RunSpec } from './run-spec';
 import type { StatementsPlan } from './send-plan';
 import { SLICE_DEFAULTS, type SlicePlan } from './slice-plan';
 
+/** The plans {@link withStalenessProbe} made: they say so to the checks that count workers. */
+const withProbe = new WeakSet<object>();
+
+/** Whether `plan` carries the staleness probe (one of its workers is the probe's). */
+export function hasStalenessProbe(plan: object): boolean {
+  return withProbe.has(plan);
+}
+
 /** One probe message: from `offsetMs` after the load starts, for `durationMs`. */
 export interface ProbeChunk {
   readonly offsetMs: number;
@@ -64,5 +72,7 @@ export function withStalenessProbe<P extends StatementsPlan | SlicePlan>(base: P
     description: `${base.description}; staleness probe: a marker every ${round(intervalMs)} ms`,
   };
   // The probe holds a worker of its own for the whole load.
-  return (base.mode === 'slice' ? { ...plan, workers: (base as SlicePlan).workers + 1 } : plan) as P;
+  const out = (base.mode === 'slice' ? { ...plan, workers: (base as SlicePlan).workers + 1 } : plan) as P;
+  withProbe.add(out);
+  return out;
 }

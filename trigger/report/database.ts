@@ -70,7 +70,7 @@ function values(xs: Samples): number[] {
 }
 
 /** Mean and peak of the samples that have a value; null when none has. */
-export function meanPeak(xs: Samples): MeanPeak | null {
+function meanPeak(xs: Samples): MeanPeak | null {
   const v = values(xs);
   if (!v.length) return null;
   return { mean: round(v.reduce((a, b) => a + b, 0) / v.length, 3), peak: round(Math.max(...v), 3) };

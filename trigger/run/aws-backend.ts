@@ -9,6 +9,7 @@ import { aborted, type CliIo } from '../commands/io';
 import { CliError, EXIT, UsageError } from '../errors';
 import { formatDuration } from '../options/duration';
 import { checkConnectionBudget, RESERVED_CONNECTIONS } from '../plan/budget';
+import { hasStalenessProbe } from '../plan/probe-plan';
 import type { SendPlan } from '../plan/send-plan';
 import type { SlicePlan } from '../plan/slice-plan';
 import { SqsTransport } from '../send/sqs-transport';
@@ -60,7 +61,7 @@ export class AwsBackend implements Backend {
     const d = this.aws.deployment;
     const workers = plan.mode === 'slice' ? (plan as SlicePlan).workers : undefined;
     if (workers !== undefined && d?.workerMaxConcurrency !== undefined && workers > d.workerMaxConcurrency) {
-      throw new UsageError(`plan needs ${workers} workers running at once but the worker's maximum concurrency is ${d.workerMaxConcurrency}: raise --worker-rate (fewer workers) or lower --rate${plan.description.includes('staleness probe') ? ' (one worker is the staleness probe\'s: --no-staleness-probe frees it)' : ''}`);
+      throw new UsageError(`plan needs ${workers} workers running at once but the worker's maximum concurrency is ${d.workerMaxConcurrency}: raise --worker-rate (fewer workers) or lower --rate${hasStalenessProbe(plan) ? ' (one worker is the staleness probe\'s: --no-staleness-probe frees it)' : ''}`);
     }
     const holders = workers ?? d?.workerMaxConcurrency;
     if (this.o.maxConnections !== undefined && holders !== undefined) {

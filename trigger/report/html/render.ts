@@ -27,7 +27,7 @@ export interface HtmlAssets {
 }
 
 /** uPlot from node_modules and the page's own script, read once. */
-export function loadAssets(): HtmlAssets {
+function loadAssets(): HtmlAssets {
   const dist = join(require.resolve('uplot/package.json'), '..', 'dist');
   return {
     uplotJs: readFileSync(join(dist, 'uPlot.iife.min.js'), 'utf8'),
