@@ -34,6 +34,13 @@ export const METRIC = {
    * sent); published only when above 0. Maximum.
    */
   senderClockAhead: 'SenderClockAhead',
+  /**
+   * ms from the writer acknowledging a staleness marker's commit to the first read on a reader
+   * that returns it: replica staleness as a client sees it (the probe). Values/Counts.
+   */
+  staleness: 'Staleness',
+  /** Staleness markers, by outcome: seen on the reader, not seen in time, or not written. */
+  markers: 'StalenessMarkers',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
@@ -59,6 +66,13 @@ export type ServerRole = (typeof SERVER_ROLES)[number];
  */
 export const MESSAGE_OUTCOMES = ['ok', 'failed', 'invalid', 'duplicate'] as const;
 export type MessageOutcome = (typeof MESSAGE_OUTCOMES)[number];
+
+/**
+ * What became of a staleness marker: read back on the reader, written but not seen within the
+ * probe's limit, or not written at all (the writer failed).
+ */
+export const MARKER_OUTCOMES = ['seen', 'unseen', 'failed'] as const;
+export type MarkerOutcome = (typeof MARKER_OUTCOMES)[number];
 
 /**
  * The error classes the worker publishes, with what they mean: SQLSTATE classes a load test meets
@@ -117,6 +131,8 @@ export const DIMENSIONS_OF = {
   [METRIC.queueDwell]: [DIMENSION.runId],
   [METRIC.messages]: [DIMENSION.runId, DIMENSION.outcome],
   [METRIC.senderClockAhead]: [DIMENSION.runId],
+  [METRIC.staleness]: [DIMENSION.runId],
+  [METRIC.markers]: [DIMENSION.runId, DIMENSION.outcome],
 } as const satisfies Record<MetricName, readonly DimensionName[]>;
 
 /** Dimensions of a statement metric (Latency, ScheduleLag, Skipped). */
@@ -141,6 +157,15 @@ export function messageDimensions(runId: string, outcome: MessageOutcome): Dimen
   return [{ Name: DIMENSION.runId, Value: runId }, { Name: DIMENSION.outcome, Value: outcome }];
 }
 
+/** Dimensions of the staleness probe's latency (Staleness). */
+export function stalenessDimensions(runId: string): Dimension[] {
+  return [{ Name: DIMENSION.runId, Value: runId }];
+}
+
+export function markerDimensions(runId: string, outcome: MarkerOutcome): Dimension[] {
+  return [{ Name: DIMENSION.runId, Value: runId }, { Name: DIMENSION.outcome, Value: outcome }];
+}
+
 /** The load stack's outputs: the trigger finds the deployed system by them (DescribeStacks). */
 export const STACK_OUTPUT = {
   queueUrl: 'QueueUrl',
@@ -153,5 +178,7 @@ export const STACK_OUTPUT = {
   workerPoolMax: 'WorkerPoolMax',
   metricNamespace: 'MetricNamespace',
   operatorPolicyArn: 'OperatorPolicyArn',
+  /** The worker function's name: the report reads its concurrency and throttles (AWS/Lambda). */
+  workerFunctionName: 'WorkerFunctionName',
 } as const;
 export type StackOutputKey = keyof typeof STACK_OUTPUT;

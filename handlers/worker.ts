@@ -23,6 +23,7 @@ import type { Variables } from './workloads/script/variables';
 import { currentScale } from './workloads/tpcb';
 import { createLogger, type Logger } from './log';
 import { retryDelaySeconds, type Redelivery, type RetryRequest } from './redelivery';
+import { runStalenessProbe } from './staleness-probe';
 
 export interface WorkerDeps {
   readonly config: WorkerConfig;
@@ -328,6 +329,16 @@ export function createWorker(deps: WorkerDeps): Worker {
     switch (msg.kind) {
       case 'statements': return runStatements(msg, collector, deadline);
       case 'slice': return runSlice(msg, collector, deadline);
+      case 'probe': {
+        const writer = resolveEndpoint(config, allowlist, 'writer', msg.hosts);
+        const cache = endpointCache(writer);
+        // No marker starts that could outlive publishing (its statements are bounded by the query timeout).
+        const { lastStart } = invocationTimes(deadline, config, 0);
+        return runStalenessProbe(msg, collector.staleness(msg.runId), {
+          acquire: (e) => pools.acquire(e, { primary: e === writer }), writer, reader: resolveEndpoint(config, allowlist, 'reader', msg.hosts),
+          once: (name, load) => cache.cached(name, load), clock, deadline: lastStart, stopped: () => interrupted, log: logger,
+        });
+      }
       case 'init': {
         const { summary } = await runInit(msg);
         logger.info({ runId: msg.runId, workload: msg.workload }, summary);
@@ -345,7 +356,8 @@ export function createWorker(deps: WorkerDeps): Worker {
       const collector = new Collector();
       const failed: string[] = [];
       const retries: RetryRequest[] = [];
-      let ranSlices = false;
+      /** A slice or probe held its pools for minutes: they are dropped before the environment freezes. */
+      let heldPools = false;
 
       await Promise.all(event.Records.map(async (record: SQSRecord) => {
         let msg: Message;
@@ -377,7 +389,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           return;
         }
         seen.claim(msg.runId, msg.seq);
-        if (msg.kind === 'slice') ranSlices = true;
+        if (msg.kind === 'slice' || msg.kind === 'probe') heldPools = true;
         try {
           await runMessage(msg, collector, deadline);
           facts.ok += 1;
@@ -391,7 +403,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       }));
 
       // The environment freezes when we return: leave no idle connections behind (pools.ts, drop).
-      if (ranSlices) pools.drop();
+      if (heldPools) pools.drop();
       if (retries.length && deps.redelivery) await deps.redelivery.retry(retries);
       try {
         await sink.publish(collector.finish(clock.now()));

@@ -62,8 +62,20 @@ failure to the first clean second after it), errors by class, and how long until
 back to plan. Other faults: node trigger drill --help.
   $ node trigger --local --failover-at 10s --duration 30s --rate 200
 
+The staleness probe (on when the run has reads and writes; --no-staleness-probe turns it off): 5
+times a second a marker row is written on the writer and read back on the reader until it is
+there; the summary gives that delay (p50/p99/max, ms): replica staleness as a client sees it. Its
+load: 5 inserts and 1 delete a second on the writer, a few primary-key reads a second on the reader.
+
+Database beside the load: the summary and the HTML report add each server's connections, commits,
+CPU and replica lag (locally, sampled every second from the servers), or each Aurora instance's
+capacity, CPU, connections, commits, commit latency and replica lag and the worker's concurrency
+and throttles (in AWS, from CloudWatch, per minute).
+
 Every run is saved as .runs/<run id>.json (summary and per-second timeline): node trigger report
---run ID prints it again. handlers/README.md explains each line of the summary.`;
+--run ID prints it again, --html FILE writes it as one HTML file with charts (also on a run), and
+report --compare A B compares two runs. handlers/README.md explains each line of the summary.
+  $ node trigger --local --rate 200 --duration 20s --failover-at 8s --html run.html`;
 
 /** Build the command tree. Actions set the exit code through `done`; nothing here exits. */
 export function buildProgram(io: CliIo, done: (code: number) => void): Command {
@@ -111,6 +123,9 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--reader-url <url>', 'with --local: use this hot standby of it')
     .option('--demo', 'what npm start runs: --local with a short explanation')
     .option('--failover-at <time>', 'failover drill: fail the database over this long into the load (see below)')
+    .option('--staleness-probe', 'measure replica staleness as clients see it (default: on when the run has reads and writes)')
+    .option('--no-staleness-probe', 'do not run the staleness probe')
+    .option('--html <file>', 'also write the report as one self-contained HTML file (charts; opens offline)')
     .option('--queue-url <url>', `SQS queue to send to (default: the stack output ${STACK_OUTPUT.queueUrl})`)
     .option('--region <region>', 'AWS region (default: from the queue URL or the AWS configuration)')
     .option('--stack <name>', `CloudFormation stack to read outputs from (default: ${RUN_DEFAULTS.stack})`)
@@ -138,12 +153,23 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--region <region>', 'AWS region')
     .option('--stack <name>', `stack to read the metric namespace from (default: ${RUN_DEFAULTS.stack})`)
     .option('--namespace <ns>', `CloudWatch namespace (default: the stack output, else ${METRIC_NAMESPACE_DEFAULT})`)
+    .option('--html <file>', 'also write the report as one self-contained HTML file (charts; opens offline)')
+    .option('--compare <runs...>', 'compare two saved runs, A (the baseline) then B: per-operation rate, p50, p99, max, errors')
+    .option('--max-regression <limits>', 'with --compare: exit 1 when B is worse than A by more than this, e.g. p99=10% (repeatable)', collect)
     .addHelpText('after', `
 Examples:
   $ node trigger report                              # the latest run saved here
   $ node trigger report --run run-20250101-120000-ab12 --json
   $ node trigger report --run run-20250101-120000-ab12 --refresh     # an AWS run, read again
   $ node trigger report --run nightly-42 --since 12h --threshold "p99<50ms"   # an AWS run started elsewhere
+  $ node trigger report --run run-20250101-120000-ab12 --html run.html         # charts, one file, opens offline
+  $ node trigger report --compare nightly-41 nightly-42 --max-regression p99=10% --max-regression errors=0.5%
+  $ node trigger report --compare nightly-41 nightly-42 --json --html compare.html
+
+--max-regression (with --compare; exit 1 when B is worse than A by more than allowed): p50, p90,
+p99, max as a share or a time (p99=10%, max=50ms; every operation both runs measured); errors as
+percentage points of the error rate (errors=1%) or a count (errors=10); rate as the share the
+achieved rate may drop (rate=5%).
 
 1-second metrics are kept by CloudWatch for 3 hours: a run read later has a timeline in 1-minute
 steps (5-minute after 15 days, 1-hour after 63 days). A saved run keeps its own.`)

@@ -81,6 +81,7 @@ export class LoadStack extends Stack {
       workerPoolMax: output(STACK_OUTPUT.workerPoolMax, String(settings.poolMax), 'Connections per pool in each worker'),
       metricNamespace: output(STACK_OUTPUT.metricNamespace, settings.metricNamespace, 'Namespace of the custom metrics'),
       operatorPolicyArn: output(STACK_OUTPUT.operatorPolicyArn, operator.policy.managedPolicyArn, 'Attach to whoever runs node trigger'),
+      workerFunctionName: output(STACK_OUTPUT.workerFunctionName, this.worker.function.functionName, 'The worker function, for its concurrency and throttles in reports'),
     };
   }
 }

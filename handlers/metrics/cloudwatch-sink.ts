@@ -1,7 +1,7 @@
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import {
-  answeredDimensions, dwellDimensions, errorDimensions, MESSAGE_OUTCOMES, messageDimensions, METRIC, SERVER_ROLES, statementDimensions,
-  type Dimension,
+  answeredDimensions, dwellDimensions, errorDimensions, markerDimensions, MESSAGE_OUTCOMES, messageDimensions, METRIC, SERVER_ROLES,
+  stalenessDimensions, statementDimensions, type Dimension,
 } from '../contract';
 import { AWS_CLIENT_CONFIG } from '../config';
 import type { Histogram } from './histogram';
@@ -41,6 +41,7 @@ function countDatum(name: string, value: number, dims: Dimension[], at: Date): M
  * All datums for one invocation, in a stable order. Statement metrics carry the wall-clock second
  * in which each statement finished (Latency, ScheduleLag, Errors, Answered; Skipped: the second it
  * was skipped), so a 60 s slice is 60 points on a 1-second graph, not one spike at its end.
+ * Staleness markers carry the second in which each ended (seen, or given up on).
  * Message metrics (QueueDwell, Messages, SenderClockAhead) are per message, not per statement,
  * and carry the invocation's end: a message's outcome is known only then.
  */
@@ -58,6 +59,18 @@ export function toDatums(m: InvocationMetrics): MetricDatum[] {
       for (const server of SERVER_ROLES) {
         if (b.answeredBy[server]) out.push(countDatum(METRIC.answered, b.answeredBy[server], answeredDimensions(s.runId, s.op, s.target, server), at));
       }
+    }
+  }
+  for (const p of m.staleness ?? []) {
+    for (const sec of [...p.seconds.keys()].sort((a, b) => a - b)) {
+      const b = p.seconds.get(sec)!;
+      const at = new Date(sec * 1000);
+      if (b.staleness.count) {
+        out.push(...histogramDatums(METRIC.staleness, b.staleness, stalenessDimensions(p.runId), at));
+        out.push(countDatum(METRIC.markers, b.staleness.count, markerDimensions(p.runId, 'seen'), at));
+      }
+      if (b.unseen) out.push(countDatum(METRIC.markers, b.unseen, markerDimensions(p.runId, 'unseen'), at));
+      if (b.failed) out.push(countDatum(METRIC.markers, b.failed, markerDimensions(p.runId, 'failed'), at));
     }
   }
   const end = new Date(m.at);

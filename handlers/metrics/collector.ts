@@ -1,12 +1,13 @@
 import { errorClassFor, type ServerRole } from '../contract';
 import { Histogram } from './histogram';
-import type { InvocationMetrics, MessageFacts, OpSeries, SecondMetrics } from './types';
+import type { InvocationMetrics, MessageFacts, OpSeries, SecondMetrics, StalenessSecond, StalenessSeries } from './types';
 import type { Target, WorkloadName } from '../workloads/catalog';
 
 /** Gathers what one invocation measures; {@link finish} hands it to the sink in one piece. */
 export class Collector {
   private readonly series = new Map<string, OpSeries>();
   private readonly messages = new Map<string, MessageFacts>();
+  private readonly probes = new Map<string, StalenessSeries>();
 
   /** The series for one (run, operation, target); created on first use. */
   op(runId: string, workload: WorkloadName, op: string, target: Target): OpSeries {
@@ -29,8 +30,18 @@ export class Collector {
     return m;
   }
 
+  /** The staleness markers of one run in this invocation; created on first use. */
+  staleness(runId: string): StalenessSeries {
+    let s = this.probes.get(runId);
+    if (!s) this.probes.set(runId, (s = { runId, seconds: new Map() }));
+    return s;
+  }
+
   finish(at: number): InvocationMetrics {
-    return { at, series: [...this.series.values()], messages: [...this.messages.values()] };
+    return {
+      at, series: [...this.series.values()], messages: [...this.messages.values()],
+      ...(this.probes.size ? { staleness: [...this.probes.values()] } : {}),
+    };
   }
 }
 
@@ -71,4 +82,21 @@ export function recordError(s: OpSeries, sqlstateClass: string, at: number, lagM
 /** A slice statement skipped at `at` (epoch ms): it could not start in time. */
 export function recordSkip(s: OpSeries, at: number): void {
   secondOf(s, at).skipped += 1;
+}
+
+function markerSecond(s: StalenessSeries, at: number): StalenessSecond {
+  const key = Math.floor(at / 1000);
+  let b = s.seconds.get(key);
+  if (!b) s.seconds.set(key, (b = { staleness: new Histogram(), unseen: 0, failed: 0 }));
+  return b;
+}
+
+/** A staleness marker seen on the reader at `at` (epoch ms), `ms` after its commit was acknowledged. */
+export function recordStaleness(s: StalenessSeries, ms: number, at: number): void {
+  markerSecond(s, at).staleness.record(ms);
+}
+
+/** A marker that was not seen in time (`unseen`) or not written (`failed`), at `at` (epoch ms). */
+export function recordMarkerLost(s: StalenessSeries, outcome: 'unseen' | 'failed', at: number): void {
+  markerSecond(s, at)[outcome] += 1;
 }

@@ -48,12 +48,31 @@ export interface MessageFacts {
   senderAheadMs: number;
 }
 
+/** What a staleness probe measured in one wall-clock second: the markers that ended in it. */
+export interface StalenessSecond {
+  /** ms from the writer's commit acknowledgement to the first read on the reader that saw the marker. */
+  readonly staleness: Histogram;
+  /** Markers written but not seen on the reader within the probe's limit. */
+  unseen: number;
+  /** Markers that could not be written. */
+  failed: number;
+}
+
+/** Everything one invocation's staleness probes measured for one run. */
+export interface StalenessSeries {
+  readonly runId: string;
+  /** Epoch second -> the markers that ended in it. */
+  readonly seconds: Map<number, StalenessSecond>;
+}
+
 /** What one handler invocation measured; handed to a {@link MetricsSink} once per invocation. */
 export interface InvocationMetrics {
   /** Epoch ms when the invocation finished: the time of its messages' facts. */
   readonly at: number;
   readonly series: OpSeries[];
   readonly messages: MessageFacts[];
+  /** The staleness probes' markers; absent when the invocation ran no probe. */
+  readonly staleness?: StalenessSeries[];
 }
 
 /** Where the handler sends its per-invocation metrics: CloudWatch, or an in-process sink. */

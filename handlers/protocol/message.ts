@@ -100,9 +100,26 @@ export interface InitMessage extends MessageBase {
   readonly hash?: string;
 }
 
-export type Message = StatementsMessage | SliceMessage | InitMessage;
+/**
+ * The staleness probe: from `startAt`, for `durationMs`, every `intervalMs` write a marker row on
+ * the writer and read it back on the reader until it is there (handlers/staleness-probe.ts).
+ */
+export interface ProbeMessage extends MessageBase {
+  readonly kind: 'probe';
+  readonly durationMs: number;
+  /** Epoch ms of the first marker. */
+  readonly startAt: number;
+  /** ms between markers. Defaults to {@link PROBE_LIMITS}.defaultIntervalMs. */
+  readonly intervalMs?: number;
+  readonly hosts?: HostOverrides;
+}
+
+/** Bounds of a probe's marker interval: at most 20 markers a second, at least one a minute. */
+export const PROBE_LIMITS = { minIntervalMs: 50, maxIntervalMs: 60_000, defaultIntervalMs: 200 } as const;
+
+export type Message = StatementsMessage | SliceMessage | InitMessage | ProbeMessage;
 export type MessageKind = Message['kind'];
-export const MESSAGE_KINDS: readonly MessageKind[] = ['statements', 'slice', 'init'];
+export const MESSAGE_KINDS: readonly MessageKind[] = ['statements', 'slice', 'init', 'probe'];
 
 export const DEFAULT_LATE_LIMIT_MS = 1000;
 
@@ -294,6 +311,14 @@ export function validateMessage(raw: unknown, now: number = Date.now()): Message
         ...(hosts ? { hosts } : {}),
         ...scriptOptionsOf(raw),
       };
+    }
+    case 'probe': {
+      onlyKeys(raw, [...BASE_KEYS, 'durationMs', 'startAt', 'intervalMs', 'hosts'], 'probe message');
+      const durationMs = int(raw, 'durationMs', 1, LIMITS.maxDurationMs);
+      const startAt = int(raw, 'startAt', now - LIMITS.maxStartLateMs, now + LIMITS.maxStartLeadMs);
+      const intervalMs = raw.intervalMs === undefined ? undefined : int(raw, 'intervalMs', PROBE_LIMITS.minIntervalMs, PROBE_LIMITS.maxIntervalMs);
+      const hosts = hostsOf(raw);
+      return { ...base, kind: 'probe', durationMs, startAt, ...(intervalMs !== undefined ? { intervalMs } : {}), ...(hosts ? { hosts } : {}) };
     }
     case 'init': {
       onlyKeys(raw, [...BASE_KEYS, 'scale', 'reset', 'hash'], 'init message');

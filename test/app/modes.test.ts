@@ -95,7 +95,7 @@ describe('app: create mode and bring-your-own mode side by side', () => {
   });
 
   it('both modes publish the outputs the trigger reads; DbClusterIdentifier only with a known cluster', () => {
-    const common = ['QueueUrl', 'DeadLetterQueueUrl', 'WriterEndpoint', 'ReaderEndpoint', 'DashboardUrl', 'WorkerMaxConcurrency', 'WorkerPoolMax', 'MetricNamespace', 'OperatorPolicyArn'];
+    const common = ['QueueUrl', 'DeadLetterQueueUrl', 'WriterEndpoint', 'ReaderEndpoint', 'DashboardUrl', 'WorkerMaxConcurrency', 'WorkerPoolMax', 'MetricNamespace', 'OperatorPolicyArn', 'WorkerFunctionName'];
     expect(Object.keys(created.load.findOutputs('*'))).to.have.members([...common, 'DbClusterIdentifier']);
     expect(Object.keys(existing.load.findOutputs('*'))).to.have.members(common);
   });

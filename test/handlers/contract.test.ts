@@ -127,7 +127,7 @@ describe('contract: the names the worker, the report, the dashboard and discover
 
   // The wire format: deployed dashboards and stored metrics depend on these spellings.
   it('keeps the metric, dimension and output names stable on the wire', () => {
-    expect(Object.values(METRIC)).to.deep.equal(['Latency', 'ScheduleLag', 'Errors', 'Skipped', 'Answered', 'QueueDwell', 'Messages', 'SenderClockAhead']);
+    expect(Object.values(METRIC)).to.deep.equal(['Latency', 'ScheduleLag', 'Errors', 'Skipped', 'Answered', 'QueueDwell', 'Messages', 'SenderClockAhead', 'Staleness', 'StalenessMarkers']);
     expect(Object.values(DIMENSION)).to.deep.equal(['RunId', 'Operation', 'Target', 'ErrorClass', 'Server', 'Outcome']);
     expect(STACK_OUTPUT.queueUrl).to.equal('QueueUrl');
     expect(METRIC_NAMESPACE_DEFAULT).to.equal('AuroraLoadTest');

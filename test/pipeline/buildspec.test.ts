@@ -43,7 +43,7 @@ describe('pipeline/buildspec: buildspec.yml becomes the synth step', () => {
       installCommands: ['npm ci --no-audit --no-fund'],
       commands: ['npm test', 'npx cdk synth'],
       runtimeVersions: { nodejs: 22 },
-      env: { CI: 'true' },
+      env: { CI: 'true', BROWSER_TEST: 'off' },
       outputDirectory: 'cdk.out',
     });
   });

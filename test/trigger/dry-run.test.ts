@@ -45,7 +45,7 @@ describe('trigger: --dry-run prints the plan and what it needs, and sends nothin
     const { code, out, err } = await run('--rate', '20000', '--duration', '10m', ...OFFLINE);
     expect(code, err.join('\n')).to.equal(0);
     expect(out).to.match(/200 worker\(s\) x 100\/s = 20000\/s/);
-    expect(out).to.match(/^peak concurrency: 20\d invocations \(200 workers \+ \d handing over\); the maximum concurrency is 1000$/m);
+    expect(out).to.match(/^peak concurrency: 20\d invocations \(200 workers \+ 1 staleness probe \+ \d handing over\); the maximum concurrency is 1000$/m);
     expect(out).to.match(/^time to full rate: \d+s after sending begins$/m);
     expect(out).to.match(/^connections: up to \d+ \(4 x 2 endpoint\(s\) per invocation\) of 4995/m);
     expect(out).to.match(/^expected skipped statements under the scale-up model: 0$/m);
@@ -66,7 +66,8 @@ describe('trigger: --dry-run prints the plan and what it needs, and sends nothin
     expect(code).to.equal(0);
     const json = JSON.parse(out) as { dryRun: boolean; messages: number; fit: { peakConcurrency: number; fullRateAtMs: number } };
     expect(json.dryRun).to.equal(true);
-    expect(json.fit.peakConcurrency).to.equal(10);
+    // 10 workers and the staleness probe (on by default for a mixed run).
+    expect(json.fit.peakConcurrency).to.equal(11);
     expect(json.fit.fullRateAtMs).to.be.greaterThan(0);
   });
 

@@ -1,11 +1,14 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ERROR_CLASS_NAMES } from '../../handlers/contract';
 import type { RunRecord } from '../../trigger/report/run-record';
 import { RunStore } from '../../trigger/report/store';
+import { openOffline } from '../../bench/lib/offline-browser';
+import { needChromium } from '../helpers/chromium';
+import type { ReportData } from '../../trigger/report/html/report-data';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -28,7 +31,7 @@ describe('trigger: --failover-at on the local engine, and report --run ID (real 
 
   before(async () => {
     // Half writes at 150/s, so the failover (a few hundred ms) meets writes for certain.
-    run = await trigger(['--local', '--rate', '150', '--duration', '8s', '--failover-at', '3s', '--mix', 'read=50,write=50', '--run-id', 'failover-e2e'], dir);
+    run = await trigger(['--local', '--rate', '150', '--duration', '8s', '--failover-at', '3s', '--mix', 'read=50,write=50', '--run-id', 'failover-e2e', '--html', 'run.html'], dir);
     record = (await new RunStore(join(dir, '.runs')).load('failover-e2e'))!;
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,6 +58,32 @@ describe('trigger: --failover-at on the local engine, and report --run ID (real 
     const reads = record.summary.operations.find((o) => o.target === 'reader')!;
     expect(reads.answeredBy.standby).to.be.greaterThan(0);
     expect(reads.answeredBy.primary).to.be.greaterThan(0);
+  });
+
+  it('prints the standby\'s lag and the staleness clients saw, measured by the probe through the queue', () => {
+    expect(run.stdout).to.match(/^staleness \(write on the writer, read it back on a reader\): p50 [\d.]+ ms, p90 [\d.]+, p99 [\d.]+, max [\d.]+ ms \(\d+ markers/m);
+    expect(run.stdout).to.match(/^ {2}reader:\d+ +replica lag ms +[\d.]+ +[\d.]+$/m);
+    expect(record.summary.staleness!.seen).to.be.greaterThan(20);
+    expect(record.database!.servers.map((s) => s.role)).to.deep.equal(['writer', 'reader']);
+  });
+
+  it('writes one HTML file that opens offline with every chart, the failover shaded', async function () {
+    needChromium(this);
+    const html = readFileSync(join(dir, 'run.html'), 'utf8');
+    const data = JSON.parse(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)![1]!) as ReportData;
+    expect(data.shades).to.have.length(1);
+    expect(data.shades[0]!.label).to.equal('failover');
+    expect(data.charts.map((c) => c.id)).to.include.members(['rate', 'latency', 'staleness', 'db-connections', 'db-replicaLag']);
+    const page = await openOffline(join(dir, 'run.html'));
+    try {
+      await page.page.waitForFunction('!!window.__report');
+      const drawn = await page.page.evaluate('window.__report.charts.length') as number;
+      expect(page.blocked).to.deep.equal([]);
+      expect(page.errors).to.deep.equal([]);
+      expect(drawn).to.equal(data.charts.length);
+    } finally {
+      await page.close();
+    }
   });
 
   it('prints the same summary again with report --run ID --local, failover and replica lag included', async () => {

@@ -8,7 +8,8 @@ import type { SlicePlan } from '../../trigger/plan/slice-plan';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/LoadTest-Queue';
 const fleet = (over: Partial<Parameters<typeof fleetOf>[0]> = {}): Fleet => fleetOf({ maxConcurrency: 1000, poolMax: 4, endpoints: 2, maxConnections: undefined, scaleUp: true, ...over });
-const plan = (raw: RawRunOptions, f: Fleet = fleet()): SlicePlan => buildPlan(resolveRunOptions({ queueUrl: QUEUE, ...raw }), f) as SlicePlan;
+/** The load's own plan: the staleness probe's invocations are counted in a test of their own. */
+const plan = (raw: RawRunOptions, f: Fleet = fleet()): SlicePlan => buildPlan(resolveRunOptions({ queueUrl: QUEUE, stalenessProbe: false, ...raw }), f) as SlicePlan;
 
 /** The message a refusal carries; fails the test when nothing is refused. */
 function refusal(f: () => unknown): string {
@@ -76,6 +77,15 @@ describe('fleet: does a plan fit the event source and the database', () => {
     expect(checkFleet(p, fleet({ maxConnections: 5000 })).connectionsNeeded).to.equal(204 * 4 * 2);
     const message = refusal(() => checkFleet(p, fleet({ maxConnections: 1000 })));
     expect(message).to.match(/^plan needs 204 invocations at the peak x 8 connections .* = 1632, but max_connections is 1000 \(5 kept free\): at most \d+ worker\(s\) fit/);
+  });
+
+  it('counts the staleness probe\'s invocation in the peak and the connections, and names it in a refusal', () => {
+    const probed = plan({ rate: '20000', duration: '10m', stalenessProbe: true });
+    // 200 workers + the probe + 5 handing over: 4 workers, and the probe to its next message.
+    expect(peakConcurrency(probed)).to.equal(206);
+    expect(checkFleet(probed, fleet({ maxConnections: 5000 })).connectionsNeeded).to.equal(206 * 4 * 2);
+    expect(refusal(() => checkFleet(probed, fleet({ maxConcurrency: 150 }))))
+      .to.match(/^plan needs 206 invocations at once at its peak \(200 workers \+ 1 staleness probe \+ 5 handing over to their next slice\) but the maximum concurrency is 150: about 145 workers fit .*--no-staleness-probe frees one/);
   });
 
   it('counts statements mode by the maximum concurrency: its invocations keep their pools', () => {

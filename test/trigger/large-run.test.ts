@@ -35,7 +35,8 @@ interface Outcome {
  * The run through the sender, the queue and the modelled event source on a fake clock, each
  * invocation standing in for the worker: it receives its slice, skips the statements already past
  * the late limit (as the worker's schedule does), holds its invocation until the slice ends, then
- * publishes. No database: a simulated 11 minutes take a second or two.
+ * publishes; a staleness probe message holds its invocation to its end. No database: a simulated
+ * 11 minutes take a second or two.
  */
 async function runThrough(plan: SlicePlan, maxConcurrency: number): Promise<Outcome> {
   const clock = new FakeClock(T0);
@@ -44,7 +45,15 @@ async function runThrough(plan: SlicePlan, maxConcurrency: number): Promise<Outc
   const out: Outcome = { skippedFirstMinute: 0, skippedLater: 0, ran: 0, maxInFlight: 0, overran: 0, lastFirstReceivedMs: 0, timeouts: 0 };
   const handler = async (event: SQSEvent, context: { getRemainingTimeInMillis(): number }): Promise<SQSBatchResponse> => {
     const received = clock.now();
-    const msg = parseMessage(event.Records[0]!.body, received) as SliceMessage;
+    const parsed = parseMessage(event.Records[0]!.body, received);
+    if (parsed.kind === 'probe') {
+      // The staleness probe (on by default for a mixed run) holds its invocation to its end and runs no statements.
+      const end = Math.max(received, parsed.startAt + parsed.durationMs) + PUBLISH_MS;
+      if (end - received > context.getRemainingTimeInMillis()) out.overran++;
+      await clock.sleep(end - received);
+      return { batchItemFailures: [] };
+    }
+    const msg = parsed as SliceMessage;
     const n = plannedCount(msg);
     const lateBy = received - (msg.lateLimitMs ?? DEFAULT_LATE_LIMIT_MS) - msg.startAt;
     const skipped = lateBy > 0 ? Math.min(n, Math.ceil(dueWithin(msg, lateBy) - 1e-9)) : 0;

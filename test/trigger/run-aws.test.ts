@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { MESSAGE_OUTCOMES, METRIC, STACK_OUTPUT } from '../../handlers/contract';
 import { toDatums } from '../../handlers/metrics/cloudwatch-sink';
-import { Collector, recordError, recordSuccess } from '../../handlers/metrics/collector';
+import { Collector, recordError, recordStaleness, recordSuccess } from '../../handlers/metrics/collector';
 import { parseMessage, type Message, type SliceMessage } from '../../handlers/protocol/message';
 import { operationsOf } from '../../handlers/workloads/project';
 import { main } from '../../trigger/cli';
@@ -53,7 +53,7 @@ class FakeWorker {
   receive(bodies: string[]): void {
     for (const body of bodies) {
       const msg = parseMessage(body, this.clock.now());
-      const end = msg.kind === 'slice' ? msg.startAt + msg.durationMs : this.clock.now();
+      const end = msg.kind === 'slice' || msg.kind === 'probe' ? msg.startAt + msg.durationMs : this.clock.now();
       this.pending.push({ msg, visibleAt: end + this.delayMs });
     }
   }
@@ -67,6 +67,8 @@ class FakeWorker {
       if (this.lose > 0) { this.lose--; continue; }
       const c = new Collector();
       if (msg.kind === 'slice') this.runSlice(msg, c);
+      // A probe: a marker every 200 ms, each seen on the reader 2 ms after its commit.
+      if (msg.kind === 'probe') for (let t = msg.startAt; t < msg.startAt + msg.durationMs; t += 200) recordStaleness(c.staleness(msg.runId), 2, t + 3);
       c.run(msg.runId).dwell.record(20);
       c.run(msg.runId).ok += 1;
       this.cloudwatch.put(NS, toDatums(c.finish(visibleAt - this.delayMs)));
@@ -173,9 +175,18 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
     expect(got).to.deep.equal([['select-only', 'reader', 30], ['tpcb', 'writer', 10]]);
   });
 
+  it('sends the staleness probe through the same queue with a mixed load, and reads its staleness back from CloudWatch', async () => {
+    const { code, io, summary } = await run('--rate', '50', '--duration', '2s', '--start-lead', '0', '--run-id', 'aws-probe');
+    expect(code, io.stderr.join('\n')).to.equal(0);
+    const bodies = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.MessageBody!));
+    expect(bodies.map((b) => parseMessage(b, clock.now()).kind).sort()).to.deep.equal(['probe', 'slice']);
+    expect(summary!.staleness).to.deep.include({ seen: 10, unseen: 0, failed: 0 });
+    expect(summary!.staleness!.ms!.p99).to.be.closeTo(2, 0.05);
+  });
+
   it('waits until the message outcomes add up to what was sent, then counts every statement', async () => {
     world(90_000);
-    const { code, io, summary } = await run('--rate', '100', '--duration', '3s', '--start-lead', '0', '--run-id', 'aws-late');
+    const { code, io, summary } = await run('--rate', '100', '--duration', '3s', '--start-lead', '0', '--run-id', 'aws-late', '--no-staleness-probe');
     expect(code, io.stderr.join('\n')).to.equal(0);
     expect(io.stderr.some((l) => /^waiting for CloudWatch: 0 of 1 messages reported done/.test(l))).to.equal(true);
     expect(summary!.incomplete).to.equal(null);
@@ -185,7 +196,7 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
   it('says plainly when the outcomes are not all in when its wait ends, and then fails every threshold (exit 1)', async () => {
     world(0);
     worker.lose = 1;
-    const { code, summary } = await run('--rate', '150', '--duration', '2s', '--start-lead', '0', '--run-id', 'aws-lost', '--threshold', 'errors<1%');
+    const { code, summary } = await run('--rate', '150', '--duration', '2s', '--start-lead', '0', '--run-id', 'aws-lost', '--threshold', 'errors<1%', '--no-staleness-probe');
     expect(code).to.equal(1);
     expect(summary!.incomplete).to.match(/^1 of 2 messages reported done after waiting 5m; node trigger report --run aws-lost --refresh reads CloudWatch again$/);
     expect(summary!.thresholds[0]).to.deep.include({ ok: false });
@@ -219,12 +230,13 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
   it('refuses a plan that needs more workers than the worker may run at once, before sending anything', async () => {
     const { code, io } = await run('--rate', '1000', '--duration', '10s');
     expect(code).to.equal(2);
-    expect(io.stderr.at(-1)).to.match(/^error: plan needs 10 invocations at once at its peak \(10 workers\) but the maximum concurrency is 3: about 3 workers fit/);
+    // 10 workers for the load, and one invocation for the staleness probe.
+    expect(io.stderr.at(-1)).to.match(/^error: plan needs 11 invocations at once at its peak \(10 workers \+ 1 staleness probe\) but the maximum concurrency is 3: about 2 workers fit .*; --no-staleness-probe frees one\)/);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).to.have.length(0);
   });
 
   it('refuses a plan over --max-connections, before sending anything', async () => {
-    const { code, io } = await run('--rate', '300', '--duration', '10s', '--max-connections', '20');
+    const { code, io } = await run('--rate', '300', '--duration', '10s', '--max-connections', '20', '--no-staleness-probe');
     expect(code).to.equal(2);
     expect(io.stderr.at(-1)).to.match(/^error: plan needs 3 invocations at the peak x 8 connections \(pool of 4 x 2 endpoint\(s\)\) = 24, but max_connections is 20/);
     expect(sqsMock.commandCalls(SendMessageBatchCommand)).to.have.length(0);

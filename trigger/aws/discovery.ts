@@ -16,6 +16,8 @@ export interface Deployment {
   readonly workerMaxConcurrency?: number;
   /** Connections per endpoint per worker. */
   readonly workerPoolMax?: number;
+  /** The worker function's name, for its AWS/Lambda metrics in the report. */
+  readonly workerFunctionName?: string;
   readonly metricNamespace: string;
 }
 
@@ -64,7 +66,7 @@ export async function discover(cfn: CloudFormationClient, stack: string, region:
   const o = (k: StackOutputKey): string | undefined => outputs[STACK_OUTPUT[k]];
   const queueUrl = o('queueUrl');
   if (!queueUrl) throw new DiscoveryError(`${where} has no ${STACK_OUTPUT.queueUrl} output (is it the load test stack, fully deployed?)`);
-  const text = (k: 'deadLetterQueueUrl' | 'writerEndpoint' | 'readerEndpoint' | 'dashboardUrl' | 'dbClusterIdentifier') => {
+  const text = (k: 'deadLetterQueueUrl' | 'writerEndpoint' | 'readerEndpoint' | 'dashboardUrl' | 'dbClusterIdentifier' | 'workerFunctionName') => {
     const v = o(k);
     return v ? { [k]: v } : {};
   };
@@ -78,6 +80,7 @@ export async function discover(cfn: CloudFormationClient, stack: string, region:
     ...text('readerEndpoint'),
     ...text('dashboardUrl'),
     ...text('dbClusterIdentifier'),
+    ...text('workerFunctionName'),
     ...(maxConc !== undefined ? { workerMaxConcurrency: maxConc } : {}),
     ...(poolMax !== undefined ? { workerPoolMax: poolMax } : {}),
     metricNamespace: o('metricNamespace') ?? METRIC_NAMESPACE_DEFAULT,

@@ -14,8 +14,8 @@
  */
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import {
-  answeredDimensions, dwellDimensions, ERROR_CLASS_NAMES, errorDimensions, MESSAGE_OUTCOMES, messageDimensions, METRIC, SERVER_ROLES,
-  statementDimensions, type Dimension, type ErrorClass, type MessageOutcome, type MetricName, type ServerRole,
+  answeredDimensions, dwellDimensions, ERROR_CLASS_NAMES, errorDimensions, markerDimensions, MESSAGE_OUTCOMES, messageDimensions, METRIC,
+  SERVER_ROLES, stalenessDimensions, statementDimensions, type Dimension, type ErrorClass, type MessageOutcome, type MetricName, type ServerRole,
 } from '../../handlers/contract';
 import type { Target } from '../../handlers/workloads/catalog';
 import type { StepStats, Timeline, TimelineSeries } from '../report/run-record';
@@ -52,8 +52,9 @@ type Want =
   | { readonly kind: 'skipped'; readonly op: string; readonly target: Target }
   | { readonly kind: 'errors'; readonly op: string; readonly target: Target; readonly cls: ErrorClass }
   | { readonly kind: 'answered'; readonly op: string; readonly target: Target; readonly server: ServerRole }
-  | { readonly kind: 'dwell'; readonly stat: Stat }
+  | { readonly kind: 'dwell' | 'staleness'; readonly stat: Stat }
   | { readonly kind: 'clock' }
+  | { readonly kind: 'markers'; readonly outcome: 'unseen' | 'failed' }
   | { readonly kind: 'messages'; readonly outcome: MessageOutcome };
 
 /** The statistics a distribution is read with. */
@@ -129,8 +130,16 @@ export async function readMeasured(cw: CloudWatchClient, w: MetricsWindow, opera
     readTimeline(cw, w, operations, stepSeconds),
     readDistributions(cw, w, operations, Math.max(60, stepSeconds)),
   ]);
-  // Rows that ran: those with any statement in the timeline.
-  return { timeline, distributions: { ...distributions, series: distributions.series.filter((d) => timeline.series.some((s) => s.op === d.op && s.target === d.target)) } };
+  // Rows that ran: those with any statement in the timeline; the probe's when it ran.
+  const { staleness, ...rest } = distributions;
+  return {
+    timeline,
+    distributions: {
+      ...rest,
+      series: distributions.series.filter((d) => timeline.series.some((s) => s.op === d.op && s.target === d.target)),
+      ...(timeline.staleness ? { staleness: staleness ?? null } : {}),
+    },
+  };
 }
 
 async function readTimeline(cw: CloudWatchClient, w: MetricsWindow, operations: Operations, stepSeconds: number): Promise<Timeline> {
@@ -151,6 +160,8 @@ async function readTimeline(cw: CloudWatchClient, w: MetricsWindow, operations: 
   for (const stat of STEP_STATS) qs.add({ kind: 'dwell', stat }, METRIC.queueDwell, dwellDimensions(w.runId), stat);
   for (const outcome of MESSAGE_OUTCOMES) qs.add({ kind: 'messages', outcome }, METRIC.messages, messageDimensions(w.runId, outcome), 'Sum');
   qs.add({ kind: 'clock' }, METRIC.senderClockAhead, dwellDimensions(w.runId), 'Maximum');
+  for (const stat of STEP_STATS) qs.add({ kind: 'staleness', stat }, METRIC.staleness, stalenessDimensions(w.runId), stat);
+  for (const outcome of ['unseen', 'failed'] as const) qs.add({ kind: 'markers', outcome }, METRIC.markers, markerDimensions(w.runId, outcome), 'Sum');
 
   const values = await readSteps(cw, qs, start, end, stepMs);
   const find = (f: (want: Want) => boolean): Map<number, number> => {
@@ -189,11 +200,19 @@ async function readTimeline(cw: CloudWatchClient, w: MetricsWindow, operations: 
     if (any(s.ok) || any(s.skipped) || Object.keys(errors).length) series.push(s);
   }
   const outcome = (o: MessageOutcome): number[] => counts(find((want) => want.kind === 'messages' && want.outcome === o));
+  const marker = (o: 'unseen' | 'failed'): number[] => counts(find((want) => want.kind === 'markers' && want.outcome === o));
+  const staleness = {
+    ms: stats((stat) => find((want) => want.kind === 'staleness' && want.stat === stat)),
+    unseen: marker('unseen'),
+    failed: marker('failed'),
+  };
+  const probed = staleness.ms.some((x) => x !== null) || [...staleness.unseen, ...staleness.failed].some((x) => x > 0);
   return {
     startMs: start,
     stepSeconds,
     steps,
     series: series.sort(byTargetThenOp),
+    ...(probed ? { staleness } : {}),
     messages: {
       ok: outcome('ok'), failed: outcome('failed'), invalid: outcome('invalid'), duplicate: outcome('duplicate'),
       dwell: stats((stat) => find((want) => want.kind === 'dwell' && want.stat === stat)),
@@ -213,7 +232,10 @@ async function readDistributions(cw: CloudWatchClient, w: MetricsWindow, operati
       qs.add({ kind: 'lag', op, target, stat }, METRIC.scheduleLag, dims, stat);
     }
   }
-  for (const stat of RUN_STATS) qs.add({ kind: 'dwell', stat }, METRIC.queueDwell, dwellDimensions(w.runId), stat);
+  for (const stat of RUN_STATS) {
+    qs.add({ kind: 'dwell', stat }, METRIC.queueDwell, dwellDimensions(w.runId), stat);
+    qs.add({ kind: 'staleness', stat }, METRIC.staleness, stalenessDimensions(w.runId), stat);
+  }
   const values = await readSteps(cw, qs, start, end, end - start);
   const statsOf = (f: (want: Want) => boolean): Stats | null => {
     const g = (stat: Stat): number => {
@@ -230,6 +252,7 @@ async function readDistributions(cw: CloudWatchClient, w: MetricsWindow, operati
       scheduleLag: statsOf((want) => want.kind === 'lag' && want.op === op && want.target === target),
     })),
     dwell: statsOf((want) => want.kind === 'dwell'),
+    staleness: statsOf((want) => want.kind === 'staleness'),
   };
 }
 

@@ -79,6 +79,8 @@ export async function drillCommand(kind: string, raw: RawDrillOptions, io: CliIo
   const durationText = raw.duration ?? `${storm ? DRILL_DEFAULTS.storm.durationMs : silent ? DRILL_DEFAULTS.silent.durationMs : DRILL_DEFAULTS.durationMs}ms`;
   const s = resolveRunOptions({
     local: true,
+    // The books count the load's messages and rows; a probe would only add its own.
+    stalenessProbe: false,
     duration: durationText,
     rate: raw.rate ?? (storm ? DRILL_DEFAULTS.storm.rate : DRILL_DEFAULTS.rate),
     ...(storm

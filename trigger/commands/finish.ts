@@ -1,5 +1,8 @@
-import { join } from 'node:path';
-import { EXIT } from '../errors';
+import { existsSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { renderRunHtml } from '../report/html/render';
+import { EXIT, UsageError } from '../errors';
 import type { Threshold } from '../options/threshold';
 import { formatSummary } from '../report/format';
 import type { RunRecord } from '../report/run-record';
@@ -37,5 +40,29 @@ export async function saveRun(run: RunRecord, io: CliIo): Promise<void> {
     io.err(`saved ${file} (node trigger report --run ${run.runId})`);
   } catch (e) {
     io.err(`could not save the run under .runs/: ${(e as Error).message}`);
+  }
+}
+
+/** Before a run: `--html FILE` must be writable where it points, or the run would end without it. */
+export function checkHtmlTarget(file: string, cwd: string): void {
+  const path = resolve(cwd, file);
+  const dir = dirname(path);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--html ${file}: the directory ${dir} does not exist`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--html ${file} is a directory: give a file name, e.g. --html run.html`);
+}
+
+/** Write `html` to `file` (relative to the working directory); says where, and how big. */
+export async function writeHtml(file: string, html: string, io: CliIo): Promise<void> {
+  const path = resolve(io.cwd, file);
+  await writeFile(path, html);
+  io.err(`wrote ${path} (${(Buffer.byteLength(html) / 1024).toFixed(0)} KB; opens offline in any browser)`);
+}
+
+/** The run's HTML report (`--html FILE`); a failure to write it is reported, never fatal: the run is saved. */
+export async function writeHtmlReport(file: string, record: RunRecord, thresholds: readonly Threshold[], io: CliIo): Promise<void> {
+  try {
+    await writeHtml(file, renderRunHtml({ record, thresholds: evaluateThresholds(record.summary, thresholds) }), io);
+  } catch (e) {
+    io.err(`could not write the HTML report to ${file}: ${(e as Error).message}; node trigger report --run ${record.runId} --html FILE writes it from the saved run`);
   }
 }

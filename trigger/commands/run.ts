@@ -10,6 +10,7 @@ import { buildPlan } from '../plan/build';
 import { AwsBackend, awsFleet, type AwsBackendOptions } from '../run/aws-backend';
 import { LocalBackend, localFleet, type LocalBackendOptions } from '../run/local-backend';
 import { runPipeline } from '../run/pipeline';
+import { checkHtmlTarget } from './finish';
 import type { CliIo } from './io';
 
 /** The one line `--failover-at` gets when the stack has no cluster (bring-your-own database). */
@@ -18,6 +19,7 @@ export const FAILOVER_NEEDS_CLUSTER = `--failover-at needs the Aurora cluster th
 /** The `run` command: validate the flags, then run through the pipeline, locally or in AWS. */
 export async function runCommand(raw: RawRunOptions, io: CliIo): Promise<number> {
   const s = resolveRunOptions(raw);
+  if (s.html !== undefined) checkHtmlTarget(s.html, io.cwd);
   if (s.dryRun) {
     const { dryRunCommand } = require('./dry-run') as typeof import('./dry-run');
     return dryRunCommand(s, io);

@@ -189,6 +189,17 @@ export class LocalCluster {
     return this.#promoted;
   }
 
+  /**
+   * Both servers by the role they started with (a failover does not rename them): their port and
+   * their postmaster's pid while it runs.
+   */
+  get servers(): ReadonlyArray<{ readonly role: 'writer' | 'reader'; readonly port: number; readonly pid: number | undefined }> {
+    return [
+      { role: 'writer', port: this.#primary.port, pid: this.#primary.pid },
+      { role: 'reader', port: this.#standby.port, pid: this.#standby.pid },
+    ];
+  }
+
   /** Pids of the postmasters currently running. */
   get pids(): number[] {
     return [this.#primary.pid, this.#standby.pid].filter((p): p is number => p !== undefined);

@@ -23,6 +23,7 @@ import { EndpointProxy } from './endpoint-proxy';
 import { ExecutionEnvironments } from './environments';
 import { LocalPoller, type LocalPollerStats } from './poller';
 import { LocalQueue } from './queue';
+import type { SampledServer } from './server-sampler';
 
 export interface LocalEngineOptions {
   /** Existing servers to use (checked by parseServerUrls). @default an embedded writer + hot standby */
@@ -204,13 +205,44 @@ export class LocalEngine {
   }
 
   /** A plain connection to the writer or reader (reports, reconciliation, tests). Caller ends it. */
-  async connect(which: 'writer' | 'reader'): Promise<pg.Client> {
-    const e = this.cluster ? this.cluster[which] : this.endpoints[which];
+  connect(which: 'writer' | 'reader'): Promise<pg.Client> {
+    return this.#connect(this.cluster ? this.cluster[which] : this.endpoints[which]);
+  }
+
+  async #connect(e: Endpoint, options: pg.ClientConfig = {}): Promise<pg.Client> {
     const c = this.config.credentials;
     if (c.kind !== 'static') throw new Error('local engine has static credentials');
-    const client = new pg.Client({ host: e.host, port: e.port, user: c.user, password: c.password, database: this.config.database });
-    await client.connect();
+    const client = new pg.Client({ host: e.host, port: e.port, user: c.user, password: c.password, database: this.config.database, ...options });
+    try {
+      await client.connect();
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
     return client;
+  }
+
+  /**
+   * The database servers to sample during a run: the embedded writer and standby by the role they
+   * started with and their own ports (not the failover endpoints), with their postmasters' pids;
+   * or the servers given with --writer-url / --reader-url.
+   */
+  sampledServers(): SampledServer[] {
+    // A sample must not hang on a server that is going away.
+    const quick = { connectionTimeoutMillis: 2_000, statement_timeout: 2_000 };
+    if (this.cluster) {
+      const cluster = this.cluster;
+      return cluster.servers.map((s) => ({
+        name: `${s.role}:${s.port}`,
+        role: s.role,
+        connect: () => this.#connect({ host: cluster.writer.host, port: s.port }, quick),
+        pid: () => cluster.servers.find((x) => x.port === s.port)?.pid,
+      }));
+    }
+    return (['writer', 'reader'] as const).map((role) => {
+      const e = this.endpoints[role];
+      return { name: `${role} ${e.host}:${e.port}`, role, connect: () => this.#connect(e, quick) };
+    });
   }
 
   /** The writer's max_connections, for the trigger's connection budget. */

@@ -51,6 +51,8 @@ export interface RawRunOptions {
   failoverAt?: string;
   /** `-D name=value`, repeatable. */
   define?: string[];
+  stalenessProbe?: boolean;
+  html?: string;
 }
 
 export const RUN_DEFAULTS = {
@@ -104,6 +106,10 @@ export interface RunSettings {
   readonly scale?: number;
   /** Failover drill: fail the database over this long after the load starts. */
   readonly failoverAtMs?: number;
+  /** Run the staleness probe with the load (`--[no-]staleness-probe`; on for runs with reads and writes). */
+  readonly stalenessProbe: boolean;
+  /** `--html FILE`: also write the run's report as one self-contained HTML file. */
+  readonly html?: string;
   readonly aws: { readonly queueUrl?: string; readonly region?: string; readonly stack: string; readonly namespace?: string };
   readonly local: { readonly servers?: ServerUrls };
 }
@@ -234,6 +240,9 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date(), ca
     }
   }
 
+  const stalenessProbe = raw.stalenessProbe ?? (kinds.has('read') && kinds.has('write'));
+  if (raw.html !== undefined && raw.html.trim() === '') throw new UsageError('--html needs a file name, e.g. --html run.html');
+
   const runId = raw.runId ?? generateRunId(now);
   if (!LIMITS.runIdPattern.test(runId)) throw new UsageError(`--run-id "${runId}" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
 
@@ -256,6 +265,8 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date(), ca
     thresholds, json: raw.json === true, save: raw.save !== false,
     ...(scale !== undefined ? { scale } : {}),
     ...(failoverAtMs !== undefined ? { failoverAtMs } : {}),
+    stalenessProbe,
+    ...(raw.html !== undefined ? { html: raw.html } : {}),
     aws: {
       ...(queueUrl ? { queueUrl } : {}),
       ...(region ? { region } : {}),

@@ -6,6 +6,7 @@ import { firstLeadFor, peakConcurrency, type Fleet } from './fleet';
 import type { RunSpec } from './run-spec';
 import type { StatementsPlan } from './send-plan';
 import { planSlices, SLICE_DEFAULTS, type SliceOptions, type SlicePlan } from './slice-plan';
+import { withStalenessProbe } from './probe-plan';
 import { planStatements } from './statements-plan';
 
 export function runSpecOf(s: RunSettings): RunSpec {
@@ -17,13 +18,15 @@ export function runSpecOf(s: RunSettings): RunSpec {
 }
 
 /**
- * The send plan for validated settings, in either mode. In slice mode the first slices are sent
- * early enough for the event source to scale up to the plan's peak (fleet.ts); a `--start-lead`
- * given too short for that is refused in one line.
+ * The send plan for validated settings, in either mode, with the staleness probe when it is on.
+ * In slice mode the first slices are sent early enough for the event source to scale up to the
+ * plan's peak, the probe's invocation included (fleet.ts); a `--start-lead` given too short for
+ * that is refused in one line.
  */
 export function buildPlan(s: RunSettings, fleet: Pick<Fleet, 'scaleUp' | 'maxConcurrency'>): StatementsPlan | SlicePlan {
   const spec = runSpecOf(s);
-  if (s.mode === 'statements') return planStatements(spec, s.count);
+  const probed = <P extends StatementsPlan | SlicePlan>(plan: P): P => (s.stalenessProbe ? withStalenessProbe(plan, spec) : plan);
+  if (s.mode === 'statements') return probed(planStatements(spec, s.count));
   const opts: SliceOptions = {
     ...(s.workers !== undefined ? { workers: s.workers } : {}),
     maxWorkerRate: s.maxWorkerRate,
@@ -31,7 +34,7 @@ export function buildPlan(s: RunSettings, fleet: Pick<Fleet, 'scaleUp' | 'maxCon
     sliceMs: SLICE_DEFAULTS.sliceMs,
     ...(s.lateLimitMs !== undefined ? { lateLimitMs: s.lateLimitMs } : {}),
   };
-  const plan = planSlices(spec, opts);
+  const plan = probed(planSlices(spec, opts));
   const peak = peakConcurrency(plan);
   const firstLeadMs = firstLeadFor(peak, fleet, s.startLeadMs);
   if (firstLeadMs <= s.startLeadMs) return plan;
@@ -43,5 +46,5 @@ export function buildPlan(s: RunSettings, fleet: Pick<Fleet, 'scaleUp' | 'maxCon
       + `drop --start-lead (the first slices are then sent ${formatDuration(firstLeadMs)} ahead), or pass --no-scale-up if it is scaled up already`,
     );
   }
-  return planSlices(spec, { ...opts, firstLeadMs });
+  return probed(planSlices(spec, { ...opts, firstLeadMs }));
 }

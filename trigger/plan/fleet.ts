@@ -6,7 +6,8 @@
  *
  * - Peak concurrency: a slice holds its invocation from receipt (its start lead before it starts)
  *   to its end and a moment more (its last statements, publishing: {@link HOLD_MS}); at a
- *   handover the worker's next slice is already received, so two invocations run for it.
+ *   handover the worker's next slice is already received, so two invocations run for it. The
+ *   staleness probe's messages hold invocations the same way, besides the load's workers.
  * - Scale-up: the event source starts with a few invocations and adds more per minute while
  *   messages wait; the first slices are sent early enough for it to reach the plan's peak.
  * - Connections: each invocation holds a pool per endpoint; a worker closes its pools when a slice
@@ -23,6 +24,7 @@ import { DEFAULT_LATE_LIMIT_MS } from '../../handlers/protocol/message';
 import { dueWithin } from '../../handlers/schedule';
 import { UsageError } from '../errors';
 import { formatDuration } from '../options/duration';
+import { hasStalenessProbe } from './probe-plan';
 import type { SendPlan } from './send-plan';
 import type { PlannedSlice, SlicePlan } from './slice-plan';
 
@@ -80,12 +82,26 @@ export function firstLeadFor(peak: number, fleet: Pick<Fleet, 'scaleUp' | 'maxCo
   return Math.max(startLeadMs, Math.ceil((needed + SCALE_UP_MARGIN_MS) / 1000) * 1000);
 }
 
-/** Receipt and release of each slice's invocation, ms after sending begins, in send order. */
-function holds(plan: SlicePlan): Array<{ from: number; to: number; slice: PlannedSlice }> {
-  return plan.slices.map((slice, i) => ({ from: plan.dueAt(i), to: plan.startLeadMs + slice.offsetMs + slice.durationMs + HOLD_MS, slice }));
+/** An invocation a plan holds: from receipt to release, ms after sending begins; `slice` unless it is the probe's. */
+interface Hold {
+  readonly from: number;
+  readonly to: number;
+  readonly slice?: PlannedSlice;
 }
 
-/** The most invocations a slice plan holds at once, with no limit on concurrency. */
+/**
+ * The invocations a slice plan holds, in order of receipt: each slice's, and each staleness probe
+ * message's (sent as a worker's slices are: probe-plan.ts); at equal times, the load's first.
+ */
+function holds(plan: SlicePlan): Hold[] {
+  const held = (m: { offsetMs: number; leadMs: number; durationMs: number }) => ({
+    from: plan.startLeadMs + m.offsetMs - m.leadMs, to: plan.startLeadMs + m.offsetMs + m.durationMs + HOLD_MS,
+  });
+  // Array.prototype.sort is stable: slices keep their send order, probe messages come after equals.
+  return [...plan.slices.map((slice) => ({ ...held(slice), slice })), ...(plan.probe ?? []).map(held)].sort((a, b) => a.from - b.from);
+}
+
+/** The most invocations a slice plan holds at once (the staleness probe's included), with no limit on concurrency. */
 export function peakConcurrency(plan: SlicePlan): number {
   const events: Array<[number, number]> = [];
   for (const h of holds(plan)) events.push([h.from, 1], [h.to, -1]);
@@ -166,14 +182,17 @@ export function simulate(plan: SlicePlan, fleet: Pick<Fleet, 'scaleUp' | 'maxCon
     while (head < waiting.length && running.size < cap) {
       const h = items[waiting[head++]!]!;
       running.push(h.to);
-      const start = plan.startLeadMs + h.slice.offsetMs;
-      if (h.slice.offsetMs === 0) allRunningAt = Math.max(allRunningAt, t);
+      // A probe message takes its place in the queue and an invocation; it schedules no statements.
+      const slice = h.slice;
+      if (!slice) continue;
+      const start = plan.startLeadMs + slice.offsetMs;
+      if (slice.offsetMs === 0) allRunningAt = Math.max(allRunningAt, t);
       const lateBy = t - lateLimit - start;
       if (lateBy > 0) {
-        const n = Math.min(h.slice.statements, Math.ceil(dueWithin(h.slice, lateBy) - 1e-9));
+        const n = Math.min(slice.statements, Math.ceil(dueWithin(slice, lateBy) - 1e-9));
         skipped += n;
-        const firstMinuteEnds = 60_000 - h.slice.offsetMs;
-        skippedLater += firstMinuteEnds <= 0 ? n : Math.max(0, n - Math.ceil(dueWithin(h.slice, firstMinuteEnds) - 1e-9));
+        const firstMinuteEnds = 60_000 - slice.offsetMs;
+        skippedLater += firstMinuteEnds <= 0 ? n : Math.max(0, n - Math.ceil(dueWithin(slice, firstMinuteEnds) - 1e-9));
       }
     }
     waitingFlag = head < waiting.length;
@@ -226,21 +245,24 @@ export function checkFleet(plan: SendPlan, fleet: Fleet): FleetFit {
     );
   }
   const peak = peakConcurrency(slices);
+  // The probe holds one invocation (two at its own handovers), whatever the load's workers.
+  const probe = hasStalenessProbe(slices) ? 1 : 0;
   const max = fleet.maxConcurrency;
   if (max !== undefined && peak > max) {
-    const extra = peak - slices.workers;
-    const fit = Math.max(1, Math.floor((max * slices.workers) / peak));
+    const extra = peak - slices.workers - probe;
+    const fit = Math.max(1, Math.floor(((max - probe) * slices.workers) / (peak - probe)));
     const raise = max < MAX_CONCURRENCY_RANGE.max ? `, or deploy with a higher ${STACK_OUTPUT.workerMaxConcurrency} (up to ${MAX_CONCURRENCY_RANGE.max}) and pass --max-concurrency` : '';
     throw new UsageError(
-      `plan needs ${peak} invocations at once at its peak (${slices.workers} workers${extra > 0 ? ` + ${extra} handing over to their next slice` : ''}) but the maximum concurrency is ${max}: `
-      + `about ${fit} workers fit (--workers ${fit}, or a higher --worker-rate so fewer are needed)${raise}`,
+      `plan needs ${peak} invocations at once at its peak (${slices.workers} workers${probe ? ' + 1 staleness probe' : ''}${extra > 0 ? ` + ${extra} handing over to their next slice` : ''}) but the maximum concurrency is ${max}: `
+      + `about ${fit} workers fit (--workers ${fit}, or a higher --worker-rate so fewer are needed${probe ? '; --no-staleness-probe frees one' : ''})${raise}`,
     );
   }
   const connections = peak * fleet.poolMax * fleet.endpoints;
-  checkConnections(connections, fleet, `${peak} invocations at the peak`, () => {
-    const perWorker = (fleet.poolMax * fleet.endpoints * peak) / slices.workers;
-    const fit = Math.max(0, Math.floor((fleet.maxConnections! - RESERVED_CONNECTIONS) / perWorker));
-    return `at most ${fit} worker(s) fit, so lower --rate, raise the rate per worker with fewer --workers, or give the database more connections`;
+  checkConnections(connections, fleet, `${peak} invocations at the peak${probe ? ' (1 the staleness probe\'s)' : ''}`, () => {
+    const perInvocation = fleet.poolMax * fleet.endpoints;
+    const perWorker = (perInvocation * (peak - probe)) / slices.workers;
+    const fit = Math.max(0, Math.floor((fleet.maxConnections! - RESERVED_CONNECTIONS - probe * perInvocation) / perWorker));
+    return `at most ${fit} worker(s) fit, so lower --rate, raise the rate per worker with fewer --workers${probe ? ', pass --no-staleness-probe' : ''}, or give the database more connections`;
   });
   const sim = simulate(slices, fleet);
   const rampMs = slices.slices.reduce((m, s) => (s.offsetMs === 0 ? Math.max(m, s.rampMs ?? 0) : m), 0);
@@ -284,7 +306,8 @@ export function describeFit(plan: SendPlan, fit: FleetFit, fleet: Fleet): string
   const max = fleet.maxConcurrency !== undefined ? `the maximum concurrency is ${fleet.maxConcurrency}` : 'the maximum concurrency is unknown (pass --max-concurrency)';
   if (plan.mode === 'slice') {
     const s = plan as SlicePlan;
-    lines.push(`peak concurrency: ${fit.peakConcurrency} invocations (${s.workers} workers + ${fit.peakConcurrency - s.workers} handing over); ${max}`);
+    const probe = hasStalenessProbe(s) ? 1 : 0;
+    lines.push(`peak concurrency: ${fit.peakConcurrency} invocations (${s.workers} workers${probe ? ' + 1 staleness probe' : ''} + ${fit.peakConcurrency - s.workers - probe} handing over); ${max}`);
     const up = fleet.scaleUp;
     lines.push(!up
       ? `scale-up: not modelled (--no-scale-up): first slices sent ${formatDuration(s.startLeadMs)} ahead`
@@ -294,7 +317,7 @@ export function describeFit(plan: SendPlan, fit: FleetFit, fleet: Fleet): string
     const ramped = s.slices.some((x) => x.offsetMs === 0 && x.rampMs !== undefined);
     lines.push(`time to full rate: ${formatDuration(fit.fullRateAtMs)} after sending begins${ramped ? ' (after the ramp)' : ''}`);
   } else {
-    lines.push(`statements mode: up to ${fleet.maxConcurrency ?? 'the maximum concurrency of'} invocations at once, as the event source scales`);
+    lines.push(`statements mode: up to ${fleet.maxConcurrency ?? 'the maximum concurrency of'} invocations at once, as the event source scales${hasStalenessProbe(plan) ? ' (one of them runs the staleness probe)' : ''}`);
   }
   const perInvocation = `${fleet.poolMax} x ${fleet.endpoints} endpoint(s)`;
   lines.push(fit.connectionsNeeded === undefined

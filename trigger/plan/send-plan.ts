@@ -1,3 +1,5 @@
+import type { PlannedProbe } from './probe-plan';
+
 /**
  * What the sender needs to know about a run, whatever its mode: how many messages, when each is
  * due, and how to write each one. Built by the statements and slice planners, consumed by the
@@ -33,6 +35,11 @@ export interface SendPlan {
   readonly averageRate: number;
   /** One line describing the plan, for the start of the run. */
   readonly description: string;
+  /**
+   * The staleness probe's messages, when the run carries the probe (probe-plan.ts): each holds an
+   * invocation from its receipt to its end, besides the load's.
+   */
+  readonly probe?: readonly PlannedProbe[];
 }
 
 /** A statements-mode plan (see statements-plan.ts). */

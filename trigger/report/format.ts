@@ -1,8 +1,9 @@
 import { ERROR_CLASSES, type ErrorClass } from '../../handlers/contract';
 import { formatOutage } from '../drills/outage';
 import { formatReconciliation } from '../drills/reconcile';
+import { DATABASE_METRIC_NAMES, DATABASE_METRICS, type DatabaseSummary } from './database';
 import type { ThresholdResult } from './thresholds';
-import type { OpSummary, RunSummary, Stats } from './summary';
+import type { OpSummary, RunSummary, StalenessSummary, Stats } from './summary';
 
 function n(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return '-';
@@ -32,6 +33,32 @@ function answered(o: OpSummary): string {
 function statsLine(s: Stats | null): string {
   if (!s) return 'none measured';
   return `avg ${n(s.avg)} ms, p50 ${n(s.p50)}, p90 ${n(s.p90)}, p99 ${n(s.p99)}, max ${n(s.max)} ms (${s.count})`;
+}
+
+/** The staleness probe in one line: the distribution of the markers seen, and those that were not. */
+export function stalenessLine(st: StalenessSummary): string {
+  const lost = [st.unseen ? `${st.unseen} not seen in time` : '', st.failed ? `${st.failed} not written` : ''].filter(Boolean).join(', ');
+  const ms = st.ms ? `p50 ${n(st.ms.p50)} ms, p90 ${n(st.ms.p90)}, p99 ${n(st.ms.p99)}, max ${n(st.ms.max)} ms` : 'no marker seen';
+  return `staleness (write on the writer, read it back on a reader): ${ms} (${st.seen} markers${lost ? `; ${lost}` : ''})`;
+}
+
+/** The database's own metrics: one row per server (or instance) and metric, mean and peak. */
+export function databaseLines(d: DatabaseSummary): string[] {
+  const rows: string[][] = [];
+  for (const srv of d.servers) {
+    for (const m of DATABASE_METRIC_NAMES) {
+      const mp = srv.metrics[m];
+      if (!mp) continue;
+      const info = DATABASE_METRICS[m];
+      rows.push([srv.name, `${info.label}${info.unit ? ` ${info.unit}` : ''}`, n(mp.mean), n(mp.peak)]);
+    }
+  }
+  const w = d.worker;
+  if (w?.concurrency) rows.push(['worker', 'concurrent executions', n(w.concurrency.mean), n(w.concurrency.peak)]);
+  if (w?.throttles) rows.push(['worker', 'throttles (total, peak /step)', String(w.throttles.total), String(w.throttles.peak)]);
+  const from = d.source === 'servers' ? 'sampled from the servers' : 'CloudWatch AWS/RDS and AWS/Lambda';
+  if (!rows.length) return [`database (${from}): no samples`];
+  return [`database (${from}, every ${d.stepSeconds} s):`, ...table(['server', 'metric', 'mean', 'peak'], rows).map((l) => `  ${l}`)];
 }
 
 /** A rate as people write it: 200, 12.5, 0.33. */
@@ -109,6 +136,8 @@ export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResul
       ? `replica lag at the end: ${s.replicaLag.bytes} bytes${s.replicaLag.ms !== null ? `, ${n(s.replicaLag.ms, 1)} ms` : ''}`
       : 'replica lag: not available');
   }
+  if (s.staleness) out.push(stalenessLine(s.staleness));
+  if (s.database) out.push(...databaseLines(s.database));
   if (s.drill) {
     const d = s.drill;
     const e = d.event;

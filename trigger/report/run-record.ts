@@ -8,6 +8,7 @@
  */
 import type { ErrorClass, ServerRole } from '../../handlers/contract';
 import type { MixEntry } from '../../handlers/protocol/message';
+import type { DatabaseSamples } from './database';
 import type { Target } from '../../handlers/workloads/catalog';
 import type { DrillEvent, DrillKind } from '../drills/drill';
 import type { Reconciliation } from '../drills/reconcile';
@@ -25,6 +26,8 @@ export interface RunRecord {
   readonly summary: RunSummary;
   /** What the workers measured, step by step (one second unless `stepSeconds` says otherwise). */
   readonly timeline: Timeline;
+  /** The database's own view over the run (servers sampled locally; CloudWatch in AWS); absent when none was read. */
+  readonly database?: DatabaseSamples;
   /** AWS runs: where the metrics live, so `report --run ID --refresh` can read them again. */
   readonly cloud?: CloudLocation;
 }
@@ -123,6 +126,18 @@ export interface CloudLocation {
   /** The window read, epoch ms. */
   readonly startMs: number;
   readonly endMs: number;
+  /** The database and worker whose own metrics were read (AWS/RDS, AWS/Lambda), to read them again. */
+  readonly database?: DatabaseSource;
+}
+
+/** Whose AWS metrics the database section reads. */
+export interface DatabaseSource {
+  /** The Aurora cluster (stack output DbClusterIdentifier). */
+  readonly clusterIdentifier?: string;
+  /** Its instances and their roles when the run was read (DescribeDBClusters); absent: per role. */
+  readonly instances?: ReadonlyArray<{ readonly id: string; readonly role: 'writer' | 'reader' }>;
+  /** The worker function (stack output WorkerFunctionName). */
+  readonly functionName?: string;
 }
 
 /**
@@ -165,6 +180,8 @@ export interface Timeline {
   readonly steps: number;
   /** One per (operation, target) that ran, ordered by target then operation. */
   readonly series: readonly TimelineSeries[];
+  /** The staleness probe's markers, by the step in which each ended; absent when no probe ran. */
+  readonly staleness?: StalenessTimeline;
   readonly messages: {
     /** Message outcomes reported by the invocations that ended in the step. */
     readonly ok: readonly number[];
@@ -177,4 +194,14 @@ export interface Timeline {
     /** The most the sender's clock was ahead of a worker's, ms (a message received before it was sent); 0: not seen. */
     readonly senderAheadMs?: readonly number[];
   };
+}
+
+/** The staleness probe, step by step: every array has one entry per step. */
+export interface StalenessTimeline {
+  /** ms from the writer's commit to the reader returning the marker, of the markers seen in the step. */
+  readonly ms: readonly (StepStats | null)[];
+  /** Markers written but not seen on the reader in time. */
+  readonly unseen: readonly number[];
+  /** Markers that could not be written. */
+  readonly failed: readonly number[];
 }

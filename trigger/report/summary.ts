@@ -5,6 +5,7 @@ import type { DrillEvent, DrillKind } from '../drills/drill';
 import { analyseOutage, type OutageAnalysis } from '../drills/outage';
 import type { Reconciliation } from '../drills/reconcile';
 import { describeMix } from '../options/mix';
+import { summarizeDatabase, type DatabaseSamples, type DatabaseSummary } from './database';
 import type { ReplicaLag, RunFacts, SendSummary, Timeline } from './run-record';
 
 /** Latency-like statistics, ms. pgbench's average and standard deviation, k6's percentiles. */
@@ -26,12 +27,29 @@ export interface Stats {
 export interface Distributions {
   readonly series: ReadonlyArray<{ readonly op: string; readonly target: Target; readonly latency: Stats | null; readonly scheduleLag: Stats | null }>;
   readonly dwell: Stats | null;
+  /** The staleness probe's markers that were seen; absent when no probe ran. */
+  readonly staleness?: Stats | null;
 }
 
-/** What a backend measured for one run: the timeline, and the whole-run distributions. */
+/**
+ * What a backend measured for one run: the timeline and the whole-run distributions (the
+ * workers'), and the database's own metrics over the run.
+ */
 export interface Measured {
   readonly timeline: Timeline;
   readonly distributions: Distributions;
+  readonly database?: DatabaseSamples;
+}
+
+/** Replica staleness as clients saw it: the probe's markers. */
+export interface StalenessSummary {
+  /** Markers seen on the reader, and the ms from the writer's commit to the read that saw each. */
+  readonly seen: number;
+  readonly ms: Stats | null;
+  /** Markers written but not seen on the reader in time. */
+  readonly unseen: number;
+  /** Markers that could not be written. */
+  readonly failed: number;
 }
 
 /** One row of the summary: one operation on one target. */
@@ -132,6 +150,10 @@ export interface RunSummary {
   readonly send?: SendSummary;
   /** Replication lag of the standby at the end (local runs). */
   readonly replicaLag?: ReplicaLag | null;
+  /** The staleness probe (`--staleness-probe`, on for runs with reads and writes). */
+  readonly staleness?: StalenessSummary;
+  /** The database's own metrics over the run: mean and peak per server or instance. */
+  readonly database?: DatabaseSummary;
   /** Anything the reader should know about how these numbers were obtained. */
   readonly notes: readonly string[];
   /** The drill run with the load (`--failover-at`, `node trigger drill`). */
@@ -212,6 +234,15 @@ export function summarize(facts: RunFacts, measured: Measured): RunSummary {
     ...(senderAhead > 0 ? { senderClockAheadMs: senderAhead } : {}),
     ...(facts.send ? { send: facts.send } : {}),
     ...(facts.replicaLag !== undefined ? { replicaLag: facts.replicaLag } : {}),
+    ...(timeline.staleness ? {
+      staleness: {
+        seen: sum(timeline.staleness.ms.map((x) => x?.[0] ?? 0)),
+        ms: distributions.staleness ?? null,
+        unseen: sum(timeline.staleness.unseen),
+        failed: sum(timeline.staleness.failed),
+      },
+    } : {}),
+    ...(measured.database ? { database: summarizeDatabase(measured.database) } : {}),
     notes,
     ...(drill ? {
       drill: {

@@ -37,6 +37,9 @@ export function measureInvocations(invocations: readonly InvocationMetrics[], ru
   const series = new Map<string, SeriesAcc>();
   const dwell = new Histogram();
   const messageSeconds = new Map<number, { ok: number; failed: number; invalid: number; duplicate: number; senderAheadMs: number; dwell: Histogram }>();
+  const staleness = new Histogram();
+  let probed = false;
+  const markerSeconds = new Map<number, { ms: Histogram; unseen: number; failed: number }>();
   let first = Math.floor(fromMs / 1000);
   let last = Math.max(first, Math.ceil(toMs / 1000) - 1);
   for (const inv of invocations) {
@@ -57,6 +60,20 @@ export function measureInvocations(invocations: readonly InvocationMetrics[], ru
         for (const [cls, n] of b.errors) to.errors.set(cls, (to.errors.get(cls) ?? 0) + n);
         for (const r of SERVER_ROLES) to.answeredBy[r] += b.answeredBy[r];
         to.skipped += b.skipped;
+      }
+    }
+    for (const p of inv.staleness ?? []) {
+      if (p.runId !== runId) continue;
+      probed = true;
+      for (const [sec, b] of p.seconds) {
+        first = Math.min(first, sec);
+        last = Math.max(last, sec);
+        let to = markerSeconds.get(sec);
+        if (!to) markerSeconds.set(sec, (to = { ms: new Histogram(), unseen: 0, failed: 0 }));
+        to.ms.merge(b.staleness);
+        to.unseen += b.unseen;
+        to.failed += b.failed;
+        staleness.merge(b.staleness);
       }
     }
     const sec = Math.floor(inv.at / 1000);
@@ -99,6 +116,13 @@ export function measureInvocations(invocations: readonly InvocationMetrics[], ru
     stepSeconds: 1,
     steps,
     series: timelineSeries,
+    ...(probed ? {
+      staleness: {
+        ms: each((sec) => { const b = markerSeconds.get(sec); return b ? stepStats(b.ms) : null; }),
+        unseen: each((sec) => markerSeconds.get(sec)?.unseen ?? 0),
+        failed: each((sec) => markerSeconds.get(sec)?.failed ?? 0),
+      },
+    } : {}),
     messages: {
       ok: each((sec) => messageSeconds.get(sec)?.ok ?? 0),
       failed: each((sec) => messageSeconds.get(sec)?.failed ?? 0),
@@ -113,6 +137,7 @@ export function measureInvocations(invocations: readonly InvocationMetrics[], ru
     distributions: {
       series: accs.map((a) => ({ op: a.op, target: a.target, latency: histogramStats(a.latency), scheduleLag: histogramStats(a.lag) })),
       dwell: histogramStats(dwell),
+      ...(probed ? { staleness: histogramStats(staleness) } : {}),
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULTS } from '../../handlers/config';
 import { STACK_OUTPUT } from '../../handlers/contract';
-import { cloudWatch, sqs } from '../aws/clients';
+import { cloudWatch, rds, sqs } from '../aws/clients';
+import { readDatabaseSection } from '../aws/database-metrics';
 import { describeAwsFailure } from '../aws/discovery';
 import type { AwsResources } from '../aws/resources';
 import { readMeasured, readMessageOutcomes, type MetricsWindow } from '../aws/run-metrics';
@@ -128,13 +129,18 @@ export class AwsBackend implements Backend {
       }
       const w = window();
       const measured = await read(() => readMeasured(cw, w, run.operations, io.clock.now()), run.runId);
+      const d = this.aws.deployment;
+      const database = await readDatabaseSection(cw, () => rds(this.aws.region), {
+        ...(d?.dbClusterIdentifier ? { clusterIdentifier: d.dbClusterIdentifier } : {}),
+        ...(d?.workerFunctionName ? { functionName: d.workerFunctionName } : {}),
+      }, measured.timeline, io.clock.now());
       return {
-        measured,
+        measured: database.samples ? { ...measured, database: database.samples } : measured,
         deadLettered: settled.deadLettered ?? null,
         incomplete: settled.complete ? null
           : `${settled.done} of ${run.messagesSent} messages reported done${settled.deadLettered === undefined ? ' (dead-lettered ones cannot be told: the stack\'s dead-letter queue is unknown)' : ''} after waiting ${formatDuration(waitMs)}; node trigger report --run ${run.runId} --refresh reads CloudWatch again`,
-        notes: this.#notes,
-        cloud: { region: this.aws.region ?? '', namespace: this.aws.namespace, startMs: w.startMs, endMs: w.endMs },
+        notes: [...this.#notes, ...database.notes],
+        cloud: { region: this.aws.region ?? '', namespace: this.aws.namespace, startMs: w.startMs, endMs: w.endMs, database: database.source },
       };
     } finally {
       cw.destroy();

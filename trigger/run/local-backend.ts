@@ -12,6 +12,7 @@ import type { SlicePlan } from '../plan/slice-plan';
 import { measureInvocations } from '../report/timeline';
 import { LocalTransport } from '../send/local-transport';
 import type { LocalEngine, LocalEngineOptions } from '../local/engine';
+import { ServerSampler } from '../local/server-sampler';
 import type { Backend, Collected, RunWindow } from './backend';
 
 /** Visibility timeout beyond lead + slice: the worker's deadline margin and a slow last statement. */
@@ -63,6 +64,7 @@ export class LocalBackend implements Backend {
   #engine: LocalEngine | undefined;
   #transport: LocalTransport | undefined;
   #deadLetteredBefore = 0;
+  #sampler: ServerSampler | undefined;
   /** Set when the workers had not drained in time: the run's numbers are then incomplete. */
   #busy: string | undefined;
 
@@ -85,15 +87,15 @@ export class LocalBackend implements Backend {
     // Refused before anything starts when it cannot fit.
     let fleet = localFleet(o);
     let fit = checkFleet(plan, fleet);
-    // A slice message stays in flight from receipt to the slice's end, so the visibility timeout
-    // must outlast lead + slice, or the queue would hand the same slice to a second worker (as SQS
-    // would with a visibility timeout shorter than the Lambda timeout).
-    const slices = plan.mode === 'slice' ? (plan as SlicePlan) : undefined;
+    // A slice (or staleness probe) message stays in flight from receipt to its end, so the
+    // visibility timeout must outlast lead + duration, or the queue would hand the same message to
+    // a second worker (as SQS would with a visibility timeout shorter than the Lambda timeout).
+    const held = [...(plan.mode === 'slice' ? (plan as SlicePlan).slices : []), ...(plan.probe ?? [])];
     const engine = await startEngine({
       ...(o.servers ? { servers: o.servers } : {}),
       maxConcurrency: fleet.maxConcurrency!,
       scaleUp: o.scaleUp ? SCALE_UP_DEFAULTS : null,
-      ...(slices ? { visibilityTimeoutMs: slices.slices.reduce((m, x) => Math.max(m, x.leadMs + x.durationMs), 0) + VISIBILITY_MARGIN_MS } : {}),
+      ...(held.length > 0 ? { visibilityTimeoutMs: held.reduce((m, x) => Math.max(m, x.leadMs + x.durationMs), 0) + VISIBILITY_MARGIN_MS } : {}),
       ...o.engine,
       log: io.err,
     });
@@ -109,6 +111,7 @@ export class LocalBackend implements Backend {
     io.err(`initialising ${o.workload} (idempotent)...`);
     await Promise.race([initWorkload(engine, o.workload, { ...(o.scale !== undefined ? { scale: o.scale } : {}) }), aborted(io.signal)]);
     this.#deadLetteredBefore = engine.queue.stats.deadLettered;
+    this.#sampler = new ServerSampler(engine.sampledServers(), io.clock).start();
   }
 
   progress(): ReturnType<Backend['progress']> {
@@ -137,8 +140,11 @@ export class LocalBackend implements Backend {
 
   async collect(run: RunWindow): Promise<Collected> {
     const engine = this.engine;
+    const measured = measureInvocations(engine.sink.invocations, run.runId, run.loadStartAt, run.loadEndAt);
+    const t = measured.timeline;
+    await this.#sampler?.stop();
     return {
-      measured: measureInvocations(engine.sink.invocations, run.runId, run.loadStartAt, run.loadEndAt),
+      measured: this.#sampler ? { ...measured, database: this.#sampler.samples(t.startMs, t.startMs + t.steps * t.stepSeconds * 1000) } : measured,
       deadLettered: engine.queue.stats.deadLettered - this.#deadLetteredBefore,
       replicaLag: await engine.replicationLag().catch(() => null),
       incomplete: this.#busy ?? null,
@@ -154,6 +160,7 @@ export class LocalBackend implements Backend {
   async close(io: CliIo): Promise<void> {
     const engine = this.#engine;
     if (!engine) return;
+    await this.#sampler?.stop();
     if (!io.signal.aborted) return engine.stop();
     const stopped = await Promise.race([
       engine.stop().then(() => true),

@@ -13,7 +13,7 @@
  * A new backend implements {@link Backend}; a new drill is a {@link Drill}; neither needs a line here.
  */
 import { operationsOf } from '../../handlers/workloads/project';
-import { finish, saveRun } from '../commands/finish';
+import { finish, saveRun, writeHtmlReport } from '../commands/finish';
 import type { CliIo } from '../commands/io';
 import { runAt, type Drill, type DrillEvent } from '../drills/drill';
 import { EXIT, oneLine } from '../errors';
@@ -157,12 +157,12 @@ async function sendAndSummarize<B extends Backend>(r: RunRequest<B>, drill: Dril
     ...(drillFacts ? { drill: drillFacts } : {}),
   };
   const summary = summarize(facts, collected.measured);
-  if (s.save) {
-    const record: RunRecord = {
-      version: RUN_RECORD_VERSION, runId: s.runId, facts, summary, timeline: collected.measured.timeline,
-      ...(collected.cloud ? { cloud: collected.cloud } : {}),
-    };
-    await saveRun(record, io);
-  }
+  const record: RunRecord = {
+    version: RUN_RECORD_VERSION, runId: s.runId, facts, summary, timeline: collected.measured.timeline,
+    ...(collected.measured.database ? { database: collected.measured.database } : {}),
+    ...(collected.cloud ? { cloud: collected.cloud } : {}),
+  };
+  if (s.save) await saveRun(record, io);
+  if (s.html !== undefined) await writeHtmlReport(s.html, record, s.thresholds, io);
   return finish(summary, s.thresholds, s.json, io);
 }

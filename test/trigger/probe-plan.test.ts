@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { parseMessage, type Message } from '../../handlers/protocol/message';
+import { hashesOf } from '../../trigger/options/mix';
+import { buildPlan } from '../../trigger/plan/build';
+import { peakConcurrency } from '../../trigger/plan/fleet';
+import { layoutProbe, withStalenessProbe } from '../../trigger/plan/probe-plan';
+import type { SendPlan } from '../../trigger/plan/send-plan';
+import { planSlices } from '../../trigger/plan/slice-plan';
+import { planStatements } from '../../trigger/plan/statements-plan';
+import { resolveRunOptions } from '../../trigger/options/run-options';
+
+const T0 = 1_800_000_000_000;
+const MIX = [{ op: 'select', weight: 80 }, { op: 'insert', weight: 20 }];
+const spec = { runId: 'probe-plan', workload: 'seed', mix: MIX, hashes: hashesOf('seed', MIX), rate: 200, durationMs: 150_000, rampMs: 30_000 };
+const slicing = { maxWorkerRate: 100, startLeadMs: 5_000, sliceMs: 60_000 };
+
+/** Every message of a plan, in send order, parsed by the worker's own parser. */
+function messages(plan: SendPlan): Message[] {
+  return Array.from({ length: plan.total }, (_, i) => parseMessage(plan.body(i, T0, T0), T0));
+}
+
+describe('trigger: the staleness probe in the send plan', () => {
+  const base = planSlices(spec, slicing);
+  const plan = withStalenessProbe(base, spec);
+
+  it('covers the whole load with back-to-back probe messages, none longer than the longest slice', () => {
+    const probes = messages(plan).filter((m) => m.kind === 'probe');
+    expect(probes.length).to.be.greaterThan(1);
+    let at = T0 + 5_000;
+    for (const p of probes) {
+      expect(p.startAt).to.equal(at);
+      expect(p.durationMs).to.be.at.most(Math.max(...base.slices.map((s) => s.durationMs)));
+      at += p.durationMs;
+    }
+    expect(at).to.equal(T0 + 5_000 + spec.durationMs);
+  });
+
+  it('keeps every load message, in order, and sends each probe when its stretch is due', () => {
+    const all = messages(plan);
+    expect(all.filter((m) => m.kind !== 'probe').map((m) => JSON.stringify({ ...m, seq: 0 }))).to.deep.equal(messages(base).map((m) => JSON.stringify({ ...m, seq: 0 })));
+    for (let i = 1; i < plan.total; i++) expect(plan.dueAt(i)).to.be.at.least(plan.dueAt(i - 1));
+    for (let i = 0; i < plan.total; i++) expect(plan.dueBy(plan.dueAt(i))).to.be.greaterThan(i);
+    expect(new Set(all.map((m) => m.seq)).size).to.equal(plan.total);
+  });
+
+  it('sends the first probe message with the first slices\' lead and each later one a handover lead before it starts', () => {
+    const early = withStalenessProbe(planSlices(spec, { ...slicing, firstLeadMs: 30_000 }), spec);
+    const sent = Array.from({ length: early.total }, (_, i) => i)
+      .map((i) => ({ m: parseMessage(early.body(i, T0, T0), T0), at: early.dueAt(i) }))
+      .filter((x) => x.m.kind === 'probe')
+      .map((x) => (x.m.kind === 'probe' ? x.m.startAt - T0 - x.at : NaN));
+    expect(sent).to.deep.equal([30_000, 5_000, 5_000]);
+  });
+
+  it('holds an invocation of its own, besides the load\'s workers, in the plan\'s peak concurrency', () => {
+    const short = { ...spec, durationMs: 20_000, rampMs: 0 };
+    const load = planSlices(short, slicing);
+    const probed = withStalenessProbe(load, short);
+    expect(probed.workers).to.equal(load.workers);
+    expect(peakConcurrency(load)).to.equal(load.workers);
+    expect(peakConcurrency(probed)).to.equal(load.workers + 1);
+  });
+
+  it('rides along statements mode too, starting as the load starts', () => {
+    const st = planStatements({ ...spec, rampMs: 0, durationMs: 20_000 }, 10);
+    const probes = messages(withStalenessProbe(st, spec)).filter((m) => m.kind === 'probe');
+    expect(probes.map((p) => p.kind === 'probe' && [p.startAt, p.durationMs])).to.deep.equal([[T0, 20_000]]);
+  });
+
+  it('splits a long load evenly', () => {
+    expect(layoutProbe(150_000, 60_000)).to.deep.equal([{ offsetMs: 0, durationMs: 50_000 }, { offsetMs: 50_000, durationMs: 50_000 }, { offsetMs: 100_000, durationMs: 50_000 }]);
+  });
+
+  it('is on by default for runs with reads and writes, off for one kind, and each way on request', () => {
+    const probes = (raw: Parameters<typeof resolveRunOptions>[0]) => messages(buildPlan(resolveRunOptions({ local: true, duration: '5s', ...raw }), { scaleUp: null, maxConcurrency: undefined }))
+      .filter((m) => m.kind === 'probe').length;
+    expect(probes({})).to.equal(1);
+    expect(probes({ reader: true })).to.equal(0);
+    expect(probes({ stalenessProbe: false })).to.equal(0);
+    expect(probes({ reader: true, stalenessProbe: true })).to.equal(1);
+  });
+
+  it('refuses a probe message with a marker interval out of bounds', () => {
+    const body = (intervalMs: number) => JSON.stringify({ v: 1, kind: 'probe', runId: 'r', seq: 0, sentAt: T0, workload: 'seed', startAt: T0, durationMs: 1000, intervalMs });
+    expect(() => parseMessage(body(10), T0)).to.throw(/"intervalMs" must be between 50 and 60000, got 10/);
+    expect(parseMessage(body(100), T0)).to.include({ kind: 'probe', intervalMs: 100 });
+  });
+});
