@@ -78,6 +78,8 @@ export function acknowledgePipelineFindings(props: PipelineFindingsProps): void 
     'cloudwatch:GetMetricData supports no resource-level permissions: the trigger reads the smoke run\'s metrics to check its thresholds.');
   acknowledge(smoke, `AwsSolutions-IAM5[Resource::arn:${PARTITION}:sqs:${REGION_ACCOUNT}:LoadTest-Load-*]`,
     'The LoadTest-Load queues have CloudFormation-generated names that start with the stack name; they are created after this stack, so their ARNs cannot be referenced here.');
+  acknowledge(smoke, `AwsSolutions-IAM5[Resource::arn:${PARTITION}:rds:${REGION_ACCOUNT}:cluster:loadtest-database-*]`,
+    'The cluster the LoadTest-Database stack creates, whose identifier CloudFormation generates from the stack name (lowercase in RDS); created after this stack: the smoke run\'s report lists its instances (DescribeDBClusters).');
   acknowledge(smoke, `AwsSolutions-IAM5[Resource::arn:${PARTITION}:cloudformation:${REGION_ACCOUNT}:stack/LoadTest-Load/*]`,
     'The LoadTest-Load stack, whatever its stack id suffix: the trigger reads its outputs.');
 }

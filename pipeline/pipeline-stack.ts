@@ -105,7 +105,7 @@ export class LoadTestPipelineStack extends Stack {
       commands: [
         'node trigger --reader --writer --rate 5 --duration 10s --queue-url "$QUEUE_URL" --threshold "errors<1%" --threshold "dlq<1"',
       ],
-      rolePolicyStatements: this.smokeTestPolicy(),
+      rolePolicyStatements: this.smokeTestPolicy(config),
     });
     this.pipeline.addStage(this.stage, { post: [smokeTest] });
 
@@ -119,11 +119,12 @@ export class LoadTestPipelineStack extends Stack {
   }
 
   /**
-   * What the smoke test's trigger run calls: the load stack's queues and outputs, and the metrics.
+   * What the smoke test's trigger run calls: the load stack's queues and outputs, the metrics, and
+   * the cluster's instances for the database section of its report.
    * test/app/iam-from-calls.test.ts runs its command line and checks both ways: every call allowed,
    * every action used.
    */
-  private smokeTestPolicy(): iam.PolicyStatement[] {
+  private smokeTestPolicy(config: LoadTestConfig): iam.PolicyStatement[] {
     // The queues are CloudFormation-named, which prefixes the stack name; the stage's stacks are
     // not known to this stack until the pipeline deploys them.
     const loadQueues = this.formatArn({ service: 'sqs', resource: `${STACK_NAMES.load}-*`, arnFormat: ArnFormat.NO_RESOURCE_NAME });
@@ -141,6 +142,21 @@ export class LoadTestPipelineStack extends Stack {
       new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [loadStack] }),
       // The report reads the run's metrics; GetMetricData has no resource-level permissions.
       new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+      ...this.clusterReadPolicy(config),
     ];
+  }
+
+  /**
+   * DescribeDBClusters on the cluster whose identifier the load stack outputs (the report lists
+   * its instances to read their metrics): yours in bring-your-own mode, none without one; in create
+   * mode the one the database stack creates, whose identifier CloudFormation generates from the
+   * stack name, which RDS stores in lowercase.
+   */
+  private clusterReadPolicy(config: LoadTestConfig): iam.PolicyStatement[] {
+    const db = config.database;
+    const cluster = db.mode === 'existing' ? db.clusterIdentifier : `${STACK_NAMES.database.toLowerCase()}-*`;
+    if (cluster === undefined) return [];
+    const arn = this.formatArn({ service: 'rds', resource: 'cluster', resourceName: cluster, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    return [new iam.PolicyStatement({ actions: ['rds:DescribeDBClusters'], resources: [arn] })];
   }
 }

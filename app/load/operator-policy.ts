@@ -9,9 +9,10 @@ export interface OperatorPolicyProps {
   /** The dead-letter queue, whose depth the summary reports. */
   readonly deadLetterQueue: sqs.IQueue;
   /**
-   * The Aurora cluster `--failover-at` fails over.
+   * The Aurora cluster: a run's report lists its instances (to read their metrics) and
+   * `--failover-at` fails it over.
    *
-   * @default - no failover permissions (a bring-your-own database without DbClusterIdentifier)
+   * @default - no cluster permissions (a bring-your-own database without DbClusterIdentifier)
    */
   readonly clusterIdentifier?: string;
 }
@@ -19,7 +20,7 @@ export interface OperatorPolicyProps {
 /**
  * What a person needs to run `node trigger` against this stack (run, report, init, stop and the
  * failover drill), as one managed policy to attach to their role or user: the stack's outputs,
- * the queues, the metrics, and the cluster for drills. test/app/iam-from-calls.test.ts runs the
+ * the queues, the metrics, and the cluster (its instances for the report, failover for drills). test/app/iam-from-calls.test.ts runs the
  * trigger's code paths and checks every AWS call it makes against this policy.
  */
 export class OperatorPolicy extends Construct {

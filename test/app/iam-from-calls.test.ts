@@ -21,12 +21,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { CloudFormationClient, DescribeStacksCommand, type DescribeStacksCommandInput } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
-import { DescribeDBClustersCommand, FailoverDBClusterCommand, RDSClient, type DescribeDBClustersCommandInput } from '@aws-sdk/client-rds';
+import { DescribeDBClustersCommand, FailoverDBClusterCommand, RDSClient, type DescribeDBClustersCommandInput, type FailoverDBClusterCommandInput } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient, type GetSecretValueCommandInput } from '@aws-sdk/client-secrets-manager';
 import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, PurgeQueueCommand, SendMessageBatchCommand, SQSClient, type ChangeMessageVisibilityBatchCommandInput, type SendMessageBatchCommandInput } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import { STACK_NAMES } from '../../app/load-test';
-import { DIMENSION, METRIC } from '../../handlers/contract';
+import { DIMENSION, METRIC, STACK_OUTPUT } from '../../handlers/contract';
 import { WORKLOADS_GLOBAL } from '../../handlers/workloads/deployed';
 import { readWorkloadFiles } from '../../handlers/workloads/files';
 import { PROJECT_WORKLOADS_DIR, projectCatalog } from '../../handlers/workloads/project';
@@ -74,6 +74,20 @@ function unused(d: Deployment, calls: readonly RecordedCall[], statements: reado
   return [...new Set(granted.filter((a) => !needed.has(a)))];
 }
 
+/**
+ * What the recorded calls read of the database beside the load (the report's database section):
+ * the clusters described, and the AWS/RDS instances and AWS/Lambda functions whose metrics were read.
+ */
+function databaseReads(calls: readonly RecordedCall[]): { clusters: string[]; instances: string[]; functions: string[] } {
+  const dims = (namespace: string, name: string): string[] => [...new Set(calls
+    .filter((c) => c.service === 'cloudwatch' && c.command === 'GetMetricDataCommand')
+    .flatMap((c) => (c.input as GetMetricDataCommandInput).MetricDataQueries ?? [])
+    .filter((q) => q.MetricStat?.Metric?.Namespace === namespace)
+    .flatMap((q) => (q.MetricStat!.Metric!.Dimensions ?? []).filter((x) => x.Name === name).map((x) => x.Value!)))].sort();
+  const clusters = [...new Set(calls.filter((c) => c.command === 'DescribeDBClustersCommand').map((c) => String(c.input.DBClusterIdentifier)))];
+  return { clusters, instances: dims('AWS/RDS', 'DBInstanceIdentifier'), functions: dims('AWS/Lambda', 'FunctionName') };
+}
+
 /** The stacks of the LoadTest stage, as one imagined deployment. */
 function stageDeployment(stacks: { network?: unknown; database?: unknown; load: unknown }): Deployment {
   const d = new Deployment(TEST_ENV);
@@ -107,6 +121,18 @@ function answerAsDeployed(d: Deployment): void {
     Successful: input.Entries!.map((e) => ({ Id: e.Id! })), Failed: [],
   }));
   MOCKS.cloudwatch.on(PutMetricDataCommand).resolves({});
+  // The cluster: a writer and a reader instance, until a failover swaps their roles.
+  let failedOver = false;
+  MOCKS.rds.on(DescribeDBClustersCommand).callsFake((input: DescribeDBClustersCommandInput) => ({
+    DBClusters: [{
+      DBClusterIdentifier: input.DBClusterIdentifier, Status: 'available',
+      DBClusterMembers: [{ DBInstanceIdentifier: 'writer', IsClusterWriter: !failedOver }, { DBInstanceIdentifier: 'reader', IsClusterWriter: failedOver }],
+    }],
+  }));
+  MOCKS.rds.on(FailoverDBClusterCommand).callsFake((input: FailoverDBClusterCommandInput) => {
+    failedOver = true;
+    return { DBCluster: { DBClusterIdentifier: input.DBClusterIdentifier } };
+  });
   MOCKS.cloudwatch.on(GetMetricDataCommand).callsFake((input: GetMetricDataCommandInput) => ({
     MetricDataResults: input.MetricDataQueries!.map((q) => {
       const m = q.MetricStat;
@@ -182,6 +208,13 @@ describe('IAM from calls: every AWS call is allowed by the synthesized policy of
 
     it('passes against a healthy deployment (the path ran to its end)', () => {
       expect(exitCode).to.equal(0);
+    });
+
+    it('reads the database beside the load: the cluster\'s instances, their AWS/RDS metrics, the worker\'s AWS/Lambda metrics', () => {
+      const load = STACK_NAMES.load;
+      expect(databaseReads(calls)).to.deep.equal({
+        clusters: [d.output(load, STACK_OUTPUT.dbClusterIdentifier)], instances: ['reader', 'writer'], functions: [d.output(load, STACK_OUTPUT.workerFunctionName)],
+      });
     });
 
     it('makes no call its CodeBuild role does not allow', () => {
@@ -294,15 +327,6 @@ describe('IAM from calls: every AWS call is allowed by the synthesized policy of
       const [policyId] = Object.entries(d.template(load).Resources ?? {}).find(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy')!;
       statements = managedPolicyStatements(d, load, policyId);
       answerAsDeployed(d);
-      const cluster = d.output(load, 'DbClusterIdentifier');
-      let failedOver = false;
-      MOCKS.rds.on(DescribeDBClustersCommand).callsFake((input: DescribeDBClustersCommandInput) => ({
-        DBClusters: [{
-          DBClusterIdentifier: input.DBClusterIdentifier, Status: 'available',
-          DBClusterMembers: [{ DBInstanceIdentifier: 'writer', IsClusterWriter: !failedOver }, { DBInstanceIdentifier: 'reader', IsClusterWriter: failedOver }],
-        }],
-      }));
-      MOCKS.rds.on(FailoverDBClusterCommand).callsFake(() => { failedOver = true; return { DBCluster: { DBClusterIdentifier: cluster } }; });
       const region = ['--region', TEST_ENV.region];
       const run = (argv: string[]) => main([...argv, ...region], captureIo(dir));
       codes = await Promise.all([
@@ -318,6 +342,13 @@ describe('IAM from calls: every AWS call is allowed by the synthesized policy of
 
     it('runs, reports, inits, stops and fails over against a healthy deployment (the paths ran)', () => {
       expect(codes).to.deep.equal([0, 0, 0, 0, 0, 0]);
+    });
+
+    it('reads the database beside the load: the cluster\'s instances, their AWS/RDS metrics, the worker\'s AWS/Lambda metrics', () => {
+      const load = STACK_NAMES.load;
+      expect(databaseReads(calls)).to.deep.equal({
+        clusters: [d.output(load, STACK_OUTPUT.dbClusterIdentifier)], instances: ['reader', 'writer'], functions: [d.output(load, STACK_OUTPUT.workerFunctionName)],
+      });
     });
 
     it('makes no call the operator policy does not allow', () => {
