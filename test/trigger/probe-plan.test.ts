@@ -71,11 +71,12 @@ describe('trigger: the staleness probe in the send plan', () => {
     expect(layoutProbe(150_000, 60_000)).to.deep.equal([{ offsetMs: 0, durationMs: 50_000 }, { offsetMs: 50_000, durationMs: 50_000 }, { offsetMs: 100_000, durationMs: 50_000 }]);
   });
 
-  it('is on by default for runs with reads and writes, off for one kind, and each way on request', () => {
+  it('is on by default for runs whose scripts read and write, off for one kind, and each way on request', () => {
     const probes = (raw: Parameters<typeof resolveRunOptions>[0]) => messages(buildPlan(resolveRunOptions({ local: true, duration: '5s', ...raw }), { scaleUp: null, maxConcurrency: undefined }))
       .filter((m) => m.kind === 'probe').length;
     expect(probes({})).to.equal(1);
     expect(probes({ reader: true })).to.equal(0);
+    expect(probes({ mix: 'select=100' }), 'a mix of reader scripts only').to.equal(0);
     expect(probes({ stalenessProbe: false })).to.equal(0);
     expect(probes({ reader: true, stalenessProbe: true })).to.equal(1);
   });

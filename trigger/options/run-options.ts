@@ -240,7 +240,10 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date(), ca
     }
   }
 
-  const stalenessProbe = raw.stalenessProbe ?? (kinds.has('read') && kinds.has('write'));
+  // The probe rides along with runs whose scripts both read and write (by the catalog's targets).
+  const targetOfOp = new Map(catalog.operationsOf(workload).map((o) => [o.op, o.target]));
+  const mixTargets = new Set(mix.map((m) => targetOfOp.get(m.op)));
+  const stalenessProbe = raw.stalenessProbe ?? (mixTargets.has('reader') && mixTargets.has('writer'));
   if (raw.html !== undefined && raw.html.trim() === '') throw new UsageError('--html needs a file name, e.g. --html run.html');
 
   const runId = raw.runId ?? generateRunId(now);
