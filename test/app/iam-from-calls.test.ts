@@ -81,7 +81,7 @@ function unused(d: Deployment, calls: readonly RecordedCall[], statements: reado
 function databaseReads(calls: readonly RecordedCall[]): { clusters: string[]; instances: string[]; functions: string[] } {
   const dims = (namespace: string, name: string): string[] => [...new Set(calls
     .filter((c) => c.service === 'cloudwatch' && c.command === 'GetMetricDataCommand')
-    .flatMap((c) => (c.input as GetMetricDataCommandInput).MetricDataQueries ?? [])
+    .flatMap((c) => (c.input as unknown as GetMetricDataCommandInput).MetricDataQueries ?? [])
     .filter((q) => q.MetricStat?.Metric?.Namespace === namespace)
     .flatMap((q) => (q.MetricStat!.Metric!.Dimensions ?? []).filter((x) => x.Name === name).map((x) => x.Value!)))].sort();
   const clusters = [...new Set(calls.filter((c) => c.command === 'DescribeDBClustersCommand').map((c) => String(c.input.DBClusterIdentifier)))];
