@@ -5,7 +5,7 @@ import { buildPlan } from '../../trigger/plan/build';
 import { peakConcurrency } from '../../trigger/plan/fleet';
 import { layoutProbe, withStalenessProbe } from '../../trigger/plan/probe-plan';
 import type { SendPlan } from '../../trigger/plan/send-plan';
-import { planSlices } from '../../trigger/plan/slice-plan';
+import { planSlices, SLICE_DEFAULTS } from '../../trigger/plan/slice-plan';
 import { planStatements } from '../../trigger/plan/statements-plan';
 import { resolveRunOptions } from '../../trigger/options/run-options';
 
@@ -49,7 +49,16 @@ describe('trigger: the staleness probe in the send plan', () => {
       .map((i) => ({ m: parseMessage(early.body(i, T0, T0), T0), at: early.dueAt(i) }))
       .filter((x) => x.m.kind === 'probe')
       .map((x) => (x.m.kind === 'probe' ? x.m.startAt - T0 - x.at : NaN));
-    expect(sent).to.deep.equal([30_000, 5_000, 5_000]);
+    expect(sent).to.deep.equal([30_000, 5_000, 5_000, 5_000]);
+  });
+
+  it('hands over halfway between two workers\' handovers, so a small fleet\'s peak grows by the probe\'s one invocation only', () => {
+    const long = { ...spec, rate: 800, durationMs: 600_000, rampMs: 0 };
+    const load = planSlices(long, { ...slicing, sliceMs: SLICE_DEFAULTS.sliceMs });
+    // 8 workers hand over at k x 37.5 s; the probe at 18.75 s and every 5 minutes after.
+    expect(withStalenessProbe(load, long).probe!.map((c) => c.offsetMs)).to.deep.equal([0, 18_750, 318_750]);
+    expect(peakConcurrency(load)).to.equal(9);
+    expect(peakConcurrency(withStalenessProbe(load, long))).to.equal(10);
   });
 
   it('holds an invocation of its own, besides the load\'s workers, in the plan\'s peak concurrency', () => {

@@ -28,15 +28,36 @@ export function hasStalenessProbe(plan: { readonly probe?: readonly PlannedProbe
 }
 
 /**
- * Probe messages over `durationMs`, each at most `maxChunkMs`, split evenly. A probe message is in
- * flight as long as a slice, so it is kept no longer than the plan's longest slice: the queue's
- * visibility timeout is sized for those.
+ * Probe messages over `durationMs`, each at most `maxChunkMs`, split evenly (statements mode,
+ * which has no slices to keep clear of). A probe message is in flight as long as a slice, so it is
+ * kept no longer than a slice.
  */
 export function layoutProbe(durationMs: number, maxChunkMs: number): ProbeChunk[] {
   const max = Math.min(maxChunkMs, LIMITS.maxDurationMs);
   const n = Math.ceil(durationMs / max);
   const each = Math.floor(durationMs / n);
   return Array.from({ length: n }, (_, i) => ({ offsetMs: i * each, durationMs: i === n - 1 ? durationMs - each * (n - 1) : each }));
+}
+
+/**
+ * Where the probe hands over to its next message in a slice plan, ms after the load starts: once
+ * per slice length, halfway between two workers' handovers (worker w hands over at (w + 1)/W of it:
+ * slice-plan.ts), so that with a small fleet the probe's overlap never adds to a worker's. A load no
+ * longer than one slice has none, as the workers have none.
+ */
+export function probeHandovers(workers: number, sliceMs: number, durationMs: number): number[] {
+  const out: number[] = [];
+  if (durationMs <= sliceMs) return out;
+  for (let at = Math.round(sliceMs / (2 * workers)); at < durationMs; at += sliceMs) out.push(at);
+  return out;
+}
+
+/** The probe's messages over the load: cut at its handovers in slice mode, split evenly otherwise. */
+function probeChunks(base: StatementsPlan | SlicePlan): ProbeChunk[] {
+  if (base.mode !== 'slice') return layoutProbe(base.loadDurationMs, SLICE_DEFAULTS.sliceMs);
+  const s = base as SlicePlan;
+  const cuts = [0, ...probeHandovers(s.workers, s.sliceMs, s.loadDurationMs), s.loadDurationMs];
+  return cuts.slice(1).map((end, i) => ({ offsetMs: cuts[i]!, durationMs: end - cuts[i]! }));
 }
 
 /**
@@ -47,8 +68,7 @@ export function layoutProbe(durationMs: number, maxChunkMs: number): ProbeChunk[
  */
 export function withStalenessProbe<P extends StatementsPlan | SlicePlan>(base: P, spec: RunSpec, intervalMs: number = PROBE_LIMITS.defaultIntervalMs): P {
   const slices = base.mode === 'slice' ? (base as SlicePlan) : undefined;
-  const longest = slices ? Math.max(...slices.slices.map((s) => s.durationMs)) : SLICE_DEFAULTS.sliceMs;
-  const probe: PlannedProbe[] = layoutProbe(base.loadDurationMs, longest)
+  const probe: PlannedProbe[] = probeChunks(base)
     .map((c) => ({ ...c, leadMs: c.offsetMs === 0 ? base.startLeadMs : Math.min(base.startLeadMs, slices?.handoverLeadMs ?? 0) }));
   const sendAt = (c: PlannedProbe): number => base.startLeadMs + c.offsetMs - c.leadMs;
   // Where probe j sits among all messages: after every load message due by its time, and the j probes before it.
