@@ -62,10 +62,11 @@ failure to the first clean second after it), errors by class, and how long until
 back to plan. Other faults: node trigger drill --help.
   $ node trigger --local --failover-at 10s --duration 30s --rate 200
 
-The staleness probe (on when the run has reads and writes; --no-staleness-probe turns it off): 5
-times a second a marker row is written on the writer and read back on the reader until it is
-there; the summary gives that delay (p50/p99/max, ms): replica staleness as a client sees it. Its
-load: 5 inserts and 1 delete a second on the writer, a few primary-key reads a second on the reader.
+The staleness probe (on when the mix's scripts read and write; --no-staleness-probe turns it
+off): 5 times a second a marker row is written on the writer and read back on the reader until it
+is there; the summary gives that delay (p50/p99/max, ms): replica staleness as a client sees it.
+Its load: 5 inserts and 1 delete a second on the writer, a few primary-key reads a second on the
+reader; it holds one invocation of its own, which the plan's fleet checks count.
 
 Database beside the load: the summary and the HTML report add each server's connections, commits,
 CPU and replica lag (locally, sampled every second from the servers), or each Aurora instance's
@@ -123,7 +124,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--reader-url <url>', 'with --local: use this hot standby of it')
     .option('--demo', 'what npm start runs: --local with a short explanation')
     .option('--failover-at <time>', 'failover drill: fail the database over this long into the load (see below)')
-    .option('--staleness-probe', 'measure replica staleness as clients see it (default: on when the run has reads and writes)')
+    .option('--staleness-probe', 'measure replica staleness as clients see it (default: on when the mix\'s scripts read and write)')
     .option('--no-staleness-probe', 'do not run the staleness probe')
     .option('--html <file>', 'also write the report as one self-contained HTML file (charts; opens offline)')
     .option('--queue-url <url>', `SQS queue to send to (default: the stack output ${STACK_OUTPUT.queueUrl})`)

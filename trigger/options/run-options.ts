@@ -106,7 +106,7 @@ export interface RunSettings {
   readonly scale?: number;
   /** Failover drill: fail the database over this long after the load starts. */
   readonly failoverAtMs?: number;
-  /** Run the staleness probe with the load (`--[no-]staleness-probe`; on for runs with reads and writes). */
+  /** Run the staleness probe with the load (`--[no-]staleness-probe`; on when the mix's scripts read and write). */
   readonly stalenessProbe: boolean;
   /** `--html FILE`: also write the run's report as one self-contained HTML file. */
   readonly html?: string;

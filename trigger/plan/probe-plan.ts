@@ -96,6 +96,6 @@ export function withStalenessProbe<P extends StatementsPlan | SlicePlan>(base: P
       return JSON.stringify(msg);
     },
     probe,
-    description: `${base.description}; staleness probe: a marker every ${round(intervalMs)} ms, one invocation of its own`,
+    description: `${base.description} (+ staleness probe: a marker every ${round(intervalMs)} ms, one invocation of its own)`,
   };
 }
