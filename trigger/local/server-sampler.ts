@@ -3,7 +3,13 @@
  * servers themselves. Per server: client connections (pg_stat_activity), transactions committed
  * per second (pg_stat_database.xact_commit; a standby counts its read-only ones), and the CPU of
  * its processes (/proc, embedded servers only); for the reader, the standby's replay lag as the
- * writer reports it (pg_stat_replication.replay_lag, null while the writer is idle).
+ * writer reports it (pg_stat_replication.replay_lag), 0 when the standby has replayed everything it
+ * was sent. PostgreSQL clears replay_lag to NULL once two replies in a row say so ("If the standby
+ * server has entirely caught up with the sending server and there is no more WAL activity, the most
+ * recently measured lag times will continue to be displayed for a short time and then show NULL":
+ * PostgreSQL 16 documentation, pg_stat_replication, https://www.postgresql.org/docs/16/monitoring-stats.html),
+ * which under a light write load is most of the time: read as "no sample", a short run could have
+ * no lag at all to show. NULL while WAL is still on its way stays no sample.
  *
  * Each sample costs one small query per server on a connection of its own (excluded from the
  * count), so the sampler adds one connection and one transaction a second to each server.
@@ -38,7 +44,7 @@ interface Reading {
 const QUERY = `SELECT
   (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())::float8 AS connections,
   (SELECT sum(xact_commit) FROM pg_stat_database)::float8 AS commits,
-  (SELECT max(EXTRACT(EPOCH FROM replay_lag) * 1000) FROM pg_stat_replication)::float8 AS lag`;
+  (SELECT max(COALESCE(EXTRACT(EPOCH FROM replay_lag) * 1000, CASE WHEN replay_lsn = sent_lsn THEN 0 END)) FROM pg_stat_replication)::float8 AS lag`;
 
 /** Samples the servers every `intervalMs` from {@link start} to {@link stop}. */
 export class ServerSampler {
