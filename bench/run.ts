@@ -15,12 +15,13 @@ import { bundleAndColdInit, peakRss } from './figures/lambda-bundle';
 import { pgbenchRatio } from './figures/pgbench-ratio';
 import { rateAccuracy } from './figures/rate-accuracy';
 import { sendRate } from './figures/send-rate';
+import { sideBySide } from './figures/side-by-side';
 import { ensurePgbench } from './lib/pgbench';
 import { benchWorker } from './lib/bench-worker';
 import { cpuWindow, machineFacts } from './lib/proc';
 import { formatTable, recordOf, round, type FigureRecord, type Row } from './lib/report';
 
-const FIGURES = ['send', 'bundle', 'ratio', 'rate', 'rss'] as const;
+const FIGURES = ['send', 'bundle', 'ratio', 'side', 'rate', 'rss'] as const;
 type FigureName = (typeof FIGURES)[number];
 
 interface Args {
@@ -82,9 +83,9 @@ async function main(): Promise<void> {
     record('sendRate', r.rows, r.details);
   }
 
-  const needCluster = ['bundle', 'ratio', 'rate', 'rss'].some((f) => args.only.has(f as FigureName));
+  const needCluster = ['bundle', 'ratio', 'side', 'rate', 'rss'].some((f) => args.only.has(f as FigureName));
   let pgbench: { bin: string; version: string } | undefined;
-  if (args.only.has('ratio')) pgbench = ensurePgbench(log);
+  if (args.only.has('ratio') || args.only.has('side')) pgbench = ensurePgbench(log);
   if (needCluster) {
     log('starting the local cluster (embedded PostgreSQL writer + hot standby)...');
     const cluster = await LocalCluster.start();
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
       if (pgbench) facts.pgbench = pgbench.version;
 
       let bundleFile: string | undefined;
+      let closedLoopTps: number | undefined;
       if (args.only.has('bundle') || args.only.has('rss')) {
         log('bundleBytes and coldInitMs: the worker bundle as the pipeline builds it, started fresh...');
         const r = await bundleAndColdInit({ cluster, runs: q ? 3 : 10, log });
@@ -120,6 +122,13 @@ async function main(): Promise<void> {
         const r = await pgbenchRatio({ cluster, pgbench: pgbench!.bin, clients, seconds: q ? 4 : 10, rounds: q ? 3 : 5, full: !q, log });
         rows.push(...r.rows);
         record('pgbenchRatio', r.rows, r.details);
+        closedLoopTps = r.pgbenchTps;
+      }
+      if (args.only.has('side')) {
+        log(`latencyRatioP50, latencyRatioP99, lagRatioP99: pgbench -R and the worker at the same rate, tpcb scale ${scale}, ${clients} connections...`);
+        const r = await sideBySide({ cluster, pgbench: pgbench!.bin, clients, ...(closedLoopTps !== undefined ? { closedLoopTps } : {}), diagnosticRates: [300], seconds: q ? 10 : 30, rounds: 3, log });
+        rows.push(...r.rows);
+        for (const name of ['latencyRatioP50', 'latencyRatioP99', 'lagRatioP99']) record(name, r.rows.filter((x) => x.figure === name), r.details);
       }
       if (args.only.has('rate')) {
         const durationMs = q ? 30_000 : 60_000;

@@ -63,7 +63,7 @@ const DIAGNOSTIC_ROUNDS = 3;
 /** Statements per message: about a tenth of a second of work per invocation. */
 const COUNT = { tpcb: 50, 'select-only': 500 } as const;
 
-export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; details: unknown }> {
+export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; details: unknown; pgbenchTps: number }> {
   const { cluster } = o;
   const { worker, sink } = benchWorker(cluster, o.clients);
   const admin = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
@@ -178,6 +178,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
   }
   return {
     rows,
+    pgbenchTps: median(main.rounds.map((r) => r.pgbench.tps)),
     details: {
       clients: o.clients,
       seconds: o.seconds,
