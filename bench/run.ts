@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       let closedLoopTps: number | undefined;
       if (args.only.has('bundle') || args.only.has('rss')) {
         log('bundleBytes and coldInitMs: the worker bundle as the pipeline builds it, started fresh...');
-        const r = await bundleAndColdInit({ cluster, runs: q ? 3 : 10, log });
+        const r = await bundleAndColdInit({ cluster, runs: q ? 7 : 15, log });
         bundleFile = r.bundle.file;
         if (args.only.has('bundle')) {
           rows.push(...r.rows);
