@@ -180,6 +180,7 @@ export async function bundleAndColdInit(o: {
     details: {
       bundle: { file: path.relative(process.cwd(), bundle.file), bytes: bundle.bytes, mapBytes: bundle.mapBytes, buildMs: bundle.buildMs, withSdkBytes: withSdk.bytes },
       coldInit: {
+        spread: { median: headline!.medianHandledMs, min: Math.min(...headline!.runs.map((r) => r.handledMs)), max: Math.max(...headline!.runs.map((r) => r.handledMs)) },
         method: 'node bench/harness/worker-harness.cjs <bundle>: ms from the process time origin to handler() resolving for one statements message (tpcb select-only, count 1): node start, require of the bundle, then Secrets Manager GetSecretValue (loopback stub, HTTP), connect with TLS verify-full (writer with a certificate from a test CA) + SCRAM auth, role query, scale lookup, the statement, PutMetricData (loopback stub)',
         caFile: { certificates: caCount, from: existsSync(SYSTEM_CA_BUNDLE) ? `${SYSTEM_CA_BUNDLE} + the test CA` : 'the test CA' },
         variants: results,

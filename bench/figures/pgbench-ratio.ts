@@ -240,6 +240,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
     rows,
     pgbenchTps: median(main.rounds.map((r) => r.pgbench.tps)),
     details: {
+      spread: { median: main.ratio, min: Math.min(...main.rounds.map((r) => r.ratio)), max: Math.max(...main.rounds.map((r) => r.ratio)) },
       clients: o.clients,
       seconds: o.seconds,
       bareMethod: `${o.clients} pg.Clients, each a closed loop of tpcb.sql's seven statements as named prepared statements (BEGIN ... END), random aid/bid/tid/delta drawn in JavaScript`,

@@ -110,7 +110,7 @@ export function spreadOf(xs: readonly number[]): { median: number; min: number; 
   return { median: round(median(xs), 3), min: round(Math.min(...xs), 3), max: round(Math.max(...xs), 3) };
 }
 
-export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; details: unknown }> {
+export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; details: unknown; spread: Series['spread'] }> {
   const { cluster } = o;
   const admin = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
   await admin.connect();
@@ -253,6 +253,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
   }
   return {
     rows,
+    spread: all[0]!.spread,
     details: {
       method: `pgbench -n -c ${o.clients} -j 1 -R <rate> -T ${o.seconds} -M prepared -f workloads/tpcb/${OP}.sql -s ${scale} --log, against the local engine (one worker, one slice of ${OP} at <rate>, pool of ${o.clients}); alternating which goes first, VACUUM + TRUNCATE history + CHECKPOINT before each run; ratios ours / pgbench per round, each figure the median of the rounds`,
       closedLoopTps: round(closedLoopTps, 1), clients: o.clients, seconds: o.seconds,
