@@ -33,7 +33,7 @@ export function readmeTable(facts: RunFacts, rows: readonly Row[]): string {
   const day = facts.date.slice(0, 10);
   const versions = [`Node ${m.node}`, m.postgres ? `embedded PostgreSQL ${String(m.postgres)}` : undefined, m.pgbench ? String(m.pgbench).replace(/^pgbench \(PostgreSQL\) (\S+).*/, 'pgbench $1') : undefined].filter(Boolean).join(', ');
   const lines = [
-    `Published ${day} (\`npm run bench${facts.mode === 'quick' ? ' -- --quick' : ''} -- --publish\`, ${facts.durationS} s) on ${m.cpus} x ${m.cpuModel}, ${versions}. `
+    `Published ${day} (\`npm run bench -- ${facts.mode === 'quick' ? '--quick ' : ''}--publish\`, ${facts.durationS} s) on ${m.cpus} x ${m.cpuModel}, ${versions}. `
       + `Other processes took ${formatNumber(m.othersCpuPct)}% of the machine's CPU during the run; the "others" column gives their share during each measurement.`,
     '',
     '| figure | goal | measured | others | notes |',
