@@ -1,56 +1,83 @@
 /**
- * `npm run bench [-- --quick] [-- --only a,b]`: the project's numbers, each measured in the same
- * run as its reference, printed as a table and written to bench/results.json. Nothing here is a
- * test: no figure makes the process fail, except that the run itself breaks.
+ * `npm run bench [-- --quick] [-- --only a,b] [-- --publish]`: the project's numbers, each measured
+ * in the same run as its reference, printed as a table and written to bench/out/results.json
+ * (untracked). Only --publish writes the tracked files: bench/results.json and the table in
+ * bench/README.md. Nothing here is a test: no figure makes the process fail, except that the run
+ * itself breaks.
  *
- * Figures (issue 5): pgbenchRatio, sendRate, rateErrorPct and scheduleLagP99Ms (500/s and
- * 2,000/s), bundleBytes, coldInitMs, peakRssMb. --quick shortens every run (about 2.5 minutes on a
- * 2-core machine); without it the runs are as the goals define them, and the diagnostics that
- * explain the pgbench ratio are added (about 8 minutes).
+ * Figures: pgbenchRatio (with the bare node-postgres loop beside it), latencyRatioP50,
+ * latencyRatioP99 and lagRatioP99 (side by side with pgbench -R), sendRate, rateErrorPct and
+ * scheduleLagP99Ms (500/s and 2,000/s), bundleBytes, coldInitMs, peakRssMb. --quick shortens every
+ * run (about 6 minutes on a 2-core machine); without it the runs are as the goals define them, and
+ * the diagnostics that explain the pgbench ratio are added.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LocalCluster } from '../trigger/local/cluster';
 import { bundleAndColdInit, peakRss } from './figures/lambda-bundle';
 import { pgbenchRatio } from './figures/pgbench-ratio';
 import { rateAccuracy } from './figures/rate-accuracy';
 import { sendRate } from './figures/send-rate';
+import { sideBySide } from './figures/side-by-side';
 import { ensurePgbench } from './lib/pgbench';
 import { benchWorker } from './lib/bench-worker';
 import { cpuWindow, machineFacts } from './lib/proc';
+import { readmeTable, replaceTable } from './lib/publish';
 import { formatTable, recordOf, round, type FigureRecord, type Row } from './lib/report';
 
-const FIGURES = ['send', 'bundle', 'ratio', 'rate', 'rss'] as const;
+const FIGURES = ['send', 'bundle', 'ratio', 'side', 'rate', 'rss'] as const;
 type FigureName = (typeof FIGURES)[number];
 
 interface Args {
   readonly quick: boolean;
   readonly only: ReadonlySet<FigureName>;
+  /** Where the results go: bench/out/results.json, --out FILE, or bench/results.json with --publish. */
   readonly out: string;
-  /** --out was given: write even a subset. */
-  readonly outGiven: boolean;
+  /** Write bench/results.json and the table in bench/README.md (tracked files). */
+  readonly publish: boolean;
 }
+
+const OUT_DEFAULT = path.join(__dirname, 'out', 'results.json');
+const PUBLISHED = path.join(__dirname, 'results.json');
+const README = path.join(__dirname, 'README.md');
+const USAGE = `usage: npm run bench -- [--quick] [--only ${FIGURES.join(',')}] [--out FILE | --publish]
+  --quick    shorter runs (about 6 minutes here)
+  --only     a subset of the figures
+  --out      where to write the results (default bench/out/results.json, untracked)
+  --publish  write bench/results.json and the table in bench/README.md (every figure; the tracked files)
+`;
+
+/** A mistake on the command line: one line, exit 2. */
+class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): Args {
   let quick = false;
   let only = new Set<FigureName>(FIGURES);
-  let out = path.join(__dirname, 'results.json');
-  let outGiven = false;
+  let out: string | undefined;
+  let publish = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    const value = (flag: string): string => {
+      const v = a.includes('=') ? a.slice(flag.length + 1) : argv[++i];
+      if (!v) throw new UsageError(`${flag} needs a value; try --help`);
+      return v;
+    };
     if (a === '--quick') quick = true;
+    else if (a === '--publish') publish = true;
     else if (a === '--only' || a.startsWith('--only=')) {
-      const list = (a.includes('=') ? a.slice(7) : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const list = value('--only').split(',').map((x) => x.trim()).filter(Boolean);
       const bad = list.filter((x) => !(FIGURES as readonly string[]).includes(x));
-      if (bad.length || list.length === 0) throw new Error(`--only takes a list of ${FIGURES.join(', ')}; got "${list.join(',')}"`);
+      if (bad.length || list.length === 0) throw new UsageError(`--only takes a list of ${FIGURES.join(', ')}; got "${list.join(',')}"`);
       only = new Set(list as FigureName[]);
-    } else if (a === '--out' || a.startsWith('--out=')) out = path.resolve(a.includes('=') ? a.slice(6) : argv[++i] ?? '');
+    } else if (a === '--out' || a.startsWith('--out=')) out = path.resolve(value('--out'));
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: npm run bench -- [--quick] [--only send,bundle,ratio,rate,rss] [--out bench/results.json]\n');
+      process.stdout.write(USAGE);
       process.exit(0);
-    } else throw new Error(`unknown argument "${a}"; try --help`);
+    } else throw new UsageError(`unknown argument "${a}"; try --help`);
   }
-  return { quick, only, out, outGiven };
+  if (publish && only.size !== FIGURES.length) throw new UsageError('--publish publishes every figure: drop --only');
+  if (publish && out !== undefined) throw new UsageError('--publish writes bench/results.json: drop --out');
+  return { quick, only, publish, out: publish ? PUBLISHED : out ?? OUT_DEFAULT };
 }
 
 const startedAt = performance.now();
@@ -82,9 +109,9 @@ async function main(): Promise<void> {
     record('sendRate', r.rows, r.details);
   }
 
-  const needCluster = ['bundle', 'ratio', 'rate', 'rss'].some((f) => args.only.has(f as FigureName));
+  const needCluster = ['bundle', 'ratio', 'side', 'rate', 'rss'].some((f) => args.only.has(f as FigureName));
   let pgbench: { bin: string; version: string } | undefined;
-  if (args.only.has('ratio')) pgbench = ensurePgbench(log);
+  if (args.only.has('ratio') || args.only.has('side')) pgbench = ensurePgbench(log);
   if (needCluster) {
     log('starting the local cluster (embedded PostgreSQL writer + hot standby)...');
     const cluster = await LocalCluster.start();
@@ -105,9 +132,10 @@ async function main(): Promise<void> {
       if (pgbench) facts.pgbench = pgbench.version;
 
       let bundleFile: string | undefined;
+      let closedLoopTps: number | undefined;
       if (args.only.has('bundle') || args.only.has('rss')) {
         log('bundleBytes and coldInitMs: the worker bundle as the pipeline builds it, started fresh...');
-        const r = await bundleAndColdInit({ cluster, runs: q ? 3 : 10, log });
+        const r = await bundleAndColdInit({ cluster, runs: q ? 7 : 15, log });
         bundleFile = r.bundle.file;
         if (args.only.has('bundle')) {
           rows.push(...r.rows);
@@ -120,6 +148,15 @@ async function main(): Promise<void> {
         const r = await pgbenchRatio({ cluster, pgbench: pgbench!.bin, clients, seconds: q ? 4 : 10, rounds: q ? 3 : 5, full: !q, log });
         rows.push(...r.rows);
         record('pgbenchRatio', r.rows, r.details);
+        closedLoopTps = r.pgbenchTps;
+      }
+      if (args.only.has('side')) {
+        log(`latencyRatioP50, latencyRatioP99, lagRatioP99: pgbench -R and the worker at the same rate, tpcb scale ${scale}, ${clients} connections...`);
+        const r = await sideBySide({ cluster, pgbench: pgbench!.bin, clients, ...(closedLoopTps !== undefined ? { closedLoopTps } : {}), diagnosticRates: [300], seconds: q ? 10 : 30, rounds: 3, log });
+        rows.push(...r.rows);
+        for (const name of ['latencyRatioP50', 'latencyRatioP99', 'lagRatioP99'] as const) {
+          record(name, r.rows.filter((x) => x.figure === name), { spread: r.spread[name], ...(name === 'latencyRatioP50' ? r.details as object : { method: 'see figures.latencyRatioP50.details' }) });
+        }
       }
       if (args.only.has('rate')) {
         const durationMs = q ? 30_000 : 60_000;
@@ -155,15 +192,23 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${table}\n\n`);
   process.stdout.write(`${facts.cpus} × ${String(facts.cpuModel)}, Node ${String(facts.node)}, PostgreSQL ${String(facts.postgres ?? 'n/a')} (embedded)${facts.pgbench ? `, ${String(facts.pgbench)}` : ''}; `
     + `other processes took ${facts.othersCpuPct}% of the machine during the run; ${result.durationS} s\n`);
-  if (args.only.size === FIGURES.length || args.outGiven) {
-    writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(`written to ${path.relative(process.cwd(), args.out)}\n`);
-  } else {
-    process.stdout.write(`not written to ${path.relative(process.cwd(), args.out)}: --only ran a subset (give --out to write it)\n`);
+  mkdirSync(path.dirname(args.out), { recursive: true });
+  writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`written to ${path.relative(process.cwd(), args.out)}\n`);
+  if (args.publish) {
+    writeFileSync(README, replaceTable(readFileSync(README, 'utf8'), readmeTable({
+      date: result.date, mode: q ? 'quick' : 'full', durationS: result.durationS,
+      machine: { cpus: facts.cpus as number, cpuModel: String(facts.cpuModel), node: String(facts.node), postgres: facts.postgres, pgbench: facts.pgbench, othersCpuPct: facts.othersCpuPct as number },
+    }, rows)));
+    process.stdout.write(`and the table in ${path.relative(process.cwd(), README)}\n`);
   }
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof UsageError) {
+    process.stderr.write(`bench: ${e.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`bench failed: ${(e as Error)?.stack ?? String(e)}\n`);
   process.exit(1);
 });

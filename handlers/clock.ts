@@ -2,16 +2,33 @@
  * Time, behind one interface, for the worker and the trigger alike, so that pacing, schedules and
  * retry back-off can be tested over a simulated minute in a few milliseconds.
  */
+import { PreciseWait } from './precise-wait';
+
 export interface Clock {
   /** Epoch milliseconds, with sub-millisecond resolution where the platform has it. */
   now(): number;
-  /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
+  /** Resolves after `ms`, or early (without throwing) when `signal` aborts. Timer granularity: about a millisecond either way. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves at `t` (epoch ms), never before it, and as soon after it as the platform allows: the
+   * slice schedule starts each statement with it. Keep `t` near (the schedule waits at most
+   * 100 ms at a time), since it cannot be interrupted.
+   */
+  sleepUntil(t: number): Promise<void>;
 }
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/** The real clock's precise waits (handlers/precise-wait.ts); its stats say what they cost. */
+export const systemWait = new PreciseWait({
+  now,
+  timer: (ms) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  turn: () => new Promise<void>((resolve) => setImmediate(resolve)),
+});
 
 /** The real clock: the high-resolution timer on the epoch's axis, and timers. */
 export const systemClock: Clock = {
-  now: () => performance.timeOrigin + performance.now(),
+  now,
   sleep: (ms, signal) => new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
     const done = (): void => {
@@ -22,4 +39,5 @@ export const systemClock: Clock = {
     const timer = setTimeout(done, Math.max(0, ms));
     signal?.addEventListener('abort', done, { once: true });
   }),
+  sleepUntil: (t) => systemWait.until(t),
 };

@@ -29,8 +29,13 @@ export interface WorkerConfig {
   readonly allowedHosts: readonly string[];
   /** TLS: 'verify-full' checks the certificate chain and host name; 'disable' is for local mode. */
   readonly tls: 'verify-full' | 'disable';
-  /** PEM file with extra CAs (e.g. the RDS bundle) to trust, when the runtime's store lacks them. */
+  /**
+   * PEM bundle of the CAs the database's TLS trusts, instead of Node's own roots (the stack sets
+   * Lambda's /var/runtime/ca-cert.pem, which holds the RDS CAs); read on the first TLS connection.
+   */
   readonly caFile?: string;
+  /** The function's AWS region (Lambda sets AWS_REGION): its RDS CAs are the ones trusted first (db/trust.ts). */
+  readonly region?: string;
   /** Connections per pool (one pool per endpoint). */
   readonly poolMax: number;
   /** Per-statement timeout, ms; a statement over it fails with SQLSTATE 57014. */
@@ -119,6 +124,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
   if (tls !== 'verify-full' && tls !== 'disable') throw new ConfigError(`${ENV.tls} must be verify-full or disable, got "${tls}"`);
   const port = posInt(env, ENV.port, DEFAULTS.port);
   const caFile = env[ENV.caFile];
+  const region = env.AWS_REGION;
   return {
     writer: { host: need(ENV.writerHost).toLowerCase(), port },
     reader: { host: need(ENV.readerHost).toLowerCase(), port },
@@ -127,6 +133,7 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     allowedHosts: (env[ENV.allowedHosts] ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
     tls,
     ...(caFile ? { caFile } : {}),
+    ...(region ? { region } : {}),
     poolMax: posInt(env, ENV.poolMax, DEFAULTS.poolMax),
     statementTimeoutMs: posInt(env, ENV.statementTimeoutMs, DEFAULTS.statementTimeoutMs),
     connectTimeoutMs: DEFAULTS.connectTimeoutMs,

@@ -123,8 +123,10 @@ export async function runSchedule(run: SliceRun, cb: SliceCallbacks, clock: Cloc
         cb.skip(op);
         continue;
       }
+      // Precisely at its due time (Clock.sleepUntil), not a timer's millisecond late: lag the
+      // database did not cause would be added to every statement's latency.
       while (due > now && !cb.stopped?.()) {
-        await clock.sleep(Math.min(due - now, MAX_SLEEP_MS));
+        await clock.sleepUntil(Math.min(due, now + MAX_SLEEP_MS));
         now = clock.now();
       }
       if (cb.stopped?.()) break;

@@ -16,7 +16,14 @@ import { bundleWorkloads, WORKER_BUNDLING } from './worker-bundling';
 /** The repository root, where package-lock.json and handlers/ live. */
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
-/** Lambda's Node.js 18+ runtimes ship this bundle (it includes the RDS CAs) but do not load it by default. */
+/**
+ * Lambda's Node.js runtimes ship every Amazon CA, the RDS ones included, in this file, and load it
+ * only when told to ("Building Lambda functions with Node.js", "CA certificate loading",
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html). The worker gives it to the
+ * database's TLS alone, on the first connection (DB_CA_FILE; handlers/db/trust.ts), rather than
+ * through NODE_EXTRA_CA_CERTS, which parses all of it as every process starts: about 40-55 ms of
+ * each cold start on the benchmark machine (bench/README.md, coldInitMs).
+ */
 export const LAMBDA_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
 export interface WorkerProps {
@@ -166,11 +173,13 @@ export class Worker extends Construct {
         [ENV.secretId]: db.secretId,
         ...(allowedHosts.length > 0 ? { [ENV.allowedHosts]: [...new Set(allowedHosts)].join(',') } : {}),
         [ENV.tls]: 'verify-full',
+        [ENV.caFile]: LAMBDA_CA_BUNDLE,
         [ENV.poolMax]: String(props.poolMax),
         ...(db.mayPause ? { [ENV.resumeWaitMs]: String(DEFAULTS.resumeWaitMs) } : {}),
         [ENV.metricNamespace]: props.metricNamespace,
-        NODE_EXTRA_CA_CERTS: LAMBDA_CA_BUNDLE,
-        NODE_OPTIONS: '--enable-source-maps',
+        // No NODE_OPTIONS=--enable-source-maps: Node then parses the 300 KB source map as the bundle
+        // loads, 12-14 ms of every cold start, for stack traces the worker never logs (errors are
+        // logged by message and SQLSTATE). Set it on the function to debug a crash.
       },
     });
 

@@ -6,7 +6,8 @@
  * local cluster, and Secrets Manager and CloudWatch at a loopback stub: no network at all.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import * as path from 'node:path';
 import { ENV } from '../../handlers/config';
 import { Histogram } from '../../handlers/metrics/histogram';
@@ -14,7 +15,9 @@ import { METRIC } from '../../handlers/contract';
 import type { LocalCluster } from '../../trigger/local/cluster';
 import { startAwsStub, type AwsStub } from '../aws-stub';
 import { buildWorkerBundle, type BundleResult } from '../bundle';
+import { pemBlocks } from '../../handlers/db/trust';
 import { projectCatalog } from '../../handlers/workloads/project';
+import { enableWriterTls, testCa } from '../../test/helpers/test-ca';
 import { settle } from '../lib/bench-worker';
 import { cpuWindow } from '../lib/proc';
 import { makeRow, median, round, type Row } from '../lib/report';
@@ -46,8 +49,6 @@ function workerEnv(cluster: LocalCluster, stub: AwsStub): NodeJS.ProcessEnv {
     [ENV.allowedHosts]: `${cluster.reader.host}:${cluster.reader.port}`,
     [ENV.tls]: 'disable',
     [ENV.metricNamespace]: 'AuroraLoadTestBench',
-    // What the stack sets on the function.
-    NODE_OPTIONS: '--enable-source-maps',
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDBENCHMARK',
     AWS_SECRET_ACCESS_KEY: 'bench',
@@ -80,8 +81,13 @@ function runHarness(bundle: string, env: NodeJS.ProcessEnv, body: string): Promi
   });
 }
 
-/** Lambda's runtime has its CA bundle here; the stack points NODE_EXTRA_CA_CERTS at it. The system one is the nearest local equivalent. */
+/**
+ * Lambda's runtime has every Amazon CA in /var/runtime/ca-cert.pem; the system bundle, about as
+ * large (140-odd certificates, Amazon's roots among them), stands in for it, with the test CA
+ * that issued the writer's certificate added, named as an RDS region's CA is.
+ */
 const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+const BENCH_CA_NAME = 'Amazon RDS us-east-1 Root CA RSA2048 G1 (benchmark)';
 
 interface ColdVariant {
   readonly name: string;
@@ -104,12 +110,24 @@ export async function bundleAndColdInit(o: {
   // Diagnostic only: the same bundle with the AWS SDK inside it (NodejsFunction's bundleAwsSDK).
   const withSdk = await buildWorkerBundle(path.join(path.dirname(bundle.file), '..', 'worker-with-sdk'), { bundleAwsSdk: true });
   const stub = await startAwsStub({ secretString: JSON.stringify({ username: o.cluster.user, password: o.cluster.password, engine: 'postgres' }) });
-  const base = workerEnv(o.cluster, stub);
-  const extraCa = existsSync(SYSTEM_CA_BUNDLE) ? { NODE_EXTRA_CA_CERTS: SYSTEM_CA_BUNDLE } : {};
+  // As deployed, the first connection is TLS verify-full: the writer gets a certificate for
+  // localhost from a test CA, and the worker the CA file the stack names.
+  const ca = testCa(BENCH_CA_NAME);
+  const disableTls = await enableWriterTls(o.cluster, ca.issue(['localhost']));
+  const caDir = mkdtempSync(path.join(os.tmpdir(), 'bench-ca-'));
+  const caFile = path.join(caDir, 'ca-cert.pem');
+  writeFileSync(caFile, (existsSync(SYSTEM_CA_BUNDLE) ? readFileSync(SYSTEM_CA_BUNDLE, 'utf8') : '') + ca.certPem);
+  const caCount = pemBlocks(readFileSync(caFile, 'utf8')).length;
+  const plain = workerEnv(o.cluster, stub);
+  const deployed: NodeJS.ProcessEnv = { ...plain, [ENV.writerHost]: 'localhost', [ENV.readerHost]: 'localhost', [ENV.tls]: 'verify-full', [ENV.caFile]: caFile };
   const variants: Array<{ name: string; description: string; file: string; env: NodeJS.ProcessEnv }> = [
-    { name: 'as deployed', description: 'SDK external, NODE_OPTIONS=--enable-source-maps and NODE_EXTRA_CA_CERTS (a CA bundle) as the stack sets them', file: bundle.file, env: { ...base, ...extraCa } },
-    { name: 'no NODE_EXTRA_CA_CERTS', description: 'as deployed, without NODE_EXTRA_CA_CERTS', file: bundle.file, env: base },
-    { name: 'no NODE_EXTRA_CA_CERTS, SDK bundled', description: 'and with the AWS SDK bundled and minified into index.js', file: withSdk.file, env: base },
+    { name: 'as deployed', description: `the stack's environment: TLS verify-full with DB_CA_FILE (${caCount} certificates, read on the first connection), SDK external`, file: bundle.file, env: deployed },
+    { name: 'the old environment', description: 'NODE_EXTRA_CA_CERTS (the same CA file, loaded as node starts) and NODE_OPTIONS=--enable-source-maps, as the stack set them before', file: bundle.file,
+      env: { ...deployed, [ENV.caFile]: undefined, NODE_EXTRA_CA_CERTS: caFile, NODE_OPTIONS: '--enable-source-maps' } },
+    { name: 'CA of another region', description: 'AWS_REGION names a region whose RDS CAs did not issue the certificate: one failed handshake, then the whole CA file', file: bundle.file, env: { ...deployed, AWS_REGION: 'eu-west-3' } },
+    { name: 'with source maps', description: 'as deployed, plus NODE_OPTIONS=--enable-source-maps', file: bundle.file, env: { ...deployed, NODE_OPTIONS: '--enable-source-maps' } },
+    { name: 'no TLS', description: 'as deployed, but the database connection without TLS', file: bundle.file, env: plain },
+    { name: 'SDK bundled', description: 'as deployed, with the AWS SDK bundled and minified into index.js', file: withSdk.file, env: deployed },
   ];
   const results: ColdVariant[] = [];
   try {
@@ -138,15 +156,17 @@ export async function bundleAndColdInit(o: {
     }
   } finally {
     await stub.close();
+    await disableTls();
+    rmSync(caDir, { recursive: true, force: true });
   }
-  const [deployed, ...diagnostics] = results;
+  const [headline, ...diagnostics] = results;
   const rows = [
     makeRow('bundleBytes', bundle.bytes, 'bytes', { kind: 'atMost', limit: 1024 * 1024 }, {
       note: `${(bundle.bytes / 1024).toFixed(0)} KiB minified, @aws-sdk/* external; source map ${(bundle.mapBytes / 1024).toFixed(0)} KiB beside it`,
     }),
-    makeRow('coldInitMs', deployed!.medianHandledMs, 'ms', { kind: 'atMost', limit: 150 }, {
-      note: `median of ${deployed!.runs.length}: node start ${deployed!.medianStartMs} + require ${deployed!.medianRequireMs} + first message ${deployed!.medianFirstMessageMs} ms`,
-      othersCpuPct: deployed!.othersCpuPct,
+    makeRow('coldInitMs', headline!.medianHandledMs, 'ms', { kind: 'atMost', limit: 150 }, {
+      note: `median of ${headline!.runs.length} (runs ${Math.min(...headline!.runs.map((r) => r.handledMs))}-${Math.max(...headline!.runs.map((r) => r.handledMs))}): node start ${headline!.medianStartMs} + require ${headline!.medianRequireMs} + first message ${headline!.medianFirstMessageMs} ms, TLS verify-full`,
+      othersCpuPct: headline!.othersCpuPct,
     }),
     ...diagnostics.map((d) => makeRow('coldInitMs', d.medianHandledMs, 'ms', undefined, {
       at: d.name,
@@ -160,8 +180,9 @@ export async function bundleAndColdInit(o: {
     details: {
       bundle: { file: path.relative(process.cwd(), bundle.file), bytes: bundle.bytes, mapBytes: bundle.mapBytes, buildMs: bundle.buildMs, withSdkBytes: withSdk.bytes },
       coldInit: {
-        method: 'node bench/harness/worker-harness.cjs <bundle>: ms from the process time origin to handler() resolving for one statements message (tpcb select-only, count 1): node start, require of the bundle, then Secrets Manager GetSecretValue (loopback stub), connect + SCRAM auth, role query, scale lookup, the statement, PutMetricData (loopback stub)',
-        caBundle: extraCa.NODE_EXTRA_CA_CERTS ?? null,
+        spread: { median: headline!.medianHandledMs, min: Math.min(...headline!.runs.map((r) => r.handledMs)), max: Math.max(...headline!.runs.map((r) => r.handledMs)) },
+        method: 'node bench/harness/worker-harness.cjs <bundle>: ms from the process time origin to handler() resolving for one statements message (tpcb select-only, count 1): node start, require of the bundle, then Secrets Manager GetSecretValue (loopback stub, HTTP), connect with TLS verify-full (writer with a certificate from a test CA) + SCRAM auth, role query, scale lookup, the statement, PutMetricData (loopback stub)',
+        caFile: { certificates: caCount, from: existsSync(SYSTEM_CA_BUNDLE) ? `${SYSTEM_CA_BUNDLE} + the test CA` : 'the test CA' },
         variants: results,
       },
     },

@@ -150,9 +150,11 @@ export async function rateAccuracy(o: {
       note: `${r.attempted}/${r.planned} statements in ${r.durationMs / 1000} s, ${r.workers} slices at a time; worst full second ${r.worstSecondPct}% off`,
       othersCpuPct: r.othersCpuPct,
     }));
-    rows.push(makeRow('scheduleLagP99Ms', r.scheduleLagP99Ms, 'ms', { kind: 'atMost', limit: 5 }, {
+    // No goal: at these rates on two shared cores the lag is mostly the database's queue. Whether
+    // the worker adds lag of its own is lagRatioP99's question (side by side with pgbench -R).
+    rows.push(makeRow('scheduleLagP99Ms', r.scheduleLagP99Ms, 'ms', undefined, {
       at: `${r.rate}/s`,
-      note: `by op ${Object.entries(r.scheduleLagP99MsByOp).map(([op, v]) => `${op} ${v}`).join(', ')} ms; max ${r.scheduleLagMaxMs} ms; statement p99 ${Object.entries(r.latencyP99Ms).map(([op, v]) => `${op} ${v}`).join(', ')} ms`,
+      note: `diagnostic; by op ${Object.entries(r.scheduleLagP99MsByOp).map(([op, v]) => `${op} ${v}`).join(', ')} ms; max ${r.scheduleLagMaxMs} ms; statement p99 ${Object.entries(r.latencyP99Ms).map(([op, v]) => `${op} ${v}`).join(', ')} ms`,
       othersCpuPct: r.othersCpuPct,
     }));
   }

@@ -85,11 +85,19 @@ export interface PgbenchRun {
   readonly extra?: readonly string[];
   /** Run pgbench pinned to these CPUs (taskset), e.g. '0'. */
   readonly cpus?: string;
+  /** Worker threads (-j). @default clients (one thread per connection) */
+  readonly threads?: number;
+  /** Open loop at this many transactions per second over all clients (-R); @default closed loop */
+  readonly rate?: number;
+  /** Write the per-transaction log (--log) with this prefix (--log-prefix): one file per thread. */
+  readonly logPrefix?: string;
 }
 
-/** Run `pgbench -n -c C -j C -T t -M prepared` and parse it. The password goes by PGPASSWORD. */
+/** Run `pgbench -n -c C -j C -T t -M prepared` (with -R and --log when asked) and parse its report. The password goes by PGPASSWORD. */
 export async function runPgbench(r: PgbenchRun): Promise<PgbenchResult> {
-  const args = ['-n', '-c', String(r.clients), '-j', String(r.clients), '-T', String(r.seconds), '-M', 'prepared',
+  const args = ['-n', '-c', String(r.clients), '-j', String(r.threads ?? r.clients), '-T', String(r.seconds), '-M', 'prepared',
+    ...(r.rate !== undefined ? ['-R', String(r.rate)] : []),
+    ...(r.logPrefix !== undefined ? ['--log', `--log-prefix=${r.logPrefix}`] : []),
     ...(r.extra ?? []), '-h', r.host, '-p', String(r.port), '-U', r.user, r.database];
   const cmd = r.cpus !== undefined ? ['taskset', '-c', r.cpus, r.bin, ...args] : [r.bin, ...args];
   // The shell's `times` reports the CPU of its (waited-for) children: pgbench alone.
@@ -104,4 +112,40 @@ export async function runPgbench(r: PgbenchRun): Promise<PgbenchResult> {
     child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`pgbench exited with ${code}:\n${text}`))));
   });
   return parsePgbenchOutput(out);
+}
+
+/** pgbench's per-transaction log (--log), as its documentation defines the columns. */
+export interface PgbenchLog {
+  /** Each completed transaction's latency, ms; under -R measured from its scheduled start. */
+  readonly latencyMs: number[];
+  /** Each completed transaction's schedule lag (actual minus scheduled start), ms; only under -R. */
+  readonly lagMs: number[];
+  /** Transactions logged as `skipped` (-L) or failed. */
+  readonly skipped: number;
+  readonly failed: number;
+}
+
+/**
+ * Parse per-transaction log lines: `client_id transaction_no time script_no time_epoch time_us
+ * [schedule_lag] [retries]`, times in microseconds; `time` is `skipped` or `failed` (or the
+ * failure's kind) for a transaction that did not complete.
+ */
+export function parsePgbenchLog(text: string): PgbenchLog {
+  const latencyMs: number[] = [];
+  const lagMs: number[] = [];
+  let skipped = 0;
+  let failed = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6) throw new Error(`not a pgbench log line: "${line}"`);
+    const time = f[2]!;
+    if (time === 'skipped') skipped++;
+    else if (!/^\d+$/.test(time)) failed++;
+    else {
+      latencyMs.push(Number(time) / 1000);
+      if (f.length >= 7) lagMs.push(Number(f[6]) / 1000);
+    }
+  }
+  return { latencyMs, lagMs, skipped, failed };
 }

@@ -1,5 +1,7 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_CLIENT_CONFIG, type CredentialSource } from '../config';
+
+type SecretsManagerModule = typeof import('@aws-sdk/client-secrets-manager');
 
 /** A user name and a password. The password is non-enumerable, so it never reaches a log line. */
 export interface Credentials {
@@ -37,7 +39,14 @@ export class StaticCredentials implements CredentialProvider {
  */
 export class SecretsManagerCredentials implements CredentialProvider {
   private cached: Promise<Credentials> | undefined;
-  constructor(private readonly secretId: string, private readonly client: SecretsManagerClient) {}
+  private sdk?: SecretsManagerModule;
+
+  /**
+   * @param client @default a client with the worker's timeouts (AWS_CLIENT_CONFIG), made with its
+   * module on the first read: requiring the SDK is the largest part of a cold start, so it waits
+   * until a secret is needed.
+   */
+  constructor(private readonly secretId: string, private client?: SecretsManagerClient) {}
 
   get(): Promise<Credentials> {
     this.cached ??= this.read().catch((err: unknown) => {
@@ -54,7 +63,9 @@ export class SecretsManagerCredentials implements CredentialProvider {
   private async read(): Promise<Credentials> {
     let out;
     try {
-      out = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
+      this.sdk ??= require('@aws-sdk/client-secrets-manager') as SecretsManagerModule;
+      this.client ??= new this.sdk.SecretsManagerClient({ ...AWS_CLIENT_CONFIG });
+      out = await this.client.send(new this.sdk.GetSecretValueCommand({ SecretId: this.secretId }));
     } catch (err) {
       // The SDK's message names the secret and the reason, never its value.
       throw new Error(`cannot read secret ${this.secretId}: ${(err as Error).name}: ${(err as Error).message}`);
@@ -74,5 +85,5 @@ export class SecretsManagerCredentials implements CredentialProvider {
 
 export function credentialProvider(source: CredentialSource, client?: SecretsManagerClient): CredentialProvider {
   if (source.kind === 'static') return new StaticCredentials(source.user, source.password);
-  return new SecretsManagerCredentials(source.secretId, client ?? new SecretsManagerClient({ ...AWS_CLIENT_CONFIG }));
+  return new SecretsManagerCredentials(source.secretId, client);
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Endpoint, WorkerConfig } from '../config';
 import type { ServerRole } from '../metrics/types';
@@ -6,6 +5,7 @@ import type { CredentialProvider } from './credentials';
 import { endpointKey } from './allowlist';
 import { ConnectionWaitError, isAuthError, isConnectionError, mustDiscard, PoolBusyError, StandbyConnectionError } from './errors';
 import { KEEPALIVE_INITIAL_DELAY_MS, queryTimeoutMs } from '../deadline';
+import { DbTrust, isUntrustedChain } from './trust';
 
 /** Pauses between connection attempts while a paused instance resumes: 250 ms, doubling to 2 s. */
 const RESUME_RETRY_MIN_MS = 250;
@@ -61,15 +61,16 @@ export class Pools {
   private readonly roles = new WeakMap<pg.ClientBase, Promise<ServerRole>>();
   private readonly guarded = new WeakSet<pg.ClientBase>();
   private readonly ssl: pg.PoolConfig['ssl'];
+  private readonly trust: DbTrust;
 
   constructor(
     private readonly config: WorkerConfig,
     private readonly credentials: CredentialProvider,
     private readonly log: Logger,
   ) {
-    this.ssl = config.tls === 'disable'
-      ? false
-      : { rejectUnauthorized: true, ...(config.caFile ? { ca: readFileSync(config.caFile, 'utf8') } : {}) };
+    // verify-full: the chain against the trusted CAs (loaded on the first TLS connection), and the host name.
+    this.trust = new DbTrust(config.caFile, config.region);
+    this.ssl = config.tls === 'disable' ? false : this.trust.options();
   }
 
   /**
@@ -195,6 +196,8 @@ export class Pools {
     try {
       return await pool.connect();
     } catch (err) {
+      // Another region's RDS CA (an allowlisted endpoint elsewhere): the whole CA file, once.
+      if (isUntrustedChain(err) && this.trust.widen()) return this.connectOnce(pool);
       if (busy && /timeout exceeded when trying to connect/i.test((err as Error)?.message ?? '')) {
         throw new PoolBusyError(`all ${this.config.poolMax} pooled connections stayed busy for ${this.config.connectTimeoutMs} ms`);
       }

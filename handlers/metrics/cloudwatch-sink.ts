@@ -1,4 +1,4 @@
-import { CloudWatchClient, PutMetricDataCommand, type MetricDatum, type PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, MetricDatum, PutMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import {
   answeredDimensions, dwellDimensions, errorDimensions, markerDimensions, MESSAGE_OUTCOMES, messageDimensions, METRIC, SERVER_ROLES,
   stalenessDimensions, statementDimensions, type Dimension,
@@ -126,11 +126,19 @@ export function toRequests(namespace: string, datums: MetricDatum[]): PutMetricD
  * one; a long slice of several operations may need a few), never one per statement.
  */
 export class CloudWatchSink implements MetricsSink {
-  constructor(private readonly namespace: string, private readonly client: CloudWatchClient = new CloudWatchClient({ ...AWS_CLIENT_CONFIG })) {}
+  private sdk?: typeof import('@aws-sdk/client-cloudwatch');
+
+  /**
+   * @param client @default a client with the worker's timeouts (AWS_CLIENT_CONFIG), made with its
+   * module on the first publish rather than at cold start (an init on deploy publishes nothing).
+   */
+  constructor(private readonly namespace: string, private client?: CloudWatchClient) {}
 
   async publish(metrics: InvocationMetrics): Promise<void> {
+    this.sdk ??= require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
+    this.client ??= new this.sdk.CloudWatchClient({ ...AWS_CLIENT_CONFIG });
     for (const input of toRequests(this.namespace, toDatums(metrics))) {
-      await this.client.send(new PutMetricDataCommand(input));
+      await this.client.send(new this.sdk.PutMetricDataCommand(input));
     }
   }
 }

@@ -266,7 +266,7 @@ describe('IAM from calls: every AWS call is allowed by the synthesized policy of
           });
           // The deployed environment, except where the database is: here, not in a VPC, without TLS.
           process.env = {
-            ...process.env, ...environment, NODE_EXTRA_CA_CERTS: '', NODE_OPTIONS: '',
+            ...process.env, ...environment,
             // One DB_PORT serves both endpoints, so both are the writer here; the batch only writes.
             DB_WRITER_HOST: cluster.writer.host, DB_READER_HOST: cluster.writer.host, DB_PORT: String(cluster.writer.port), DB_NAME: cluster.database, DB_TLS: 'disable',
           };

@@ -4,7 +4,7 @@ import { dueAt, dueWithin, MixPicker, plannedCount, runSchedule } from '../../ha
 
 /** A clock whose sleeps advance simulated time instantly. */
 function fakeClock(start: number): Clock & { t: number } {
-  const c = { t: start, now: () => c.t, sleep: async (ms: number) => { c.t += ms; } };
+  const c = { t: start, now: () => c.t, sleep: async (ms: number) => { c.t += ms; }, sleepUntil: async (t: number) => { c.t = Math.max(c.t, t); } };
   return c;
 }
 
@@ -80,5 +80,29 @@ describe('slice schedule', () => {
     );
     expect(out).to.deep.equal({ started: 10, skipped: 0, abandoned: 5 });
     expect(clock.now()).to.be.at.least(5_000);
+  });
+
+  it('starts each statement with the clock\'s precise wait, not its millisecond timer', async () => {
+    // A clock whose timers fire 0.7 ms late (Node's, roughly) but whose sleepUntil is exact.
+    const c = { t: 0, now: () => c.t, sleep: async (ms: number) => { c.t += ms + 0.7; }, sleepUntil: async (t: number) => { c.t = Math.max(c.t, t); } };
+    const lags: number[] = [];
+    await runSchedule(
+      { startAt: 1_000, rate: 300, durationMs: 2_000, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity },
+      { start: async (_op, due) => { lags.push(c.now() - due); }, skip: () => undefined },
+      c,
+    );
+    expect(lags.length).to.equal(600);
+    expect(Math.max(...lags)).to.be.lessThan(1e-6);
+  });
+
+  it('notices an interruption within 100 ms while waiting for a statement far ahead', async () => {
+    const clock = fakeClock(0);
+    const out = await runSchedule(
+      { startAt: 10_000, rate: 10, durationMs: 1_000, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity },
+      { start: async () => undefined, skip: () => undefined, stopped: () => clock.now() >= 2_050 },
+      clock,
+    );
+    expect(out).to.deep.equal({ started: 0, skipped: 0, abandoned: 0 });
+    expect(clock.now() - 2_050).to.be.at.most(100);
   });
 });

@@ -41,6 +41,10 @@ export class FakeClock implements Clock {
     });
   }
 
+  sleepUntil(t: number): Promise<void> {
+    return this.sleep(Math.max(0, t - this.t));
+  }
+
   private advanceSoon(): void {
     if (this.scheduled) return;
     this.scheduled = true;

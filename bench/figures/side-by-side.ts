@@ -1,0 +1,263 @@
+/**
+ * latencyRatioP50, latencyRatioP99 and lagRatioP99: does our measurement add anything to what the
+ * database does? pgbench `-R` and the worker run the same script file at the same fixed open-loop
+ * rate, on the same server, with the same number of connections, in alternating rounds; both
+ * measure latency from each transaction's scheduled start and schedule lag as actual minus
+ * scheduled start. Each ratio is ours / pgbench's, per round; the figure is the median of the
+ * rounds, with their range.
+ *
+ * pgbench: `-n -c C -j 1 -R rate -T t -M prepared -f workloads/tpcb/tpcb.sql -s scale --log`, one
+ * thread pacing C connections from one schedule, as our one worker does; its percentiles come from
+ * its per-transaction log. Worker: the local engine as `node trigger --local` runs it (the stack's
+ * event-source settings, its pool of C connections per endpoint), one worker, one slice of the
+ * tpcb script at the same rate; its percentiles from its own histograms. pgbench's latencies go
+ * through the same histogram (2% buckets), so both sides carry the same bucketing error.
+ *
+ * One difference cannot be removed: pgbench spaces its starts as a Poisson process (random gaps,
+ * bursts), the worker spaces them evenly. Bursts queue behind busy connections, so at the same
+ * average rate pgbench sees more lag in its tail than an even schedule would; the p99 ratios are
+ * therefore kinder to us than a like-for-like schedule would be, and p50 is the fairest of the three.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import * as path from 'node:path';
+import pg from 'pg';
+import { systemClock, systemWait } from '../../handlers/clock';
+import { Histogram } from '../../handlers/metrics/histogram';
+import { PROJECT_WORKLOADS_DIR } from '../../handlers/workloads/project';
+import { currentScale } from '../../handlers/workloads/tpcb';
+import type { LocalCluster } from '../../trigger/local/cluster';
+import { LocalEngine } from '../../trigger/local/engine';
+import { hashesOf } from '../../trigger/options/mix';
+import { parseServerUrls } from '../../trigger/options/postgres-url';
+import { RUN_DEFAULTS } from '../../trigger/options/run-options';
+import { planSlices, SLICE_DEFAULTS } from '../../trigger/plan/slice-plan';
+import { LocalTransport } from '../../trigger/send/local-transport';
+import { Sender } from '../../trigger/send/sender';
+import { urlOf } from '../lib/bench-worker';
+import { parsePgbenchLog, runPgbench } from '../lib/pgbench';
+import { cpuWindow } from '../lib/proc';
+import { makeRow, median, round, type Row } from '../lib/report';
+
+export interface SideBySideOptions {
+  readonly cluster: LocalCluster;
+  readonly pgbench: string;
+  readonly clients: number;
+  /** pgbench's closed-loop tps on the same server and connections (measured here when not given). */
+  readonly closedLoopTps?: number;
+  /** Fixed rates also compared (diagnostics, no goal), e.g. a moderate rate where neither side is near saturation. */
+  readonly diagnosticRates?: readonly number[];
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly log: (line: string) => void;
+}
+
+/** What one side measured in one round. */
+interface Side {
+  readonly transactions: number;
+  readonly skipped: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  /** Client CPU (user + system) per transaction, µs: pgbench alone; for the worker, this whole process (local engine and worker). */
+  readonly cpuUsPerTx: number;
+  /** Worker only: CPU spent turning the event loop to start on time (handlers/precise-wait.ts), µs per transaction. */
+  readonly turnUsPerTx?: number;
+  /** Worker only: share of statement starts that were precise (in turns) rather than on a timer, %. */
+  readonly preciseStartsPct?: number;
+}
+
+interface Round {
+  readonly order: 'pgbench first' | 'worker first';
+  readonly pgbench: Side;
+  readonly worker: Side;
+  readonly latencyRatioP50: number;
+  readonly latencyRatioP99: number;
+  readonly lagRatioP99: number;
+  readonly othersCpuPct: number;
+}
+
+interface Series {
+  readonly rate: number;
+  /** Why this rate: half of pgbench's closed-loop maximum, or a fixed diagnostic rate. */
+  readonly why: string;
+  readonly rounds: Round[];
+  readonly spread: Record<'latencyRatioP50' | 'latencyRatioP99' | 'lagRatioP99', { median: number; min: number; max: number }>;
+}
+
+const OP = 'tpcb';
+/** Unmeasured seconds of each side before a series: connections, prepared statements, caches. */
+const WARMUP_S = 3;
+const RATIOS = ['latencyRatioP50', 'latencyRatioP99', 'lagRatioP99'] as const;
+const GOALS = { latencyRatioP50: 1.25, latencyRatioP99: 1.1, lagRatioP99: 1.1 } as const;
+
+function sideOf(latency: Histogram, lag: Histogram, skipped: number, cpuUsPerTx: number, extra: Pick<Side, 'turnUsPerTx' | 'preciseStartsPct'> = {}): Side {
+  return {
+    transactions: latency.count,
+    skipped,
+    latencyP50Ms: round(latency.percentile(50), 3),
+    latencyP99Ms: round(latency.percentile(99), 3),
+    lagP50Ms: round(lag.percentile(50), 3),
+    lagP99Ms: round(lag.percentile(99), 3),
+    cpuUsPerTx: round(cpuUsPerTx, 0),
+    ...extra,
+  };
+}
+
+/** The median of the rounds' values and their range: the figure and its run-to-run spread. */
+export function spreadOf(xs: readonly number[]): { median: number; min: number; max: number } {
+  return { median: round(median(xs), 3), min: round(Math.min(...xs), 3), max: round(Math.max(...xs), 3) };
+}
+
+export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; details: unknown; spread: Series['spread'] }> {
+  const { cluster } = o;
+  const admin = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
+  await admin.connect();
+  const scale = await currentScale(admin);
+  const script = path.join(PROJECT_WORKLOADS_DIR, 'tpcb', `${OP}.sql`);
+  const prepare = async (): Promise<void> => {
+    // What pgbench does before a run without -n, then a CHECKPOINT: no run pays for the one before.
+    await admin.query('VACUUM pgbench_branches, pgbench_tellers');
+    await admin.query('TRUNCATE pgbench_history');
+    await admin.query('CHECKPOINT');
+  };
+  const pgbenchArgs = { bin: o.pgbench, ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database, clients: o.clients, extra: ['-f', script, '-s', String(scale)] };
+
+  let closedLoopTps = o.closedLoopTps;
+  if (closedLoopTps === undefined) {
+    await prepare();
+    closedLoopTps = (await runPgbench({ ...pgbenchArgs, seconds: 5 })).tps;
+  }
+
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'bench-pgbench-log-'));
+  const engine = await LocalEngine.start({ servers: parseServerUrls(urlOf(cluster, 'writer'), urlOf(cluster, 'reader'))!, poolMax: o.clients });
+  const mix = [{ op: OP, weight: 1 }];
+  let runs = 0;
+
+  const runPgbenchSide = async (rate: number, seconds: number): Promise<Side> => {
+    const prefix = path.join(logDir, `run${runs++}`);
+    const r = await runPgbench({ ...pgbenchArgs, seconds, threads: 1, rate, logPrefix: prefix });
+    if (r.failed > 0) throw new Error(`pgbench had ${r.failed} failed transactions at ${rate}/s`);
+    const latency = new Histogram();
+    const lag = new Histogram();
+    let skipped = 0;
+    for (const f of readdirSync(logDir).filter((n) => n.startsWith(`${path.basename(prefix)}.`))) {
+      const parsed = parsePgbenchLog(readFileSync(path.join(logDir, f), 'utf8'));
+      for (const x of parsed.latencyMs) latency.record(x);
+      for (const x of parsed.lagMs) lag.record(x);
+      skipped += parsed.skipped;
+    }
+    return sideOf(latency, lag, skipped, (r.cpuMs * 1000) / r.transactions);
+  };
+
+  const runWorkerSide = async (rate: number, seconds: number): Promise<Side> => {
+    const runId = `bench-side-${runs++}`;
+    const plan = planSlices(
+      { runId, workload: 'tpcb', mix, hashes: hashesOf('tpcb', mix), rate, durationMs: seconds * 1000, rampMs: 0 },
+      { workers: 1, maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, startLeadMs: RUN_DEFAULTS.startLeadMs.local, sliceMs: SLICE_DEFAULTS.sliceMs },
+    );
+    engine.sink.invocations.length = 0;
+    const waits0 = { ...systemWait.stats };
+    const cpu0 = process.cpuUsage();
+    await new Sender(plan, new LocalTransport(engine.queue), { clock: systemClock }).run();
+    await engine.idle(plan.startLeadMs + plan.loadDurationMs + 60_000);
+    const cpu = process.cpuUsage(cpu0);
+    const precise = systemWait.stats.precise - waits0.precise;
+    const coarse = systemWait.stats.coarse - waits0.coarse;
+    const turnMs = systemWait.stats.turnMs - waits0.turnMs;
+    const latency = new Histogram();
+    const lag = new Histogram();
+    let errors = 0;
+    let skipped = 0;
+    for (const inv of engine.sink.invocations) {
+      for (const s of inv.series) {
+        if (s.runId !== runId) continue;
+        for (const b of s.seconds.values()) {
+          latency.merge(b.latency);
+          lag.merge(b.lag);
+          skipped += b.skipped;
+          for (const n of b.errors.values()) errors += n;
+        }
+      }
+    }
+    engine.sink.invocations.length = 0;
+    if (errors > 0) throw new Error(`the worker had ${errors} failed transactions at ${rate}/s`);
+    return sideOf(latency, lag, skipped, (cpu.user + cpu.system) / latency.count, {
+      turnUsPerTx: round((turnMs * 1000) / latency.count, 0),
+      preciseStartsPct: round((100 * precise) / Math.max(1, precise + coarse), 1),
+    });
+  };
+
+  const series = async (rate: number, why: string): Promise<Series> => {
+    o.log(`  ${rate}/s (${why}), ${o.rounds} rounds of ${o.seconds} s per side...`);
+    await prepare();
+    await runPgbenchSide(rate, WARMUP_S);
+    await prepare();
+    await runWorkerSide(rate, WARMUP_S);
+    const rounds: Round[] = [];
+    for (let i = 0; i < o.rounds; i++) {
+      // Alternate which side goes first, so a drift of the machine over a round favours neither.
+      const pgbenchFirst = i % 2 === 0;
+      const window = cpuWindow();
+      let p: Side | undefined;
+      let w: Side | undefined;
+      for (const side of pgbenchFirst ? ['pgbench', 'worker'] : ['worker', 'pgbench']) {
+        await prepare();
+        if (side === 'pgbench') p = await runPgbenchSide(rate, o.seconds);
+        else w = await runWorkerSide(rate, o.seconds);
+      }
+      const r: Round = {
+        order: pgbenchFirst ? 'pgbench first' : 'worker first',
+        pgbench: p!, worker: w!,
+        latencyRatioP50: round(w!.latencyP50Ms / p!.latencyP50Ms, 3),
+        latencyRatioP99: round(w!.latencyP99Ms / p!.latencyP99Ms, 3),
+        lagRatioP99: round(w!.lagP99Ms / p!.lagP99Ms, 3),
+        othersCpuPct: round(window().othersPct, 1),
+      };
+      rounds.push(r);
+      o.log(`    round ${i + 1}/${o.rounds} (${r.order}), worker vs pgbench: latency p50 ${w!.latencyP50Ms} vs ${p!.latencyP50Ms} ms, p99 ${w!.latencyP99Ms} vs ${p!.latencyP99Ms} ms; `
+        + `lag p50 ${w!.lagP50Ms} vs ${p!.lagP50Ms} ms, p99 ${w!.lagP99Ms} vs ${p!.lagP99Ms} ms; skipped ${w!.skipped} vs ${p!.skipped}; `
+        + `client CPU/tx ${w!.cpuUsPerTx} vs ${p!.cpuUsPerTx} µs (${w!.turnUsPerTx} µs of it turning, ${w!.preciseStartsPct}% of starts precise); others ${r.othersCpuPct}%`);
+    }
+    const spread = Object.fromEntries(RATIOS.map((k) => [k, spreadOf(rounds.map((r) => r[k]))])) as Series['spread'];
+    return { rate, why, rounds, spread };
+  };
+
+  const all: Series[] = [];
+  try {
+    // Half the closed-loop maximum: below saturation, where lag should be the client's and not the database's queue.
+    all.push(await series(Math.max(10, Math.round(closedLoopTps / 2 / 10) * 10), `half of pgbench's closed-loop ${Math.round(closedLoopTps)} tps`));
+    for (const rate of o.diagnosticRates ?? []) all.push(await series(rate, 'diagnostic'));
+  } finally {
+    await engine.stop();
+    await admin.end();
+    rmSync(logDir, { recursive: true, force: true });
+  }
+
+  const rows: Row[] = [];
+  for (const [i, s] of all.entries()) {
+    const med = (f: (r: Round) => number): number => round(median(s.rounds.map(f)), 3);
+    const others = median(s.rounds.map((r) => r.othersCpuPct));
+    const at = `${s.rate}/s`;
+    const notes: Record<(typeof RATIOS)[number], string> = {
+      latencyRatioP50: `worker ${med((r) => r.worker.latencyP50Ms)} ms vs pgbench -R ${med((r) => r.pgbench.latencyP50Ms)} ms; tpcb, ${o.clients} connections, ${s.rounds.length} rounds of ${o.seconds} s per side`,
+      latencyRatioP99: `worker ${med((r) => r.worker.latencyP99Ms)} ms vs pgbench ${med((r) => r.pgbench.latencyP99Ms)} ms`,
+      lagRatioP99: `worker ${med((r) => r.worker.lagP99Ms)} ms vs pgbench ${med((r) => r.pgbench.lagP99Ms)} ms (p50 ${med((r) => r.worker.lagP50Ms)} vs ${med((r) => r.pgbench.lagP50Ms)}); client CPU/tx ${med((r) => r.worker.cpuUsPerTx)} µs (${med((r) => r.worker.turnUsPerTx ?? 0)} turning) vs ${med((r) => r.pgbench.cpuUsPerTx)} µs`,
+    };
+    for (const k of RATIOS) {
+      rows.push(makeRow(k, s.spread[k].median, '', i === 0 ? { kind: 'atMost', limit: GOALS[k] } : undefined, {
+        at, note: `${i === 0 ? '' : 'diagnostic; '}rounds ${s.spread[k].min}-${s.spread[k].max}; ${notes[k]}`, othersCpuPct: others,
+      }));
+    }
+  }
+  return {
+    rows,
+    spread: all[0]!.spread,
+    details: {
+      method: `pgbench -n -c ${o.clients} -j 1 -R <rate> -T ${o.seconds} -M prepared -f workloads/tpcb/${OP}.sql -s ${scale} --log, against the local engine (one worker, one slice of ${OP} at <rate>, pool of ${o.clients}); alternating which goes first, VACUUM + TRUNCATE history + CHECKPOINT before each run; ratios ours / pgbench per round, each figure the median of the rounds`,
+      closedLoopTps: round(closedLoopTps, 1), clients: o.clients, seconds: o.seconds,
+      series: all,
+    },
+  };
+}

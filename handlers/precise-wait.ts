@@ -1,0 +1,104 @@
+/**
+ * Waiting until a moment, to the tens of microseconds, without burning a core.
+ *
+ * Node's timers have the event loop's granularity: a timer is measured from the loop's cached,
+ * whole-millisecond time, so `setTimeout(f, d)` runs f anywhere from about 1 ms before d to a
+ * fraction of a millisecond after it, and a loop that sleeps again until its moment has come
+ * (as the slice schedule did) starts its statements 0.5-1 ms late: schedule lag that the database
+ * never caused, on every statement. pgbench, which sleeps in ppoll() to the microsecond, starts
+ * within about 0.1 ms.
+ *
+ * So the wait is a timer for the whole of it, and when that fires early (it usually does, by up
+ * to a millisecond) the rest is spent in event-loop turns (setImmediate): each turn still runs
+ * I/O and timers, so statements in flight go on, but the loop does not sleep. The turns cost CPU
+ * (about the timer's earliness per wait), paid from a budget: a share of one core, as a token
+ * bucket. With the budget spent, the wait falls back to timers alone: late by up to a
+ * millisecond, never early.
+ */
+
+/** The real-time primitives the wait is built from (injected, so it is tested on simulated time). */
+export interface WaitPrimitives {
+  /** Epoch ms, sub-millisecond. */
+  now(): number;
+  /** A coarse timer: resolves about `ms` later, possibly up to a millisecond early or late. */
+  timer(ms: number): Promise<void>;
+  /** One turn of the event loop: I/O and timers due run, then it resolves. */
+  turn(): Promise<void>;
+}
+
+export interface PreciseWaitOptions {
+  /**
+   * The most of one core the turns may take over time: 0.1 lets them use 100 ms of CPU a second.
+   * 0 turns them off (timers only).
+   *
+   * @default 0.1
+   */
+  readonly turnShare?: number;
+  /** The most turn time saved up while unused, ms: how long a burst of precise waits may be. @default 50 */
+  readonly burstMs?: number;
+  /** Turn instead of sleeping only in a wait's last `fineMs`: a timer fires at most this early. @default 1.5 */
+  readonly fineMs?: number;
+}
+
+/** What the waits cost and how they ended. */
+export interface PreciseWaitStats {
+  /** Waits that ended in turns, on time. */
+  precise: number;
+  /** Waits that ended on a timer (the budget was spent, or the timer fired late): up to a millisecond late. */
+  coarse: number;
+  /** ms spent turning (CPU). */
+  turnMs: number;
+}
+
+export class PreciseWait {
+  readonly stats: PreciseWaitStats = { precise: 0, coarse: 0, turnMs: 0 };
+  private readonly share: number;
+  private readonly burstMs: number;
+  private readonly fineMs: number;
+  /** ms of turning the budget allows now; refilled at `share` ms per ms of wall time. */
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(private readonly p: WaitPrimitives, opts: PreciseWaitOptions = {}) {
+    this.share = opts.turnShare ?? 0.1;
+    this.burstMs = opts.burstMs ?? 50;
+    this.fineMs = opts.fineMs ?? 1.5;
+    if (!(this.share >= 0 && this.share <= 1)) throw new RangeError(`turnShare must be within 0-1, got ${this.share}`);
+    if (!(this.burstMs >= 0)) throw new RangeError(`burstMs must be at least 0, got ${this.burstMs}`);
+    if (!(this.fineMs >= 0)) throw new RangeError(`fineMs must be at least 0, got ${this.fineMs}`);
+    this.tokens = this.burstMs;
+    this.refilledAt = p.now();
+  }
+
+  /** Resolves at `t` (epoch ms) or just after it; never before. */
+  async until(t: number): Promise<void> {
+    let now = this.p.now();
+    if (now >= t) return;
+    for (;;) {
+      if (t - now <= this.fineMs && this.refill(now) > 0) {
+        const from = now;
+        while (now < t) {
+          await this.p.turn();
+          now = this.p.now();
+        }
+        // A wait may overdraw the budget by one wait; the refill pays the debt first.
+        this.tokens -= now - from;
+        this.stats.turnMs += now - from;
+        this.stats.precise += 1;
+        return;
+      }
+      await this.p.timer(t - now);
+      now = this.p.now();
+      if (now >= t) {
+        this.stats.coarse += 1;
+        return;
+      }
+    }
+  }
+
+  private refill(now: number): number {
+    this.tokens = Math.min(this.burstMs, this.tokens + (now - this.refilledAt) * this.share);
+    this.refilledAt = now;
+    return this.tokens;
+  }
+}
