@@ -17,6 +17,7 @@ function countingClock(): Clock & { sleeps: number; next(n: number): Promise<voi
       for (const w of waiters.filter((x) => c.sleeps >= x.n)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
       await systemClock.sleep(ms, signal);
     },
+    sleepUntil: (t: number) => systemClock.sleepUntil(t),
     next(n: number) { return new Promise<void>((resolve) => waiters.push({ n: c.sleeps + n, resolve })); },
   };
   return c;
