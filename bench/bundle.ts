@@ -26,9 +26,9 @@ export { WORKER_BUNDLING };
 
 /**
  * The same options in esbuild's terms: what NodejsFunction passes on its command line.
- * `bundleAwsSdk` is for the cold-start diagnostic only (NodejsFunction's `bundleAwsSDK: true`).
+ * `sdkExternal` is for the cold-start diagnostic only: the AWS SDK left out, as the runtime's copy would serve it.
  */
-export function workerEsbuildOptions(outdir: string = WORKER_OUTDIR, opts: { bundleAwsSdk?: boolean } = {}): BuildOptions {
+export function workerEsbuildOptions(outdir: string = WORKER_OUTDIR, opts: { sdkExternal?: boolean } = {}): BuildOptions {
   // The workloads travel in the bundle, injected as the stack injects them (NodejsFunction `inject`).
   const { inject, catalog } = bundleWorkloads(path.join(PROJECT_ROOT, 'workloads'), outdir);
   assertValid(catalog);
@@ -44,7 +44,7 @@ export function workerEsbuildOptions(outdir: string = WORKER_OUTDIR, opts: { bun
     sourcemap: WORKER_BUNDLING.sourceMap,
     sourcesContent: WORKER_BUNDLING.sourcesContent,
     inject: [inject],
-    external: opts.bundleAwsSdk ? WORKER_BUNDLING.externalModules.filter((m) => !m.startsWith('@aws-sdk')) : [...WORKER_BUNDLING.externalModules],
+    external: opts.sdkExternal ? [...WORKER_BUNDLING.externalModules, '@aws-sdk/*'] : [...WORKER_BUNDLING.externalModules],
     logLevel: 'warning',
   };
 }
@@ -60,7 +60,7 @@ export interface BundleResult {
 }
 
 /** Build the bundle into `outdir`. */
-export async function buildWorkerBundle(outdir: string = WORKER_OUTDIR, opts: { bundleAwsSdk?: boolean } = {}): Promise<BundleResult> {
+export async function buildWorkerBundle(outdir: string = WORKER_OUTDIR, opts: { sdkExternal?: boolean } = {}): Promise<BundleResult> {
   const esbuild = await import('esbuild');
   const t0 = performance.now();
   const options = workerEsbuildOptions(outdir, opts);

@@ -158,6 +158,7 @@ export class Worker extends Construct {
       logGroup,
       bundling: {
         ...WORKER_BUNDLING,
+        bundleAwsSDK: WORKER_BUNDLING.bundleAwsSDK,
         externalModules: [...WORKER_BUNDLING.externalModules],
         // The scripts travel inside index.js (see worker-bundling.ts), so a change to one is a new asset.
         inject: [bundled.inject],

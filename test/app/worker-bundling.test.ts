@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -42,13 +42,24 @@ describe('worker bundling: the scripts travel with the worker', function () {
     const out = path.join(dir, 'bundle');
     const { file } = await buildWorkerBundle(out);
     expect(readFileSync(file, 'utf8')).to.include('"tpcb/tpcb.sql":');
-    // Required outside the project (no workloads/ near it), with the environment the stack sets;
-    // the AWS SDK, which Lambda's runtime provides, comes from the project's node_modules.
+    // Required outside the project (no workloads/ and no node_modules near it), with the environment the stack sets.
     const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], {
       cwd: dir,
-      env: { PATH: process.env.PATH, NODE_PATH: path.resolve(__dirname, '..', '..', 'node_modules'), DB_WRITER_HOST: 'writer.example.com', DB_READER_HOST: 'reader.example.com', DB_SECRET_ID: 'secret', AWS_REGION: 'eu-west-1' },
+      env: { PATH: process.env.PATH, DB_WRITER_HOST: 'writer.example.com', DB_READER_HOST: 'reader.example.com', DB_SECRET_ID: 'secret', AWS_REGION: 'eu-west-1' },
       encoding: 'utf8',
     });
     expect(r.status, r.stderr).to.equal(0);
+  });
+
+  it('carries the AWS SDK version the tests ran, never the runtime\'s copy', async () => {
+    const { file } = await buildWorkerBundle(path.join(dir, 'bundle-sdk'));
+    const source = readFileSync(file, 'utf8');
+    // What is left to require is what no installed package provides: the SDK's optional signers
+    // (signature-v4-crt, signature-v4a), which it requires inside a try and does without.
+    const leftToRequire = [...source.matchAll(/require\(["'](@aws-sdk\/[^"']+)["']\)/g)].map((m) => m[1]!);
+    const installed = leftToRequire.filter((name) => existsSync(path.resolve(__dirname, '..', '..', 'node_modules', name)));
+    expect(installed).to.deep.equal([]);
+    // The clients the worker makes on first use are in it.
+    for (const command of ['GetSecretValueCommand', 'PutMetricDataCommand', 'ChangeMessageVisibilityBatchCommand']) expect(source).to.include(command);
   });
 });
