@@ -329,15 +329,43 @@ function readCreate(ctx: ContextValues, databaseName: string): CreateDatabaseCon
         `set ${K.interfaceEndpoints}=true or ${K.natGateways} to 1 or more`,
     );
   }
+  const capacity = readCapacity(ctx);
+  if (capacity.kind === 'serverless' && capacity.minCapacity === 0 && !pausesAtZero(engineVersion)) {
+    throw new ConfigError(
+      `${K.serverlessMinCapacity}=0 (auto-pause) needs Aurora PostgreSQL ${AUTO_PAUSE_MIN_VERSIONS.join(', ')} or later, got ${K.engineVersion}=${engineVersion}; `
+        + `raise ${K.engineVersion} or set ${K.serverlessMinCapacity} to 0.5 or more`,
+    );
+  }
   return {
     mode: 'create',
     readerCount,
-    capacity: readCapacity(ctx),
+    capacity,
     engineVersion,
     databaseName,
     natGateways,
     interfaceEndpoints,
   };
+}
+
+/**
+ * The first Aurora PostgreSQL version of each major that scales Serverless v2 to 0 ACUs (auto-pause):
+ * "You might need to upgrade your Aurora database engine version to take advantage of this feature"
+ * ("Scaling to Zero ACUs with automatic pause and resume for Aurora Serverless v2",
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-serverless-v2-auto-pause.html);
+ * with any other version, RDS refuses MinCapacity 0 ("For versions that don't support Aurora
+ * Serverless v2 auto-pause, the smallest value that you can use is 0.5", ServerlessV2ScalingConfiguration,
+ * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ServerlessV2ScalingConfiguration.html),
+ * and the deploy would fail half-way instead of at synth. Every version of a later major supports it.
+ */
+export const AUTO_PAUSE_MIN_VERSIONS = ['13.15', '14.12', '15.7', '16.3'] as const;
+
+/** Whether `engineVersion` (MAJOR.MINOR) supports ServerlessMinCapacity=0. */
+export function pausesAtZero(engineVersion: string): boolean {
+  const [major, minor] = engineVersion.split('.').map(Number) as [number, number];
+  const newest = AUTO_PAUSE_MIN_VERSIONS.at(-1)!.split('.').map(Number) as [number, number];
+  if (major > newest[0]) return true;
+  const first = AUTO_PAUSE_MIN_VERSIONS.find((v) => Number(v.split('.')[0]) === major);
+  return first !== undefined && minor >= Number(first.split('.')[1]);
 }
 
 function readCapacity(ctx: ContextValues): InstanceCapacity {

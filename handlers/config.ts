@@ -4,6 +4,7 @@
  * reads process.env.
  */
 import { METRIC_NAMESPACE_DEFAULT } from './contract';
+import { EVENT_SOURCE_DEFAULTS } from './event-source';
 
 export interface Endpoint {
   readonly host: string;
@@ -51,8 +52,13 @@ export interface WorkerConfig {
   readonly resumeWaitMs?: number;
   /** CloudWatch namespace for the custom metrics. */
   readonly metricNamespace: string;
-  /** Stop scheduling slice work this long before the invocation's deadline. */
+  /** Kept at the end of an invocation to publish and hand back failed messages: no statement runs into it. */
   readonly deadlineMarginMs: number;
+  /**
+   * The queue's maxReceiveCount: a message that fails on this receive goes to the dead-letter
+   * queue, and the worker counts it as dead-lettered for its run (`Messages`, Outcome=deadLettered).
+   */
+  readonly maxReceiveCount: number;
 }
 
 /** Names of the environment variables the Lambda function is configured with. */
@@ -69,6 +75,7 @@ export const ENV = {
   statementTimeoutMs: 'DB_STATEMENT_TIMEOUT_MS',
   resumeWaitMs: 'DB_RESUME_WAIT_MS',
   metricNamespace: 'METRIC_NAMESPACE',
+  maxReceiveCount: 'QUEUE_MAX_RECEIVE_COUNT',
 } as const;
 
 export const DEFAULTS = {
@@ -84,7 +91,12 @@ export const DEFAULTS = {
    */
   resumeWaitMs: 30_000,
   metricNamespace: METRIC_NAMESPACE_DEFAULT,
-  deadlineMarginMs: 3_000,
+  /**
+   * Kept at the end of an invocation for publishing the metrics (retried with backoff while
+   * CloudWatch throttles) and handing back failed messages: more than one SDK attempt's worst
+   * case (3 s to connect, 5 s to answer; AWS_CLIENT_CONFIG), and room for a few throttled retries.
+   */
+  deadlineMarginMs: 15_000,
 } as const;
 
 /**
@@ -140,5 +152,6 @@ export function configFromEnv(env: Record<string, string | undefined> = process.
     ...(env[ENV.resumeWaitMs] ? { resumeWaitMs: posInt(env, ENV.resumeWaitMs, DEFAULTS.resumeWaitMs) } : {}),
     metricNamespace: env[ENV.metricNamespace] || DEFAULTS.metricNamespace,
     deadlineMarginMs: DEFAULTS.deadlineMarginMs,
+    maxReceiveCount: posInt(env, ENV.maxReceiveCount, EVENT_SOURCE_DEFAULTS.maxReceiveCount),
   };
 }

@@ -62,9 +62,13 @@ export type ServerRole = (typeof SERVER_ROLES)[number];
 /**
  * How the worker ended a message: done, failed (SQS redelivers it), refused as invalid, or not
  * run because it is a copy of one this execution environment already ran (SQS delivers at least
- * once).
+ * once). `deadLettered` counts, besides, the failed and invalid ones that were on their last
+ * receive (ApproximateReceiveCount at the queue's maxReceiveCount): SQS moves them to the
+ * dead-letter queue instead of delivering them again. It carries the message's own RunId
+ * (`unknown` when the body cannot be read), so a run counts its own dead letters, never another
+ * run's that happen to reach the queue meanwhile.
  */
-export const MESSAGE_OUTCOMES = ['ok', 'failed', 'invalid', 'duplicate'] as const;
+export const MESSAGE_OUTCOMES = ['ok', 'failed', 'invalid', 'duplicate', 'deadLettered'] as const;
 export type MessageOutcome = (typeof MESSAGE_OUTCOMES)[number];
 
 /**

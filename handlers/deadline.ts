@@ -8,8 +8,12 @@
  * timeout to answer (the server's statement_timeout plus a margin: the server's own timeout, when
  * the server is there to apply it, comes first). So no statement is started later than
  * lateLimit + query timeout before the moment the invocation must publish, and that moment is
- * `deadlineMarginMs` before Lambda's deadline (time to publish and hand back failed messages).
+ * `deadlineMarginMs` before Lambda's deadline (time to publish and hand back failed messages,
+ * every AWS call cut off {@link RETURN_MARGIN_MS} before the deadline).
  */
+
+/** Kept after the last AWS call to return the batch response before Lambda's deadline. */
+export const RETURN_MARGIN_MS = 1_000;
 
 /**
  * The client-side query timeout beyond the server's statement_timeout: long enough that a live
@@ -34,6 +38,8 @@ export interface InvocationTimes {
   readonly publishBy: number;
   /** Epoch ms after which no statement starts: every started one ends by `publishBy`. */
   readonly lastStart: number;
+  /** Epoch ms by which every AWS call (publishing, retries, handing back messages) is over. */
+  readonly sendBy: number;
 }
 
 /** The worker's settings the invocation's times depend on (a subset of WorkerConfig). */
@@ -46,7 +52,7 @@ export interface DeadlineSettings {
 /** The times of an invocation that must end by `deadline` (epoch ms) and runs slices with `lateLimitMs`. */
 export function invocationTimes(deadline: number, s: DeadlineSettings, lateLimitMs: number): InvocationTimes {
   const publishBy = deadline - s.deadlineMarginMs;
-  return { publishBy, lastStart: publishBy - lateLimitMs - queryTimeoutMs(s.statementTimeoutMs) };
+  return { publishBy, lastStart: publishBy - lateLimitMs - queryTimeoutMs(s.statementTimeoutMs), sendBy: deadline - RETURN_MARGIN_MS };
 }
 
 /**

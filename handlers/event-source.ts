@@ -27,6 +27,15 @@ export const EVENT_SOURCE_DEFAULTS = {
   maxConcurrency: 10,
   /** The worker function's timeout: Lambda's maximum, 15 minutes. */
   functionTimeoutMs: 15 * 60_000,
+  /**
+   * Receives of a message before SQS moves it to the dead-letter queue (the queue's redrive
+   * policy). With the worker's backoff (handlers/redelivery.ts: 5, 15, 30, 60, 120 s) a failing
+   * statements message gets about 4 minutes to outlast a failover or a Serverless resume (~30 s)
+   * before it is dead-lettered; an invalid one comes back at once and reaches the DLQ in seconds.
+   * The stack sets it on the queue and in the worker's environment, the local engine on its queue
+   * and its workers: the worker must know which receive is a message's last.
+   */
+  maxReceiveCount: 6,
 } as const;
 
 /** The bounds AWS puts on MaximumConcurrency (API reference, ScalingConfig). */

@@ -8,6 +8,7 @@ import { Pools, type Lease } from './db/pools';
 import { invocationTimes } from './deadline';
 import { SeenMessages } from './seen-messages';
 import { Collector, recordError, recordSkip, recordSuccess } from './metrics/collector';
+import { PeriodicPublish, PUBLISH_EVERY_MS } from './metrics/periodic-publish';
 import type { MetricsSink, OpSeries } from './metrics/types';
 import { DEFAULT_LATE_LIMIT_MS, InvalidMessageError, parseMessage, type InitMessage, type Message, type SliceMessage, type StatementsMessage } from './protocol/message';
 import { LIMITS } from './protocol/limits';
@@ -22,7 +23,7 @@ import { int, ScriptRuntimeError } from './workloads/script/value';
 import type { Variables } from './workloads/script/variables';
 import { currentScale } from './workloads/tpcb';
 import { createLogger, type Logger } from './log';
-import { retryDelaySeconds, type Redelivery, type RetryRequest } from './redelivery';
+import { isLastReceive, retryDelaySeconds, type Redelivery, type RetryRequest } from './redelivery';
 import { runStalenessProbe } from './staleness-probe';
 
 export interface WorkerDeps {
@@ -38,6 +39,8 @@ export interface WorkerDeps {
   readonly clock?: Clock;
   /** Brings failed messages back sooner than the queue's visibility timeout. @default none */
   readonly redelivery?: Redelivery;
+  /** Uniform in [0, 1): where in each minute a long invocation publishes. @default Math.random */
+  readonly random?: () => number;
   /**
    * Counters bumped as each statement ends, for a live progress line while invocations run
    * (metrics reach the sink only when an invocation ends). @default none
@@ -103,6 +106,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const { config, sink, catalog } = deps;
   const logger = deps.logger ?? createLogger();
   const clock = deps.clock ?? systemClock;
+  const random = deps.random ?? Math.random;
   const live: LiveCounters = deps.live ?? { ok: 0, errors: 0 };
   const failedStatement = (series: OpSeries, err: unknown, lagMs?: number): void => {
     recordError(series, errorClassOf(err), clock.now(), lagMs);
@@ -353,63 +357,88 @@ export function createWorker(deps: WorkerDeps): Worker {
       const receivedAt = clock.now();
       // Lambda's deadline: every statement ends, and the metrics are published, before it.
       const deadline = receivedAt + context.getRemainingTimeInMillis();
+      const { publishBy, sendBy } = invocationTimes(deadline, config, 0);
       const collector = new Collector();
+      // A long invocation publishes its seconds as they pass (metrics/periodic-publish.ts), each
+      // publish (retries included) over by `publishBy`: the margin after it is the final publish's.
+      const periodic = new PeriodicPublish(collector, sink, clock, { startedAt: receivedAt, phaseMs: random() * PUBLISH_EVERY_MS, by: publishBy, log });
       const failed: string[] = [];
       const retries: RetryRequest[] = [];
       /** A slice or probe held its pools for minutes: they are dropped before the environment freezes. */
       let heldPools = false;
 
-      await Promise.all(event.Records.map(async (record: SQSRecord) => {
-        let msg: Message;
-        try {
-          msg = parseMessage(record.body, receivedAt);
-          // Refuse a host, or a script this worker does not have as planned, before anything connects anywhere.
-          if (msg.kind !== 'init' && msg.hosts) {
-            for (const t of ['reader', 'writer'] as const) resolveEndpoint(config, allowlist, t, msg.hosts);
+      try {
+        await Promise.all(event.Records.map(async (record: SQSRecord) => {
+          let msg: Message;
+          try {
+            msg = parseMessage(record.body, receivedAt);
+            // Refuse a host, or a script this worker does not have as planned, before anything connects anywhere.
+            if (msg.kind !== 'init' && msg.hosts) {
+              for (const t of ['reader', 'writer'] as const) resolveEndpoint(config, allowlist, t, msg.hosts);
+            }
+            if (msg.kind === 'statements') scriptFor(catalog, msg.workload, msg.op, msg.hash);
+            if (msg.kind === 'slice') for (const m of msg.mix) scriptFor(catalog, msg.workload, m.op, m.hash);
+            if (msg.kind === 'init') checkInit(catalog, msg);
+          } catch (err) {
+            const reason = err instanceof InvalidMessageError ? err.message : describeError(err);
+            const facts = collector.run(runIdOf(record.body));
+            facts.invalid += 1;
+            const last = isLastReceive(record, config.maxReceiveCount);
+            if (last) facts.deadLettered += 1;
+            log.warn({ messageId: record.messageId, reason, ...(last ? { deadLettered: true } : {}) }, 'invalid message');
+            failed.push(record.messageId);
+            retries.push({ record, delaySeconds: retryDelaySeconds(record, true, config.maxReceiveCount) });
+            return;
           }
-          if (msg.kind === 'statements') scriptFor(catalog, msg.workload, msg.op, msg.hash);
-          if (msg.kind === 'slice') for (const m of msg.mix) scriptFor(catalog, msg.workload, m.op, m.hash);
-          if (msg.kind === 'init') checkInit(catalog, msg);
-        } catch (err) {
-          const reason = err instanceof InvalidMessageError ? err.message : describeError(err);
-          collector.run(runIdOf(record.body)).invalid += 1;
-          log.warn({ messageId: record.messageId, reason }, 'invalid message');
-          failed.push(record.messageId);
-          retries.push({ record, delaySeconds: retryDelaySeconds(record, true) });
-          return;
-        }
-        const facts = collector.run(msg.runId);
-        const dwell = receivedAt - msg.sentAt;
-        facts.dwell.record(dwell);
-        // A message cannot arrive before it was sent: the sender's clock is ahead of ours.
-        if (dwell < 0) facts.senderAheadMs = Math.max(facts.senderAheadMs, -dwell);
-        if (seen.has(msg.runId, msg.seq)) {
-          facts.duplicate += 1;
-          log.info({ messageId: record.messageId, runId: msg.runId, seq: msg.seq, kind: msg.kind }, 'duplicate: this environment already ran this message; not run again');
-          return;
-        }
-        seen.claim(msg.runId, msg.seq);
-        if (msg.kind === 'slice' || msg.kind === 'probe') heldPools = true;
-        try {
-          await runMessage(msg, collector, deadline);
-          facts.ok += 1;
-        } catch (err) {
-          seen.release(msg.runId, msg.seq);
-          facts.failed += 1;
-          failed.push(record.messageId);
-          retries.push({ record, delaySeconds: retryDelaySeconds(record, false) });
-          log.warn({ messageId: record.messageId, runId: msg.runId, kind: msg.kind, error: describeError(err), errorClass: errorClassOf(err) }, 'message failed');
-        }
-      }));
+          const facts = collector.run(msg.runId);
+          const dwell = receivedAt - msg.sentAt;
+          facts.dwell.record(dwell);
+          // A message cannot arrive before it was sent: the sender's clock is ahead of ours.
+          if (dwell < 0) facts.senderAheadMs = Math.max(facts.senderAheadMs, -dwell);
+          if (seen.has(msg.runId, msg.seq)) {
+            facts.duplicate += 1;
+            log.info({ messageId: record.messageId, runId: msg.runId, seq: msg.seq, kind: msg.kind }, 'duplicate: this environment already ran this message; not run again');
+            return;
+          }
+          seen.claim(msg.runId, msg.seq);
+          if (msg.kind === 'slice' || msg.kind === 'probe') heldPools = true;
+          try {
+            await runMessage(msg, collector, deadline);
+            facts.ok += 1;
+          } catch (err) {
+            seen.release(msg.runId, msg.seq);
+            facts.failed += 1;
+            // On its last receive a failed message goes to the dead-letter queue: counted for its run.
+            const last = isLastReceive(record, config.maxReceiveCount);
+            if (last) facts.deadLettered += 1;
+            failed.push(record.messageId);
+            retries.push({ record, delaySeconds: retryDelaySeconds(record, false, config.maxReceiveCount) });
+            log.warn({ messageId: record.messageId, runId: msg.runId, kind: msg.kind, error: describeError(err), errorClass: errorClassOf(err), ...(last ? { deadLettered: true } : {}) }, 'message failed');
+          }
+        }));
+      } finally {
+        await periodic.stop();
+      }
 
       // The environment freezes when we return: leave no idle connections behind (pools.ts, drop).
       if (heldPools) pools.drop();
-      if (retries.length && deps.redelivery) await deps.redelivery.retry(retries);
+      // Both end by `sendBy`. The final publish is not delayed to spread it: the trigger's fleet
+      // model (trigger/plan/fleet.ts, HOLD_MS) has an invocation end a moment after its slice. What
+      // is left for it is at most a minute's seconds (one request); when many land together, the
+      // throttled ones are retried with jittered backoff (metrics/cloudwatch-sink.ts).
+      const stopSending = new AbortController();
+      const timer = new AbortController();
+      void clock.sleep(Math.max(0, sendBy - clock.now()), timer.signal).then(() => { if (!timer.signal.aborted) stopSending.abort(); });
       try {
-        await sink.publish(collector.finish(clock.now()));
-      } catch (err) {
-        // Losing one invocation's metrics is bad; redoing its database work would be worse.
-        log.error({ error: describeError(err) }, 'publishing metrics failed');
+        await Promise.all([
+          retries.length && deps.redelivery ? deps.redelivery.retry(retries, stopSending.signal) : undefined,
+          sink.publish(collector.finish(clock.now()), { by: sendBy }).catch((err: unknown) => {
+            // Losing one invocation's metrics is bad; redoing its database work would be worse.
+            log.error({ error: describeError(err) }, 'publishing metrics failed');
+          }),
+        ]);
+      } finally {
+        timer.abort();
       }
       return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
     },

@@ -94,16 +94,16 @@ export class LoadTestPipelineStack extends Stack {
 
     // The stage deploys where the pipeline runs: same environment (or both environment-agnostic).
     this.stage = new LoadTestStage(this, LoadTestStage.ID, { config, ...(props.env ? { env: props.env } : {}) });
-    const outputs = this.stage.stacks.load.outputs;
-    if (!outputs.queueUrl) throw new Error('the load stack always has a queue output');
     const smokeTest = new CodeBuildStep('SmokeTest', {
       input: source,
       installCommands: [...buildSpec.installCommands],
-      envFromCfnOutputs: { QUEUE_URL: outputs.queueUrl },
-      // A tiny run that must succeed, judged on its own messages only: dlq<1 counts the messages
-      // of this run that reached the dead-letter queue, not what older runs left there.
+      // A tiny run that must succeed, judged on its own messages only: dlq<1 counts the messages of
+      // this run that the workers dead-lettered, not what older runs left in the queue. The trigger
+      // finds the queue, the metric namespace and the cluster through the stage's load stack, by
+      // name (the trigger refuses --queue-url with a dlq threshold: a hand-passed URL could name
+      // another deployment's queue while the metrics are read from this one).
       commands: [
-        'node trigger --reader --writer --rate 5 --duration 10s --queue-url "$QUEUE_URL" --threshold "errors<1%" --threshold "dlq<1"',
+        `node trigger --reader --writer --rate 5 --duration 10s --stack ${this.stage.stacks.load.stackName} --threshold "errors<1%" --threshold "dlq<1"`,
       ],
       rolePolicyStatements: this.smokeTestPolicy(config),
     });

@@ -127,7 +127,7 @@ export function buildProgram(io: CliIo, done: (code: number) => void): Command {
     .option('--staleness-probe', 'measure replica staleness as clients see it (default: on when the mix\'s scripts read and write)')
     .option('--no-staleness-probe', 'do not run the staleness probe')
     .option('--html <file>', 'also write the report as one self-contained HTML file (charts; opens offline)')
-    .option('--queue-url <url>', `SQS queue to send to (default: the stack output ${STACK_OUTPUT.queueUrl})`)
+    .option('--queue-url <url>', `SQS queue to send to (default: the stack output ${STACK_OUTPUT.queueUrl}; not with a dlq threshold)`)
     .option('--region <region>', 'AWS region (default: from the queue URL or the AWS configuration)')
     .option('--stack <name>', `CloudFormation stack to read outputs from (default: ${RUN_DEFAULTS.stack})`)
     .option('--namespace <ns>', `CloudWatch namespace of the worker's metrics (default: the stack output, else ${METRIC_NAMESPACE_DEFAULT})`)

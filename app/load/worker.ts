@@ -94,8 +94,11 @@ export interface WorkerProps {
  * this namespace.
  */
 export class Worker extends Construct {
-  /** SQS retries a message this many times before it moves to the dead-letter queue. */
-  static readonly MAX_RECEIVE_COUNT = 3;
+  /**
+   * SQS delivers a message this many times before it moves to the dead-letter queue; written once
+   * in handlers/event-source.ts, and passed to the worker, which counts what it dead-letters.
+   */
+  static readonly MAX_RECEIVE_COUNT = EVENT_SOURCE_DEFAULTS.maxReceiveCount;
   /**
    * Visibility timeout as a multiple of the function timeout, as Lambda's documentation advises for
    * SQS event sources: Lambda can retry a throttled batch before its messages become visible again
@@ -178,6 +181,7 @@ export class Worker extends Construct {
         [ENV.poolMax]: String(props.poolMax),
         ...(db.mayPause ? { [ENV.resumeWaitMs]: String(DEFAULTS.resumeWaitMs) } : {}),
         [ENV.metricNamespace]: props.metricNamespace,
+        [ENV.maxReceiveCount]: String(Worker.MAX_RECEIVE_COUNT),
         // No NODE_OPTIONS=--enable-source-maps: Node then parses the 300 KB source map as the bundle
         // loads, 12-14 ms of every cold start, for stack traces the worker never logs (errors are
         // logged by message and SQLSTATE). Set it on the function to debug a crash.

@@ -92,7 +92,7 @@ export function syntheticRun(o: SyntheticRunOptions = {}): RunRecord {
     durationMs: seconds * 1000,
     interrupted: false,
     messagesSent: 1,
-    deadLettered: 0,
+    deadLetterQueueGrowth: 0,
     replicaLag: { bytes: 0, ms: 0.4 },
     notes: [],
     incomplete: null,

@@ -3,11 +3,12 @@ import {
   answeredDimensions, dwellDimensions, errorDimensions, markerDimensions, MESSAGE_OUTCOMES, messageDimensions, METRIC, SERVER_ROLES,
   stalenessDimensions, statementDimensions, type Dimension,
 } from '../contract';
+import { systemClock, type Clock } from '../clock';
 import { AWS_CLIENT_CONFIG } from '../config';
 import type { Histogram } from './histogram';
-import type { InvocationMetrics, MetricsSink } from './types';
+import type { InvocationMetrics, MetricsSink, PublishOptions } from './types';
 
-/** PutMetricData limits: 1,000 datums and 1 MB per request, 150 distinct values per datum. */
+/** PutMetricData limits: 1,000 datums and 1 MB per request, 150 values per metric and timestamp. */
 export const MAX_DATUMS_PER_REQUEST = 1000;
 export const MAX_REQUEST_BYTES = 1_000_000;
 export const MAX_VALUES_PER_DATUM = 150;
@@ -89,56 +90,177 @@ function sizeOf(d: MetricDatum): number {
   return JSON.stringify(d).length + 64;
 }
 
+/** One metric (name and dimensions) at one timestamp: CloudWatch takes at most 150 values of it per request. */
+function metricKeyOf(d: MetricDatum): string {
+  const dims = (d.Dimensions ?? []).map((x) => `${x.Name}=${x.Value}`).sort().join(',');
+  return `${d.MetricName}|${dims}|${d.Timestamp instanceof Date ? d.Timestamp.getTime() : String(d.Timestamp)}`;
+}
+
+/** Values a datum carries: its Values, or one Value. */
+function valuesIn(d: MetricDatum): number {
+  return d.Values?.length ?? 1;
+}
+
 /**
- * Split datums into as few PutMetricData requests as the API's count (1,000) and size (1 MB)
- * limits allow: first-fit decreasing by size, so large histogram datums and small counts share
- * requests instead of a request closing early on whichever limit comes first. CloudWatch does
- * not care in which request, or in which order, a datum arrives. Within a request, datums keep
- * their order.
+ * Split datums into as few PutMetricData requests as the API's limits allow: 1,000 datums and
+ * 1 MB per request, and at most 150 values of one metric (name, dimensions, timestamp) per
+ * request, so the 150-value datums of a histogram with more buckets go to different requests
+ * ("PutMetricData", Amazon CloudWatch API Reference,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html: "Using
+ * the Values and Counts method enables you to publish up to 150 values per metric with one
+ * PutMetricData request"). First-fit decreasing by size, so large histogram datums and small
+ * counts share requests instead of a request closing early on whichever limit comes first.
+ * CloudWatch does not care in which request, or in which order, a datum arrives: datums of one
+ * metric and second are added up ("MetricDatum": "add new values to be aggregated into an existing
+ * metric"). Within a request, datums keep their order.
  *
  * The `Messages` datums go into the last request: the report counts a run as complete once the
  * message outcomes add up to what was sent, so when an outcome is there, the statements of its
  * message were accepted before it.
  */
 export function toRequests(namespace: string, datums: MetricDatum[]): PutMetricDataCommandInput[] {
-  const sized = datums.map((d, i) => ({ d, i, size: sizeOf(d), last: d.MetricName === METRIC.messages }));
-  const bins: Array<{ items: typeof sized; bytes: number }> = [];
-  const fits = (b: (typeof bins)[number], size: number): boolean => b.items.length < MAX_DATUMS_PER_REQUEST && b.bytes + size <= MAX_REQUEST_BYTES;
-  const put = (bin: (typeof bins)[number], x: (typeof sized)[number]): void => {
+  const sized = datums.map((d, i) => ({ d, i, size: sizeOf(d), key: metricKeyOf(d), values: valuesIn(d), last: d.MetricName === METRIC.messages }));
+  type Item = (typeof sized)[number];
+  const bins: Array<{ items: Item[]; bytes: number; values: Map<string, number> }> = [];
+  const fits = (b: (typeof bins)[number], x: Item): boolean => b.items.length < MAX_DATUMS_PER_REQUEST && b.bytes + x.size <= MAX_REQUEST_BYTES
+    && (b.values.get(x.key) ?? 0) + x.values <= MAX_VALUES_PER_DATUM;
+  const put = (bin: (typeof bins)[number], x: Item): void => {
     bin.items.push(x);
     bin.bytes += x.size;
+    bin.values.set(x.key, (bin.values.get(x.key) ?? 0) + x.values);
   };
-  for (const x of sized.filter((y) => !y.last).sort((a, b) => b.size - a.size || a.i - b.i)) {
-    let bin = bins.find((b) => fits(b, x.size));
-    if (!bin) bins.push((bin = { items: [], bytes: 0 }));
-    put(bin, x);
-  }
+  const open = (): (typeof bins)[number] => {
+    const bin = { items: [], bytes: 0, values: new Map<string, number>() };
+    bins.push(bin);
+    return bin;
+  };
+  for (const x of sized.filter((y) => !y.last).sort((a, b) => b.size - a.size || a.i - b.i)) put(bins.find((b) => fits(b, x)) ?? open(), x);
   for (const x of sized.filter((y) => y.last)) {
-    let bin = bins.at(-1);
-    if (!bin || !fits(bin, x.size)) bins.push((bin = { items: [], bytes: 0 }));
-    put(bin, x);
+    const bin = bins.at(-1);
+    put(bin && fits(bin, x) ? bin : open(), x);
   }
   return bins.map((b) => ({ Namespace: namespace, MetricData: b.items.sort((p, q) => p.i - q.i).map((x) => x.d) }));
 }
 
 /**
+ * Backoff between attempts: a random wait of up to 100 ms x 2^attempt, at most 5 s ("full
+ * jitter"), as AWS advises for a throttled PutMetricData: "Retry your calls with exponential
+ * backoff and jitter" ("How do I avoid throttling when I call PutMetricData in the CloudWatch
+ * API?", https://repost.aws/knowledge-center/cloudwatch-400-error-throttling).
+ */
+export const BACKOFF = { baseMs: 100, maxMs: 5_000 } as const;
+
+/** An attempt is not started with less than this left before the publish's `by`. */
+export const MIN_ATTEMPT_MS = 500;
+
+/** Attempts per request at most, whatever time is left (about 30 s of backoff in all). */
+export const MAX_ATTEMPTS = 10;
+
+/** Whether a failed PutMetricData may succeed if sent again: throttling, a server error, a timeout, a dropped connection. */
+export function retryable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (!e) return false;
+  if (e.$retryable) return true;
+  if (/Throttl|TooManyRequests|RequestLimitExceeded|SlowDown|ServiceUnavailable|InternalFailure|Timeout/i.test(e.name ?? '')) return true;
+  if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
+  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '');
+}
+
+export interface CloudWatchSinkOptions {
+  /** Time for backoff and the deadline. @default the system clock */
+  readonly clock?: Clock;
+  /** Uniform in [0, 1): jitter of the backoff. @default Math.random */
+  readonly random?: () => number;
+}
+
+/**
  * Publishes each invocation's metrics with as few PutMetricData calls as the limits allow (usually
  * one; a long slice of several operations may need a few), never one per statement.
+ *
+ * The account shares PutMetricData's rate: 500 transactions per second per Region by default
+ * ("CloudWatch service quotas", https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_limits.html),
+ * and every worker's last slice ends when the load does. So the worker publishes a long
+ * invocation's seconds as they pass (metrics/periodic-publish.ts), at a random phase each minute,
+ * and each request is retried with jittered backoff while the invocation has time
+ * (`by`): a throttled publish is sent again, never dropped while time is left. The SDK's own
+ * retries are off (one attempt per send): these retries are the only ones, and they know the deadline.
  */
 export class CloudWatchSink implements MetricsSink {
+  readonly #clock: Clock;
+  readonly #random: () => number;
   private sdk?: typeof import('@aws-sdk/client-cloudwatch');
 
   /**
-   * @param client @default a client with the worker's timeouts (AWS_CLIENT_CONFIG), made with its
-   * module on the first publish rather than at cold start (an init on deploy publishes nothing).
+   * @param client @default a client with the worker's timeouts (AWS_CLIENT_CONFIG, one attempt per
+   * send: the retries are this sink's), made with its module on the first publish rather than at
+   * cold start (an init on deploy publishes nothing).
    */
-  constructor(private readonly namespace: string, private client?: CloudWatchClient) {}
+  constructor(
+    private readonly namespace: string,
+    private client?: CloudWatchClient,
+    options: CloudWatchSinkOptions = {},
+  ) {
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+  }
 
-  async publish(metrics: InvocationMetrics): Promise<void> {
-    this.sdk ??= require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
-    this.client ??= new this.sdk.CloudWatchClient({ ...AWS_CLIENT_CONFIG });
-    for (const input of toRequests(this.namespace, toDatums(metrics))) {
-      await this.client.send(new this.sdk.PutMetricDataCommand(input));
+  async publish(metrics: InvocationMetrics, options: PublishOptions = {}): Promise<void> {
+    const requests = toRequests(this.namespace, toDatums(metrics));
+    if (!requests.length) return;
+    const by = options.by ?? Infinity;
+    for (const input of requests) await this.#send(input, by);
+  }
+
+  /** One request, sent again after a retryable failure until it is accepted or `by` comes. */
+  async #send(input: PutMetricDataCommandInput, by: number): Promise<void> {
+    let first: string | undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#attempt(input, by);
+        return;
+      } catch (err) {
+        first ??= describe(err);
+        const backoff = this.#random() * Math.min(BACKOFF.maxMs, BACKOFF.baseMs * 2 ** attempt);
+        const why = !retryable(err) ? '' : attempt >= MAX_ATTEMPTS ? '' : this.#clock.now() + backoff + MIN_ATTEMPT_MS > by ? ', out of time before the invocation\'s deadline' : undefined;
+        if (why !== undefined) {
+          const last = describe(err);
+          throw new PublishError(`PutMetricData failed after ${attempt} attempt(s)${why}: ${last}${last !== first ? ` (first: ${first})` : ''}`);
+        }
+        await this.#clock.sleep(backoff);
+      }
     }
   }
+
+  /** One PutMetricData, cut off at `by` whether or not the SDK has given up on it. */
+  async #attempt(input: PutMetricDataCommandInput, by: number): Promise<void> {
+    this.sdk ??= require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
+    this.client ??= new this.sdk.CloudWatchClient({ ...AWS_CLIENT_CONFIG, maxAttempts: 1 });
+    const { PutMetricDataCommand } = this.sdk;
+    if (by === Infinity) {
+      await this.client.send(new PutMetricDataCommand(input));
+      return;
+    }
+    const abort = new AbortController();
+    const timerDone = new AbortController();
+    const timedOut = this.#clock.sleep(Math.max(0, by - this.#clock.now()), timerDone.signal).then(() => {
+      if (timerDone.signal.aborted) return;
+      abort.abort();
+      throw Object.assign(new Error('no answer before the invocation\'s deadline'), { name: 'DeadlineTimeout' });
+    });
+    try {
+      await Promise.race([this.client.send(new PutMetricDataCommand(input), { abortSignal: abort.signal }), timedOut]);
+    } finally {
+      timerDone.abort();
+    }
+  }
+}
+
+/** A publish that did not go through; one line. */
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+}
+
+function describe(err: unknown): string {
+  const e = err as { name?: string; message?: string } | undefined;
+  return `${e?.name ?? 'Error'}: ${String(e?.message ?? err).split('\n')[0]}`;
 }

@@ -1,9 +1,12 @@
-import { errorClassFor, type ServerRole } from '../contract';
+import { errorClassFor, SERVER_ROLES, type ServerRole } from '../contract';
 import { Histogram } from './histogram';
 import type { InvocationMetrics, MessageFacts, OpSeries, SecondMetrics, StalenessSecond, StalenessSeries } from './types';
 import type { Target, WorkloadName } from '../workloads/catalog';
 
-/** Gathers what one invocation measures; {@link finish} hands it to the sink in one piece. */
+/**
+ * Gathers what one invocation measures; {@link finish} hands it to the sink at the end, and a long
+ * invocation hands over the seconds that are over on the way ({@link takeFinished}).
+ */
 export class Collector {
   private readonly series = new Map<string, OpSeries>();
   private readonly messages = new Map<string, MessageFacts>();
@@ -24,7 +27,7 @@ export class Collector {
   run(runId: string): MessageFacts {
     let m = this.messages.get(runId);
     if (!m) {
-      m = { runId, dwell: new Histogram(), ok: 0, failed: 0, invalid: 0, duplicate: 0, senderAheadMs: 0 };
+      m = { runId, dwell: new Histogram(), ok: 0, failed: 0, invalid: 0, duplicate: 0, deadLettered: 0, senderAheadMs: 0 };
       this.messages.set(runId, m);
     }
     return m;
@@ -35,6 +38,55 @@ export class Collector {
     let s = this.probes.get(runId);
     if (!s) this.probes.set(runId, (s = { runId, seconds: new Map() }));
     return s;
+  }
+
+  /**
+   * Take out every second that is over at `now` (epoch ms): statements are recorded in the second
+   * they end in, so nothing more lands in an earlier one, and those seconds can be published while
+   * the invocation runs on. A statement recorded late into a second already taken starts that
+   * second afresh, to be published later: CloudWatch adds up the datums of one second whichever
+   * request brought them. Message facts stay until {@link finish}. Undefined when nothing is over.
+   */
+  takeFinished(now: number): InvocationMetrics | undefined {
+    const before = Math.floor(now / 1000);
+    const take = <B>(seconds: Map<number, B>): Map<number, B> => {
+      const out = new Map<number, B>();
+      for (const [sec, b] of seconds) {
+        if (sec < before) {
+          out.set(sec, b);
+          seconds.delete(sec);
+        }
+      }
+      return out;
+    };
+    const series = [...this.series.values()].map((s) => ({ ...s, seconds: take(s.seconds) })).filter((s) => s.seconds.size > 0);
+    const staleness = [...this.probes.values()].map((p) => ({ ...p, seconds: take(p.seconds) })).filter((p) => p.seconds.size > 0);
+    if (!series.length && !staleness.length) return undefined;
+    return { at: now, series, messages: [], ...(staleness.length ? { staleness } : {}) };
+  }
+
+  /** Put back what {@link takeFinished} took when publishing it failed: the final publish carries it. */
+  putBack(m: InvocationMetrics): void {
+    for (const s of m.series) {
+      const into = this.op(s.runId, s.workload, s.op, s.target);
+      for (const [sec, b] of s.seconds) {
+        const to = secondOf(into, sec * 1000);
+        to.latency.merge(b.latency);
+        to.lag.merge(b.lag);
+        for (const [cls, n] of b.errors) to.errors.set(cls, (to.errors.get(cls) ?? 0) + n);
+        for (const role of SERVER_ROLES) to.answeredBy[role] += b.answeredBy[role];
+        to.skipped += b.skipped;
+      }
+    }
+    for (const p of m.staleness ?? []) {
+      const into = this.staleness(p.runId);
+      for (const [sec, b] of p.seconds) {
+        const to = markerSecond(into, sec * 1000);
+        to.staleness.merge(b.staleness);
+        to.unseen += b.unseen;
+        to.failed += b.failed;
+      }
+    }
   }
 
   finish(at: number): InvocationMetrics {

@@ -41,6 +41,8 @@ export interface MessageFacts {
   invalid: number;
   /** Copies of messages this execution environment had already run: not run again. */
   duplicate: number;
+  /** Of the failed and invalid ones, those on their last receive: SQS moves them to the dead-letter queue. */
+  deadLettered: number;
   /**
    * How far ahead of this worker's clock the sender's clock is at least, ms: the most any message
    * arrived before it was sent (queue dwell below zero); 0 when none did.
@@ -65,9 +67,12 @@ export interface StalenessSeries {
   readonly seconds: Map<number, StalenessSecond>;
 }
 
-/** What one handler invocation measured; handed to a {@link MetricsSink} once per invocation. */
+/**
+ * What one handler invocation measured, handed to a {@link MetricsSink} when it ends; a long
+ * invocation hands over the seconds that are over on the way, without message facts.
+ */
 export interface InvocationMetrics {
-  /** Epoch ms when the invocation finished: the time of its messages' facts. */
+  /** Epoch ms when the invocation finished (the time of its messages' facts), or of a handover on the way. */
   readonly at: number;
   readonly series: OpSeries[];
   readonly messages: MessageFacts[];
@@ -75,9 +80,16 @@ export interface InvocationMetrics {
   readonly staleness?: StalenessSeries[];
 }
 
+/** How one publish must go: by when. */
+export interface PublishOptions {
+  /** Epoch ms by which publishing is over, retries included (before Lambda's deadline). @default no bound */
+  readonly by?: number;
+}
+
 /** Where the handler sends its per-invocation metrics: CloudWatch, or an in-process sink. */
 export interface MetricsSink {
-  publish(metrics: InvocationMetrics): Promise<void>;
+  /** Publish; rejects when it could not (the caller logs it: a lost publish must not fail the messages). */
+  publish(metrics: InvocationMetrics, options?: PublishOptions): Promise<void>;
 }
 
 /** Kept here too for the modules that read a server's role from the metrics' types. */

@@ -153,6 +153,9 @@ describe('app/config: CDK context is read once and validated', () => {
       ['ACU bounds with a provisioned class', { InstanceClass: 'r6g.large', ServerlessMaxCapacity: 8 },
         'ServerlessMaxCapacity applies only with InstanceClass=serverless, got InstanceClass=r6g.large; remove one or the other'],
       ['a minimum above the maximum', { ServerlessMinCapacity: 8, ServerlessMaxCapacity: 4 }, 'ServerlessMinCapacity (8) must not exceed ServerlessMaxCapacity (4)'],
+      ['auto-pause with an engine version before it', { ServerlessMinCapacity: 0, EngineVersion: '15.6' },
+        'ServerlessMinCapacity=0 (auto-pause) needs Aurora PostgreSQL 13.15, 14.12, 15.7, 16.3 or later, got EngineVersion=15.6; raise EngineVersion or set ServerlessMinCapacity to 0.5 or more'],
+      ['auto-pause with a major version that has none', { ServerlessMinCapacity: 0, EngineVersion: '12.22' }, /^ServerlessMinCapacity=0 \(auto-pause\) needs Aurora PostgreSQL/],
       ['an ACU that is not a multiple of 0.5', { ServerlessMaxCapacity: 2.25 }, 'ServerlessMaxCapacity must be a multiple of 0.5 from 1 to 256, got 2.25'],
       ['a major version only', { EngineVersion: '16' }, /^EngineVersion must be a full Aurora PostgreSQL version such as "16.13"/],
       ['more NAT gateways than AZs', { NatGateways: 3 }, 'NatGateways must be an integer from 0 to 2, got 3'],
@@ -192,6 +195,19 @@ describe('app/config: CDK context is read once and validated', () => {
     expect(result.status).to.equal(1);
     expect(result.stderr.trim()).to.equal(
       'error: bring-your-own mode needs SecretName, SecurityGroups, Subnets, VpcId, WriterEndpoint and ReaderEndpoint; missing: Subnets',
+    );
+  });
+
+  it('refuses auto-pause with an engine version that cannot pause at synth, naming the minimum versions', function () {
+    this.timeout(30_000);
+    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'app', 'main.ts')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ ServerlessMinCapacity: 0, EngineVersion: '16.2' }), CDK_OUTDIR: path.join(tmpdir(), 'load-test-config-error') },
+    });
+    expect(result.status).to.equal(1);
+    expect(result.stderr.trim()).to.equal(
+      'error: ServerlessMinCapacity=0 (auto-pause) needs Aurora PostgreSQL 13.15, 14.12, 15.7, 16.3 or later, got EngineVersion=16.2; raise EngineVersion or set ServerlessMinCapacity to 0.5 or more',
     );
   });
 });

@@ -64,6 +64,12 @@ describe('app/database: the Aurora PostgreSQL cluster', () => {
     template.allResourcesProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless' });
   });
 
+  it('scales to 0 ACU (auto-pause) with the first engine version of a major that supports it', () => {
+    databaseTemplate({ ServerlessMinCapacity: 0, EngineVersion: '15.7' }).hasResourceProperties('AWS::RDS::DBCluster', {
+      EngineVersion: '15.7', ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 16 },
+    });
+  });
+
   it('uses the provisioned instance class when one is configured', () => {
     databaseTemplate({ InstanceClass: 'r6g.large' }).allResourcesProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.r6g.large' });
   });

@@ -19,10 +19,14 @@ describe('app/load: the queue and the worker', () => {
     template = synthStacks().load;
   });
 
-  it('moves a message to the dead-letter queue after 3 receives', () => {
+  it('moves a message to the dead-letter queue after 6 receives', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkerDeadLetterQueue'), 'Arn'] }, maxReceiveCount: 3 },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkerDeadLetterQueue'), 'Arn'] }, maxReceiveCount: 6 },
     });
+  });
+
+  it('tells the worker the queue\'s maxReceiveCount, so it knows which receive of a message is its last', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { ...WORKER.Properties, Environment: { Variables: Match.objectLike({ [ENV.maxReceiveCount]: '6' }) } });
   });
 
   it('encrypts both queues with SQS-managed keys', () => {
@@ -85,7 +89,7 @@ describe('app/load: the queue and the worker', () => {
     const variables = new Capture();
     template.hasResourceProperties('AWS::Lambda::Function', { ...WORKER.Properties, Environment: { Variables: variables } });
     expect(Object.keys(variables.asObject())).to.have.members([
-      ENV.writerHost, ENV.readerHost, ENV.port, ENV.database, ENV.secretId, ENV.allowedHosts, ENV.tls, ENV.caFile, ENV.poolMax, ENV.metricNamespace,
+      ENV.writerHost, ENV.readerHost, ENV.port, ENV.database, ENV.secretId, ENV.allowedHosts, ENV.tls, ENV.caFile, ENV.poolMax, ENV.metricNamespace, ENV.maxReceiveCount,
     ]);
     expect(variables.asObject()).to.include({ [ENV.port]: '5432', [ENV.database]: 'postgres' });
   });

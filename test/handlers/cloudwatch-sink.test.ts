@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import {
-  CloudWatchSink, MAX_DATUMS_PER_REQUEST, MAX_REQUEST_BYTES, MAX_VALUES_PER_DATUM, toDatums, toRequests,
+  CloudWatchSink, MAX_ATTEMPTS, MAX_DATUMS_PER_REQUEST, MAX_REQUEST_BYTES, MAX_VALUES_PER_DATUM, MIN_ATTEMPT_MS, toDatums, toRequests,
 } from '../../handlers/metrics/cloudwatch-sink';
+import { FakeClock } from '../trigger/helpers/fake-clock';
 import { DIMENSION, METRIC } from '../../handlers/contract';
 import { Collector, recordError, recordSkip, recordSuccess } from '../../handlers/metrics/collector';
 import type { InvocationMetrics } from '../../handlers/metrics/types';
@@ -14,8 +15,8 @@ const T0 = 1_800_000_000_000;
 function invocation(statements: number) {
   const c = new Collector();
   const s = c.op('run-1', 'seed', 'select', 'reader');
-  // One statement per millisecond: 5000 statements span 5 seconds.
-  for (let i = 0; i < statements; i++) recordSuccess(s, 0.5 + i * 0.01, 'standby', T0 + i);
+  // One statement per millisecond: 5000 statements span 5 seconds, 0.5 to 1.5 ms (about 56 buckets a second).
+  for (let i = 0; i < statements; i++) recordSuccess(s, 0.5 + (i % 100) * 0.01, 'standby', T0 + i);
   recordError(s, '08', T0 + 10);
   recordError(s, '08', T0 + 20);
   c.run('run-1').dwell.record(12);
@@ -45,6 +46,8 @@ const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const timestamps = (datums: MetricDatum[]): number[] => [...new Set(datums.map((d) => (d.Timestamp as Date).getTime()))].sort((a, b) => a - b);
 const dim = (d: MetricDatum, name: string): string | undefined => d.Dimensions!.find((x) => x.Name === name)?.Value;
 const bytes = (d: MetricDatum): number => JSON.stringify(d).length + 64;
+/** One metric (name, dimensions) at one timestamp. */
+const key = (d: MetricDatum): string => `${d.MetricName}|${JSON.stringify(d.Dimensions)}|${(d.Timestamp as Date).getTime()}`;
 
 describe('metrics: CloudWatch sink', () => {
   it('publishes one invocation with a single PutMetricData call carrying Values/Counts, not one per statement', async () => {
@@ -140,10 +143,14 @@ describe('metrics: CloudWatch sink', () => {
     expect(latency!.Values!.every((v, i) => String(v).replace(/^0\.0*|\./g, '').length <= 6 && Math.abs(v - exact[i]!) / exact[i]! < 1e-5)).to.equal(true);
   });
 
-  it('fits a 60 s slice of 2 operations at 1,000 statements/s in one request, every statement counted under one of its 60 seconds', () => {
+  it('fits a 60 s slice of 2 operations at 1,000 statements/s in as few requests as its most spread second needs, every statement counted under one of its 60 seconds', () => {
     const datums = toDatums(slice(1_000, 60));
     const requests = toRequests('Test', datums);
-    expect(requests).to.have.length(1);
+    // A second whose histogram has more than 150 buckets needs one request per 150 of them.
+    const perKey = new Map<string, number>();
+    for (const d of datums) perKey.set(key(d), (perKey.get(key(d)) ?? 0) + 1);
+    expect(requests).to.have.length(Math.max(...perKey.values()));
+    expect(requests.length).to.be.at.most(2);
     expect(named(datums, METRIC.latency).length).to.be.within(120, 240);
     expect(timestamps(named(datums, METRIC.latency))).to.have.length(60);
     expect(named(datums, METRIC.answered)).to.have.length(120);
@@ -164,7 +171,7 @@ describe('metrics: CloudWatch sink', () => {
   });
 
   it('splits into as few requests as the 1,000-datum limit allows', () => {
-    const datums = Array.from({ length: 2500 }, (_, i) => ({ MetricName: METRIC.errors, Value: i }));
+    const datums = Array.from({ length: 2500 }, (_, i) => ({ MetricName: METRIC.errors, Value: i, Timestamp: new Date(T0 + i * 1000) }));
     const requests = toRequests('Test', datums);
     expect(requests.map((r) => r.MetricData!.length)).to.deep.equal([MAX_DATUMS_PER_REQUEST, MAX_DATUMS_PER_REQUEST, 500]);
   });
@@ -193,5 +200,86 @@ describe('metrics: CloudWatch sink', () => {
       { ok: 1, lag: 2, errors: { '08': 1 }, standby: 1, skipped: 0 },
       { ok: 0, lag: 0, errors: {}, standby: 0, skipped: 1 },
     ]);
+  });
+
+  it('never sends more than 150 values of one metric and second in one request: a histogram with more buckets spreads over requests', () => {
+    const c = new Collector();
+    const s = c.op('run-1', 'seed', 'select', 'reader');
+    // 400 distinct 2% buckets in one second: three Latency datums (150, 150, 100 values) of the same metric and second.
+    for (let i = 0; i < 400; i++) recordSuccess(s, 0.1 * 1.02 ** i, 'standby', T0 + 1);
+    const datums = toDatums(c.finish(T0 + 1_000));
+    expect(named(datums, METRIC.latency).map((d) => d.Values!.length)).to.deep.equal([150, 150, 100]);
+    const requests = toRequests('Test', datums);
+    expect(requests).to.have.length(3);
+    for (const r of requests) {
+      const perKey = new Map<string, number>();
+      for (const d of r.MetricData!) perKey.set(key(d), (perKey.get(key(d)) ?? 0) + (d.Values?.length ?? 1));
+      expect(Math.max(...perKey.values())).to.be.at.most(MAX_VALUES_PER_DATUM);
+    }
+    expect(sum(requests.flatMap((r) => named(r.MetricData!, METRIC.latency).flatMap((d) => d.Counts!)))).to.equal(400);
+  });
+
+  describe('when CloudWatch throttles or does not answer', () => {
+    const throttled = (): Error => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+    let cw: ReturnType<typeof mockClient>;
+    let clock: FakeClock;
+    let sink: CloudWatchSink;
+    beforeEach(() => {
+      cw = mockClient(CloudWatchClient);
+      clock = new FakeClock(T0);
+      sink = new CloudWatchSink('Test', new CloudWatchClient({ region: 'us-east-1' }), { clock, random: () => 0.5 });
+    });
+    afterEach(() => cw.restore());
+
+    it('sends a throttled request again with growing backoff until it is accepted: the metrics arrive', async () => {
+      let calls = 0;
+      const at: number[] = [];
+      cw.on(PutMetricDataCommand).callsFake(() => {
+        at.push(clock.now());
+        if (++calls <= 4) throw throttled();
+        return {};
+      });
+      await sink.publish(invocation(100), { by: T0 + 15_000 });
+      expect(calls).to.equal(5);
+      const waits = at.slice(1).map((t, i) => t - at[i]!);
+      expect(waits).to.deep.equal([100, 200, 400, 800]);
+      const accepted = cw.commandCalls(PutMetricDataCommand).at(-1)!.args[0].input;
+      expect(sum(named(accepted.MetricData!, METRIC.latency).flatMap((d) => d.Counts!))).to.equal(100);
+    });
+
+    it('gives up before the invocation\'s deadline when CloudWatch keeps throttling, no attempt started too late', async () => {
+      const at: number[] = [];
+      cw.on(PutMetricDataCommand).callsFake(() => {
+        at.push(clock.now());
+        throw throttled();
+      });
+      const by = T0 + 3_000;
+      const err = await sink.publish(invocation(10), { by }).then(() => undefined, (e: unknown) => e as Error);
+      expect(err?.message).to.match(/^PutMetricData failed after \d+ attempt\(s\), out of time before the invocation's deadline: ThrottlingException: Rate exceeded$/);
+      expect(at.length).to.be.greaterThan(1);
+      expect(Math.max(...at)).to.be.at.most(by - MIN_ATTEMPT_MS);
+      expect(clock.now()).to.be.at.most(by);
+    });
+
+    it('cuts off an attempt that gets no answer at the invocation\'s deadline', async () => {
+      cw.on(PutMetricDataCommand).callsFake(() => new Promise(() => undefined));
+      const by = T0 + 14_000;
+      const err = await sink.publish(invocation(10), { by }).then(() => undefined, (e: unknown) => e as Error);
+      expect(err?.name).to.equal('PublishError');
+      expect(clock.now()).to.equal(by);
+    });
+
+    it('does not send again what CloudWatch refused for good (no permission)', async () => {
+      cw.on(PutMetricDataCommand).rejects(Object.assign(new Error('not authorized to perform: cloudwatch:PutMetricData'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+      const err = await sink.publish(invocation(10), { by: T0 + 15_000 }).then(() => undefined, (e: unknown) => e as Error);
+      expect(err?.message).to.equal('PutMetricData failed after 1 attempt(s): AccessDenied: not authorized to perform: cloudwatch:PutMetricData');
+      expect(cw.commandCalls(PutMetricDataCommand)).to.have.length(1);
+    });
+
+    it('stops after its most attempts even with time left', async () => {
+      cw.on(PutMetricDataCommand).callsFake(() => { throw throttled(); });
+      const err = await sink.publish(invocation(10), { by: T0 + 3_600_000 }).then(() => undefined, (e: unknown) => e as Error);
+      expect(err?.message).to.match(new RegExp(`^PutMetricData failed after ${MAX_ATTEMPTS} attempt\\(s\\): ThrottlingException`));
+    });
   });
 });

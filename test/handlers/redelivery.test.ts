@@ -1,21 +1,35 @@
 import { expect } from 'chai';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { EVENT_SOURCE_DEFAULTS } from '../../handlers/event-source';
 import { MAX_RETRY_DELAY_S, SqsRedelivery, queueUrlOf, retryDelaySeconds } from '../../handlers/redelivery';
 import { sqsEvent } from '../helpers/worker-fixture';
 
 const quiet = { warn: () => undefined };
 
 describe('redelivery of failed messages', () => {
-  it('brings bad input back at once, so it reaches the DLQ after maxReceiveCount receives in seconds', () => {
+  const onReceive = (n: number) => {
     const [record] = sqsEvent(['x']).Records;
-    expect(retryDelaySeconds(record!, true)).to.equal(0);
+    return { ...record!, attributes: { ...record!.attributes, ApproximateReceiveCount: String(n) } };
+  };
+  const max = EVENT_SOURCE_DEFAULTS.maxReceiveCount;
+
+  it('brings bad input back at once, so it reaches the DLQ after maxReceiveCount receives in seconds', () => {
+    expect(retryDelaySeconds(onReceive(1), true, max)).to.equal(0);
   });
 
-  it('backs off failures that may heal: 2, 4, 8 s by receive count, at most 5 minutes', () => {
-    const [record] = sqsEvent(['x']).Records;
-    const at = (n: number) => retryDelaySeconds({ ...record!, attributes: { ...record!.attributes, ApproximateReceiveCount: String(n) } }, false);
-    expect([at(1), at(2), at(3), at(20)]).to.deep.equal([2, 4, 8, MAX_RETRY_DELAY_S]);
+  it('backs off failures that may heal: 5, 15, 30, 60, 120 s by receive count, so a message outlasts a 30 s failover before the DLQ', () => {
+    const delays = [1, 2, 3, 4, 5].map((n) => retryDelaySeconds(onReceive(n), false, max));
+    expect(delays).to.deep.equal([5, 15, 30, 60, 120]);
+    expect(delays.reduce((a, b) => a + b, 0)).to.be.greaterThan(30 * 2);
+  });
+
+  it('brings a message that failed on its last receive back at once: it goes to the dead-letter queue, not to a retry', () => {
+    expect(retryDelaySeconds(onReceive(max), false, max)).to.equal(0);
+  });
+
+  it('waits 5 minutes after any receive beyond the listed delays, when a queue allows more receives', () => {
+    expect(retryDelaySeconds(onReceive(20), false, 30)).to.equal(MAX_RETRY_DELAY_S);
   });
 
   it('derives the queue URL from the event source ARN', () => {

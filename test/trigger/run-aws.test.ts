@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, ListMetricsCommand, type GetMetricDataCommandInput, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { DescribeDBClustersCommand, FailoverDBClusterCommand, InvalidDBClusterStateFault, RDSClient, type DescribeDBClustersCommandOutput } from '@aws-sdk/client-rds';
 import {
   GetQueueAttributesCommand, PurgeQueueCommand, SendMessageBatchCommand, SQSClient,
@@ -44,9 +44,15 @@ type RunJson = RunSummary & { thresholds: Array<{ threshold: string; ok: boolean
 class FakeWorker {
   readonly cloudwatch = new FakeCloudWatch();
   private readonly pending: Array<{ msg: Message; visibleAt: number }> = [];
+  /** Statement datums accepted but not yet visible to GetMetricData, with when they will be. */
+  private readonly late: Array<{ datums: MetricDatum[]; visibleAt: number }> = [];
   writerDown: (at: number) => boolean = () => false;
   /** Invocations that never report (a worker that crashed). */
   lose = 0;
+  /** Messages that fail on their last receive: reported failed and dead-lettered, nothing run. */
+  deadLetter = 0;
+  /** How much later than its Messages datums an invocation's other datums show in GetMetricData. */
+  statementsLagMs = 0;
 
   constructor(private readonly clock: FakeClock, private readonly delayMs = 0) {}
 
@@ -60,18 +66,35 @@ class FakeWorker {
 
   /** Publish whatever has become visible by now. */
   flush(): void {
+    for (let i = this.late.length - 1; i >= 0; i--) {
+      if (this.late[i]!.visibleAt > this.clock.now()) continue;
+      this.cloudwatch.put(NS, this.late[i]!.datums);
+      this.late.splice(i, 1);
+    }
     for (let i = this.pending.length - 1; i >= 0; i--) {
       const { msg, visibleAt } = this.pending[i]!;
       if (visibleAt > this.clock.now()) continue;
       this.pending.splice(i, 1);
       if (this.lose > 0) { this.lose--; continue; }
       const c = new Collector();
-      if (msg.kind === 'slice') this.runSlice(msg, c);
-      // A probe: a marker every 200 ms, each seen on the reader 2 ms after its commit.
-      if (msg.kind === 'probe') for (let t = msg.startAt; t < msg.startAt + msg.durationMs; t += 200) recordStaleness(c.staleness(msg.runId), 2, t + 3);
-      c.run(msg.runId).dwell.record(20);
-      c.run(msg.runId).ok += 1;
-      this.cloudwatch.put(NS, toDatums(c.finish(visibleAt - this.delayMs)));
+      const facts = c.run(msg.runId);
+      facts.dwell.record(20);
+      if (this.deadLetter > 0) {
+        this.deadLetter--;
+        facts.failed += 1;
+        facts.deadLettered += 1;
+      } else {
+        if (msg.kind === 'slice') this.runSlice(msg, c);
+        // A probe: a marker every 200 ms, each seen on the reader 2 ms after its commit.
+        if (msg.kind === 'probe') for (let t = msg.startAt; t < msg.startAt + msg.durationMs; t += 200) recordStaleness(c.staleness(msg.runId), 2, t + 3);
+        facts.ok += 1;
+      }
+      const datums = toDatums(c.finish(visibleAt - this.delayMs));
+      const messages = datums.filter((d) => d.MetricName === METRIC.messages);
+      const rest = datums.filter((d) => d.MetricName !== METRIC.messages);
+      this.cloudwatch.put(NS, messages);
+      if (this.statementsLagMs > 0) this.late.push({ datums: rest, visibleAt: this.clock.now() + this.statementsLagMs });
+      else this.cloudwatch.put(NS, rest);
     }
   }
 
@@ -203,13 +226,35 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
     expect(summary!.thresholds[0]!.actual).to.match(/^not checked: the summary is incomplete/);
   });
 
-  it('counts as dead-lettered what the dead-letter queue gained over the run, not what it held before', async () => {
-    world(0, [7, 8]);
-    worker.lose = 1;
-    const { code, summary } = await run('--rate', '150', '--duration', '2s', '--start-lead', '0', '--run-id', 'aws-dlq');
-    expect(code).to.equal(0);
-    expect(summary!.messages.deadLettered).to.equal(1);
+  it('passes dlq<1 when other runs\' messages reach the dead-letter queue during the run, and notes the queue\'s growth', async () => {
+    // Stragglers of an earlier run: the queue grows by 2 while none of this run's messages fails.
+    world(0, [7, 9]);
+    const { code, io, summary } = await run('--rate', '150', '--duration', '2s', '--start-lead', '0', '--run-id', 'aws-dlq', '--threshold', 'dlq<1');
+    expect(code, io.stderr.join('\n')).to.equal(0);
+    expect(summary!.messages.deadLettered).to.equal(0);
+    expect(summary!.thresholds[0]).to.deep.include({ ok: true, actual: '0' });
+    expect(summary!.notes.some((n) => /^the dead-letter queue grew by 2 during the run, while the workers dead-lettered 0 of this run's messages/.test(n))).to.equal(true);
+  });
+
+  it('counts a message the workers dead-lettered as done for completeness, and fails dlq<1 with it', async () => {
+    world(0, [3, 4]);
+    worker.deadLetter = 1;
+    const { code, summary } = await run('--rate', '150', '--duration', '2s', '--start-lead', '0', '--run-id', 'aws-dlq-own', '--threshold', 'dlq<1', '--no-staleness-probe');
+    expect(code).to.equal(1);
     expect(summary!.incomplete).to.equal(null);
+    expect(summary!.messages).to.deep.include({ sent: 2, ok: 1, failed: 1, deadLettered: 1 });
+    expect(summary!.thresholds[0]).to.deep.include({ ok: false, actual: '1' });
+    expect(summary!.notes.filter((n) => /dead-letter queue grew/.test(n))).to.deep.equal([]);
+  });
+
+  it('reads the summary again until the statement counts stop changing: datums that show after the message outcomes are counted', async () => {
+    world(0);
+    worker.statementsLagMs = 5_000;
+    const { code, io, summary } = await run('--rate', '100', '--duration', '3s', '--start-lead', '0', '--run-id', 'aws-stable', '--no-staleness-probe');
+    expect(code, io.stderr.join('\n')).to.equal(0);
+    expect(summary!.incomplete).to.equal(null);
+    expect(summary!.achieved.statements).to.equal(300);
+    expect(summary!.notes.filter((n) => /still growing/.test(n))).to.deep.equal([]);
   });
 
   it('saves the run so that report --run ID prints exactly what it printed, and --refresh reads CloudWatch again', async () => {
@@ -304,6 +349,21 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
       expect(d.outage!.writes).to.deep.include({ firstFailureAt: failoverAt, firstSuccessAfter: (Math.floor(failoverAt / 1000) + 2) * 1000, failedStatements: failed });
       expect(d.outage!.reads).to.deep.include({ firstFailureAt: null, downtimeMs: 0 });
       expect(d.outage!.errorsByClass).to.deep.equal({ '08': failed });
+    });
+
+    it('labels the instances by their roles before the failover, and says which was the writer before and after it', async () => {
+      withCluster();
+      let failedOver = false;
+      rdsMock.on(DescribeDBClustersCommand).callsFake(() => (failedOver ? cluster('available', 'db-b', 'db-a') : cluster('available', 'db-a', 'db-b')));
+      rdsMock.on(FailoverDBClusterCommand).callsFake(() => { failedOver = true; return {}; });
+      const { code, io, summary } = await run(...drill, '--run-id', 'drill-roles', '--duration', '3s', '--failover-at', '1s');
+      expect(code, io.stderr.join('\n')).to.equal(0);
+      const record = (await new RunStore(join(dir, '.runs')).load('drill-roles'))!;
+      expect(record.database!.servers.map((x) => [x.name, x.role])).to.deep.equal([['db-a', 'writer'], ['db-b', 'reader']]);
+      expect(summary!.database!.writer).to.deep.equal({ before: 'db-a', after: 'db-b' });
+      const text = captureIo(dir, clock);
+      await main(['report', '--run', 'drill-roles'], text);
+      expect(text.stdout.join('\n')).to.contain('  writer: db-a before the failover drill, db-b after it');
     });
 
     it('keeps the run when the failover fails: the summary is printed with the reason as a note', async () => {

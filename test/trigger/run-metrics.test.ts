@@ -119,7 +119,7 @@ describe('trigger: a run read back from CloudWatch', () => {
   });
 
   it('reads a run\'s message outcomes with one query per outcome', async () => {
-    expect(await readMessageOutcomes(cw, window)).to.deep.equal({ ok: 1, failed: 0, invalid: 0, duplicate: 0 });
+    expect(await readMessageOutcomes(cw, window)).to.deep.equal({ ok: 1, failed: 0, invalid: 0, duplicate: 0, deadLettered: 0 });
     const queries = cwMock.commandCalls(GetMetricDataCommand).flatMap((c) => c.args[0].input.MetricDataQueries!);
     expect(queries.map((q) => q.MetricStat!.Metric!.MetricName)).to.deep.equal(MESSAGE_OUTCOMES.map(() => METRIC.messages));
   });

@@ -42,6 +42,10 @@ describe('trigger: run options', () => {
     it('--writer-url that is not postgres://', () => refuses({ local: true, writerUrl: 'mysql://h/db', readerUrl: 'postgres://h/db' }, /must be a postgres:\/\/ URL/));
     it('--queue-url with --local', () => refuses({ local: true, queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q' }, /--queue-url is for runs in AWS/));
     it('--queue-url that is not a URL', () => refuses({ queueUrl: 'my-queue' }, /--queue-url "my-queue" is not a URL/));
+    it('--queue-url with a dlq threshold: the gate judges the stack\'s own queue', () => refuses(
+      { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/q', threshold: ['dlq<1'] },
+      /^--threshold dlq<1 judges the stack's own queue: drop --queue-url and name the stack with --stack NAME \(default LoadTest-Load\)$/,
+    ));
     it('--region that is not a region', () => refuses({ region: 'Europe' }, /--region "Europe" is not an AWS region/));
     it('unknown mode', () => refuses({ mode: 'burst' }, /--mode "burst" is unknown/));
     it('--count in slice mode', () => refuses({ count: '5' }, /--count is for --mode statements/));
@@ -66,12 +70,13 @@ describe('trigger: run options', () => {
   });
 
   it('reads both --reader and --writer as bare flags (the post-deploy smoke test)', () => {
-    const s = resolveRunOptions({ reader: true, writer: true, rate: '5', duration: '10s', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q', threshold: ['errors<1%'] });
+    const s = resolveRunOptions({ reader: true, writer: true, rate: '5', duration: '10s', stack: 'LoadTest-Load', threshold: ['errors<1%', 'dlq<1'] });
     expect(s.where).to.equal('aws');
+    expect(s.aws).to.deep.equal({ stack: 'LoadTest-Load' });
     expect([...s.kinds].sort()).to.deep.equal(['read', 'write']);
     expect(s.hosts).to.equal(undefined);
     expect(s).to.include({ rate: 5, durationMs: 10_000, mode: 'slice' });
-    expect(s.thresholds.map((t) => t.text)).to.deep.equal(['errors<1%']);
+    expect(s.thresholds.map((t) => t.text)).to.deep.equal(['errors<1%', 'dlq<1']);
   });
 
   it('makes --reader alone a read-only run, dropping writes from the default mix', () => {

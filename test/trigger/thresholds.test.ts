@@ -56,7 +56,7 @@ describe('trigger: thresholds', () => {
   });
 
   it('fails dlq when the run\'s dead-letter count is unknown, and says so', () => {
-    expect(check('dlq<1', summary(0, { deadLettered: null }))).to.deep.equal({ threshold: 'dlq<1', ok: false, actual: "unknown: this run's dead-letter count could not be read" });
+    expect(check('dlq<1', summary(0, { deadLettered: null }))).to.deep.equal({ threshold: 'dlq<1', ok: false, actual: "unknown: this run's record has no dead-letter count (saved by an older version)" });
   });
 
   it('refuses dlq with a unit or a scope, in one line', () => {

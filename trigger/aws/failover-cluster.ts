@@ -9,6 +9,11 @@ export interface FailoverCluster {
   /** The writer instance now. */
   readonly writer: string | undefined;
   readonly readers: readonly string[];
+  /**
+   * Every instance with its role now, before the drill (writer first): the database section labels
+   * the instances by these, since after the failover the writer is another instance.
+   */
+  readonly instances: ReadonlyArray<{ readonly id: string; readonly role: 'writer' | 'reader' }>;
 }
 
 /**
@@ -32,5 +37,7 @@ export async function checkFailoverCluster(client: RDSClient, dbClusterIdentifie
   const members = cluster.DBClusterMembers ?? [];
   const readers = members.filter((m) => !m.IsClusterWriter && m.DBInstanceIdentifier).map((m) => m.DBInstanceIdentifier!);
   if (readers.length === 0) throw new UsageError(`--failover-at: the Aurora cluster ${dbClusterIdentifier} has no reader instance to fail over to`);
-  return { dbClusterIdentifier, writer: members.find((m) => m.IsClusterWriter)?.DBInstanceIdentifier, readers };
+  const writer = members.find((m) => m.IsClusterWriter)?.DBInstanceIdentifier;
+  const instances = [...(writer ? [{ id: writer, role: 'writer' as const }] : []), ...[...readers].sort().map((id) => ({ id, role: 'reader' as const }))];
+  return { dbClusterIdentifier, writer, readers, instances };
 }

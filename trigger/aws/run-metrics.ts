@@ -214,7 +214,7 @@ async function readTimeline(cw: CloudWatchClient, w: MetricsWindow, operations: 
     series: series.sort(byTargetThenOp),
     ...(probed ? { staleness } : {}),
     messages: {
-      ok: outcome('ok'), failed: outcome('failed'), invalid: outcome('invalid'), duplicate: outcome('duplicate'),
+      ok: outcome('ok'), failed: outcome('failed'), invalid: outcome('invalid'), duplicate: outcome('duplicate'), deadLettered: outcome('deadLettered'),
       dwell: stats((stat) => find((want) => want.kind === 'dwell' && want.stat === stat)),
       senderAheadMs: counts(find((want) => want.kind === 'clock')).map((v) => round(v, 3)),
     },
@@ -257,15 +257,15 @@ async function readDistributions(cw: CloudWatchClient, w: MetricsWindow, operati
 }
 
 /**
- * How the worker ended a run's messages, summed over the window: three queries, for `init` and for
- * knowing when a run's metrics are all in.
+ * How the worker ended a run's messages, summed over the window: one query per outcome, for `init`
+ * and for knowing when a run's metrics are all in.
  */
 export async function readMessageOutcomes(cw: CloudWatchClient, w: MetricsWindow): Promise<Record<MessageOutcome, number>> {
   const { start, end } = aligned(w.startMs, w.endMs, 60_000);
   const qs = new Queries(w.namespace, (end - start) / 1000);
   for (const outcome of MESSAGE_OUTCOMES) qs.add({ kind: 'messages', outcome }, METRIC.messages, messageDimensions(w.runId, outcome), 'Sum');
   const values = await readSteps(cw, qs, start, end, end - start);
-  const out: Record<MessageOutcome, number> = { ok: 0, failed: 0, invalid: 0, duplicate: 0 };
+  const out = Object.fromEntries(MESSAGE_OUTCOMES.map((o) => [o, 0])) as Record<MessageOutcome, number>;
   for (const [want, m] of values) if (want.kind === 'messages') out[want.outcome] += m.get(0) ?? 0;
   return out;
 }

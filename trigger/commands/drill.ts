@@ -28,11 +28,11 @@ export interface RawDrillOptions {
 }
 
 /**
- * The queue settings of a drill engine: a visibility timeout short enough that a failed message
- * comes back within the drill (and that a storm's slices outlive it), more receives before the
- * dead-letter queue than the stack's 3, and enough concurrency for the redelivered copies.
+ * The queue settings of a drill engine: a visibility timeout short enough that a storm's slices
+ * outlive it (a failed message comes back after the worker's own backoff, 5 s at first), the
+ * stack's maxReceiveCount, and enough concurrency for the redelivered copies.
  */
-const DRILL_ENGINE = { visibilityTimeoutMs: 1_000, maxReceiveCount: 5, maxConcurrency: 12 } as const;
+const DRILL_ENGINE = { visibilityTimeoutMs: 1_000, maxConcurrency: 12 } as const;
 
 const DRILL_DEFAULTS = {
   /** Server faults: statements per second, load length, when the servers stop and for how long. */

@@ -86,7 +86,7 @@ export async function initCommand(raw: RawInitOptions, io: CliIo): Promise<numbe
   return awaitOutcome(runId, aws.namespace, aws.region, sentAt, waitMs, io);
 }
 
-/** Poll the init run's message outcomes (three metrics) until the worker has reported it. */
+/** Poll the init run's message outcomes (one metric per outcome) until the worker has reported it. */
 async function awaitOutcome(runId: string, namespace: string, region: string | undefined, sentAt: number, waitMs: number, io: CliIo): Promise<number> {
   const cw = await cloudWatch(region);
   const deadline = sentAt + waitMs;
@@ -104,6 +104,7 @@ async function awaitOutcome(runId: string, namespace: string, region: string | u
         return EXIT.ok;
       }
       if (outcomes.invalid > 0) throw new CliError(`init ${runId} was refused as invalid by the worker (see its logs): is the worker older than this trigger?`, EXIT.failed);
+      if (outcomes.deadLettered > 0) throw new CliError(`init ${runId} failed on its last receive and went to the dead-letter queue (stack output ${STACK_OUTPUT.deadLetterQueueUrl}); see the worker's logs`, EXIT.failed);
       if (outcomes.failed > 0) io.err(`init ${runId} failed once and will be retried by SQS; see the worker's logs`);
       else io.err(`waiting for the worker to report init ${runId}...`);
     }

@@ -115,7 +115,7 @@ async function refreshed(cw: CloudWatchClient, saved: RunRecord, window: Metrics
   const mixOps = new Set(f.settings.mix.map((m) => m.op));
   const operations = isWorkloadName(f.settings.workload) ? operationsOf(f.settings.workload).filter((o) => mixOps.has(o.op)) : allOperations();
   const outcomes = await read(() => readMessageOutcomes(cw, window), f.runId);
-  const settled = settle(outcomes, f.deadLettered ?? undefined, f.messagesSent);
+  const settled = settle(outcomes, f.messagesSent);
   const measured = await read(() => readMeasured(cw, window, operations, now), f.runId);
   const region = saved.cloud?.region ?? '';
   const database = await readDatabaseSection(cw, () => rds(region || undefined), saved.cloud?.database ?? {}, measured.timeline, now);
@@ -146,7 +146,7 @@ async function foreign(cw: CloudWatchClient, window: MetricsWindow, now: number)
     durationMs,
     interrupted: false,
     messagesSent: 0,
-    deadLettered: null,
+    deadLetterQueueGrowth: null,
     notes: [`run ${window.runId} was not started from here: throughput is over the whole ${Math.round(durationMs / 60_000)}-minute window and the planned rate is unknown`],
     incomplete: null,
   };

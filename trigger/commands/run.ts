@@ -75,14 +75,17 @@ async function runAws(s: RunSettings, io: CliIo): Promise<number> {
   const plan = buildPlan(s, awsFleet(aws, options));
   const rdsClient = failoverAtMs !== undefined ? await rds(aws.region) : undefined;
   try {
+    let instances: AwsBackendOptions['instances'];
     if (rdsClient && failoverAtMs !== undefined) {
       const c = await checkFailoverCluster(rdsClient, cluster!);
       io.err(`failover drill: cluster ${cluster} (writer ${c.writer ?? 'unknown'}) fails over ${formatDuration(failoverAtMs)} into the load`);
+      // The roles before the drill: after it, the writer is another instance.
+      instances = c.instances;
     }
     return await runPipeline({
       settings: s,
       plan,
-      backend: new AwsBackend(aws, options),
+      backend: new AwsBackend(aws, { ...options, ...(instances ? { instances } : {}) }),
       ...(rdsClient && failoverAtMs !== undefined
         ? { drill: () => awsFailoverDrill({ client: rdsClient, dbClusterIdentifier: cluster!, atMs: failoverAtMs, clock: io.clock }) }
         : {}),

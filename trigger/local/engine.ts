@@ -50,7 +50,7 @@ export interface LocalEngineOptions {
    * @default 120000
    */
   readonly visibilityTimeoutMs?: number;
-  /** Receives before a message moves to the DLQ. @default 3 */
+  /** Receives before a message moves to the DLQ; the workers are told it too. @default the stack's (EVENT_SOURCE_DEFAULTS.maxReceiveCount) */
   readonly maxReceiveCount?: number;
   /** Where the worker's JSON log goes. @default `<tmp>/aurora-load-test/worker-<pid>.log` */
   readonly logFile?: string;
@@ -126,7 +126,10 @@ export class LocalEngine {
       credentials = { user: cluster.user, password: cluster.password, database: cluster.database };
     }
 
-    const config = localWorkerConfig({ writer, reader, ...credentials, poolMax, ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}) });
+    const maxReceiveCount = opts.maxReceiveCount ?? EVENT_SOURCE_DEFAULTS.maxReceiveCount;
+    const config = localWorkerConfig({
+      writer, reader, ...credentials, poolMax, maxReceiveCount, ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}),
+    });
     const logFile = opts.logFile ?? path.join(os.tmpdir(), 'aurora-load-test', `worker-${process.pid}.log`);
     mkdirSync(path.dirname(logFile), { recursive: true });
     const stream = createWriteStream(logFile, { flags: 'a' });
@@ -135,7 +138,7 @@ export class LocalEngine {
     const queue: LocalQueue = new LocalQueue({
       name: 'queue',
       visibilityTimeoutMs: opts.visibilityTimeoutMs ?? 120_000,
-      maxReceiveCount: opts.maxReceiveCount ?? 3,
+      maxReceiveCount,
       deadLetterQueue: dlq,
     });
     // Failed messages come back after the worker's backoff, as SqsRedelivery arranges in AWS.

@@ -1,4 +1,5 @@
 import { DEFAULTS, type Endpoint, type WorkerConfig } from '../../handlers/config';
+import { EVENT_SOURCE_DEFAULTS } from '../../handlers/event-source';
 
 /**
  * The worker's configuration for a local run: credentials given directly (there is no Secrets
@@ -12,6 +13,8 @@ export function localWorkerConfig(o: {
   readonly database: string;
   readonly poolMax?: number;
   readonly statementTimeoutMs?: number;
+  /** The local queue's maxReceiveCount. @default the stack's (EVENT_SOURCE_DEFAULTS.maxReceiveCount) */
+  readonly maxReceiveCount?: number;
 }): WorkerConfig {
   return {
     writer: { ...o.writer },
@@ -25,5 +28,6 @@ export function localWorkerConfig(o: {
     connectTimeoutMs: DEFAULTS.connectTimeoutMs,
     metricNamespace: DEFAULTS.metricNamespace,
     deadlineMarginMs: DEFAULTS.deadlineMarginMs,
+    maxReceiveCount: o.maxReceiveCount ?? EVENT_SOURCE_DEFAULTS.maxReceiveCount,
   };
 }

@@ -251,6 +251,10 @@ export function resolveRunOptions(raw: RawRunOptions, now: Date = new Date(), ca
 
   const thresholds = (raw.threshold ?? []).map(parseThreshold);
   const queueUrl = raw.queueUrl !== undefined ? parseQueueUrl(raw.queueUrl) : undefined;
+  // The dlq gate reads the workers' count from the stack's metric namespace: a hand-passed queue
+  // could belong to another deployment, whose workers publish elsewhere.
+  const dlq = thresholds.find((t) => t.metric === 'dlq');
+  if (queueUrl && dlq) throw new UsageError(`--threshold ${dlq.text} judges the stack's own queue: drop --queue-url and name the stack with --stack NAME (default ${RUN_DEFAULTS.stack})`);
   const region = raw.region !== undefined ? parseRegion(raw.region) : undefined;
 
   return {

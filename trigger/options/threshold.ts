@@ -8,8 +8,10 @@ export type ThresholdMetric = LatencyMetric | 'errors' | 'rate' | 'dlq';
  * - latency (`p50`, `p90`, `p99`, `max`, `avg`): ms, checked for every operation and target;
  * - `errors`: failed statements, as a share of attempted ones (`%`) or as a count;
  * - `rate`: how far the achieved rate may be from the target, in percent, either way;
- * - `dlq`: messages of this run that reached the dead-letter queue, a count (what the pipeline's
- *   smoke test gates on: the queue's older contents do not count).
+ * - `dlq`: messages of this run that went to the dead-letter queue, a count, as the workers count
+ *   them (failed on their last receive, filed under the message's own run id): what the pipeline's
+ *   smoke test gates on. The queue's older contents, and other runs' messages reaching it during
+ *   this run, do not count.
  * A `scope:` prefix (an operation name, or `reader` / `writer`) narrows a latency or error
  * threshold to matching rows.
  */

@@ -30,7 +30,7 @@ export type Samples = readonly (number | null)[];
 export interface DatabaseServer {
   /** The server (`writer:PORT`, `reader:PORT` locally) or the DB instance identifier. */
   readonly name: string;
-  /** Its role at the start of the run (local) or when read (AWS). */
+  /** Its role at the start of the run (local; AWS with a failover drill) or when the run was read (AWS). */
   readonly role: 'writer' | 'reader';
   /** Only the metrics the source has for it. */
   readonly metrics: Readonly<Partial<Record<DatabaseMetric, Samples>>>;
@@ -63,6 +63,8 @@ export interface DatabaseSummary {
   readonly stepSeconds: number;
   readonly servers: ReadonlyArray<{ readonly name: string; readonly role: 'writer' | 'reader'; readonly metrics: Readonly<Partial<Record<DatabaseMetric, MeanPeak>>> }>;
   readonly worker?: { readonly concurrency: MeanPeak | null; readonly throttles: { readonly total: number; readonly peak: number } | null };
+  /** After a failover drill: the writer before it and after it (instance identifiers; local: ports). */
+  readonly writer?: { readonly before: string; readonly after: string };
 }
 
 function values(xs: Samples): number[] {
@@ -76,8 +78,11 @@ function meanPeak(xs: Samples): MeanPeak | null {
   return { mean: round(v.reduce((a, b) => a + b, 0) / v.length, 3), peak: round(Math.max(...v), 3) };
 }
 
-/** Mean and peak of every metric of every server: what the text summary prints. */
-export function summarizeDatabase(d: DatabaseSamples): DatabaseSummary {
+/**
+ * Mean and peak of every metric of every server: what the text summary prints; `writer` when a
+ * failover drill moved the writer during the run (the servers' roles are those before it).
+ */
+export function summarizeDatabase(d: DatabaseSamples, writer?: DatabaseSummary['writer']): DatabaseSummary {
   const servers = d.servers.map((s) => {
     const metrics: Partial<Record<DatabaseMetric, MeanPeak>> = {};
     for (const m of DATABASE_METRIC_NAMES) {
@@ -97,5 +102,6 @@ export function summarizeDatabase(d: DatabaseSamples): DatabaseSummary {
         throttles: throttles.length ? { total: throttles.reduce((a, b) => a + b, 0), peak: Math.max(...throttles) } : null,
       },
     } : {}),
+    ...(writer ? { writer } : {}),
   };
 }

@@ -57,8 +57,9 @@ export function databaseLines(d: DatabaseSummary): string[] {
   if (w?.concurrency) rows.push(['worker', 'concurrent executions', n(w.concurrency.mean), n(w.concurrency.peak)]);
   if (w?.throttles) rows.push(['worker', 'throttles (total, peak /step)', String(w.throttles.total), String(w.throttles.peak)]);
   const from = d.source === 'servers' ? 'sampled from the servers' : 'CloudWatch AWS/RDS and AWS/Lambda';
-  if (!rows.length) return [`database (${from}): no samples`];
-  return [`database (${from}, every ${d.stepSeconds} s):`, ...table(['server', 'metric', 'mean', 'peak'], rows).map((l) => `  ${l}`)];
+  const writer = d.writer ? [`  writer: ${d.writer.before} before the failover drill, ${d.writer.after} after it`] : [];
+  if (!rows.length) return [`database (${from}): no samples`, ...writer];
+  return [`database (${from}, every ${d.stepSeconds} s):`, ...writer, ...table(['server', 'metric', 'mean', 'peak'], rows).map((l) => `  ${l}`)];
 }
 
 /** A rate as people write it: 200, 12.5, 0.33. */
@@ -121,7 +122,7 @@ export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResul
   }
   out.push(`queue dwell (sent -> received): ${statsLine(s.messages.dwell)}`);
   out.push(`messages: ${s.messages.sent} sent, ${s.messages.ok} ok, ${s.messages.failed} failed, ${s.messages.invalid} invalid`
-    + `${s.messages.deadLettered !== null ? `, ${s.messages.deadLettered} in the dead-letter queue` : ''}`);
+    + `${s.messages.deadLettered !== null ? `, ${s.messages.deadLettered} dead-lettered` : ''}`);
   const dup = s.messages;
   if ((dup.duplicate ?? 0) > 0 || (dup.ranTwice ?? 0) > 0) {
     out.push(`duplicates: ${dup.ranTwice ?? 0} message(s) ran twice (a copy reached another environment), ${dup.duplicate ?? 0} copies not run again (their environment had run them)`);

@@ -73,8 +73,13 @@ export interface RunFacts {
   readonly interrupted: boolean;
   /** Messages the queue accepted. */
   readonly messagesSent: number;
-  /** This run's messages that reached the dead-letter queue (the queue's growth over the run); null when unknown. */
-  readonly deadLettered: number | null;
+  /**
+   * How much the dead-letter queue grew over the run; null when unknown. A cross-check only: it
+   * also counts other runs' messages that reached the queue meanwhile (a message of an invocation
+   * that died returns after the queue's 90-minute visibility timeout, whatever runs then). This
+   * run's own dead letters are the workers' count (`timeline.messages.deadLettered`).
+   */
+  readonly deadLetterQueueGrowth: number | null;
   /** How sending went; absent when nothing was sent from here. */
   readonly send?: SendSummary;
   /** The standby's replication lag at the end (local runs); null when it could not be read. */
@@ -134,7 +139,10 @@ export interface CloudLocation {
 export interface DatabaseSource {
   /** The Aurora cluster (stack output DbClusterIdentifier). */
   readonly clusterIdentifier?: string;
-  /** Its instances and their roles when the run was read (DescribeDBClusters); absent: per role. */
+  /**
+   * Its instances and their roles (DescribeDBClusters): before the load when a failover drill ran
+   * (after it the writer is another instance), else when the run was read; absent: per role.
+   */
   readonly instances?: ReadonlyArray<{ readonly id: string; readonly role: 'writer' | 'reader' }>;
   /** The worker function (stack output WorkerFunctionName). */
   readonly functionName?: string;
@@ -189,6 +197,11 @@ export interface Timeline {
     readonly invalid: readonly number[];
     /** Copies of messages not run again, by the environment that had run them (absent in records of older versions). */
     readonly duplicate?: readonly number[];
+    /**
+     * This run's messages that failed on their last receive and so went to the dead-letter queue,
+     * as the workers counted them (absent in records of older versions).
+     */
+    readonly deadLettered?: readonly number[];
     /** Queue dwell of the messages those invocations received. */
     readonly dwell: readonly (StepStats | null)[];
     /** The most the sender's clock was ahead of a worker's, ms (a message received before it was sent); 0: not seen. */

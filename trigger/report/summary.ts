@@ -6,6 +6,7 @@ import { analyseOutage, type OutageAnalysis } from '../drills/outage';
 import type { Reconciliation } from '../drills/reconcile';
 import { describeMix } from '../options/mix';
 import { summarizeDatabase, type DatabaseSamples, type DatabaseSummary } from './database';
+import { deadLettersOf } from './dead-letters';
 import type { ReplicaLag, RunFacts, SendSummary, Timeline } from './run-record';
 
 /** Latency-like statistics, ms. pgbench's average and standard deviation, k6's percentiles. */
@@ -130,7 +131,10 @@ export interface RunSummary {
     readonly ok: number;
     readonly failed: number;
     readonly invalid: number;
-    /** This run's messages in the dead-letter queue (its growth over the run); null when unknown. */
+    /**
+     * This run's messages that went to the dead-letter queue, as the workers counted them (failed
+     * on their last receive); null when unknown (a record saved by an older version).
+     */
     readonly deadLettered: number | null;
     /** Copies of messages delivered again to an environment that had run them: not run again. */
     readonly duplicate: number;
@@ -202,6 +206,7 @@ export function summarize(facts: RunFacts, measured: Measured): RunSummary {
   const averageRate = facts.plan.averageRate;
   const drill = facts.drill;
   const messagesOk = sum(timeline.messages.ok);
+  const deadLettered = deadLettersOf(timeline);
   const senderAhead = (timeline.messages.senderAheadMs ?? []).reduce((m, x) => Math.max(m, x), 0);
   const notes = senderAhead > CLOCK_WARNING_MS
     ? [...facts.notes, `the sending machine's clock is at least ${(senderAhead / 1000).toFixed(1)} s ahead of the workers' (messages arrived before they were sent): slices started that much later than planned and the timeline is shifted; sync this machine's clock (NTP)`]
@@ -226,9 +231,9 @@ export function summarize(facts: RunFacts, measured: Measured): RunSummary {
       ok: messagesOk,
       failed: sum(timeline.messages.failed),
       invalid: sum(timeline.messages.invalid),
-      deadLettered: facts.deadLettered,
+      deadLettered,
       duplicate: sum(timeline.messages.duplicate ?? []),
-      ranTwice: Math.max(0, messagesOk + (facts.deadLettered ?? 0) - facts.messagesSent),
+      ranTwice: Math.max(0, messagesOk + (deadLettered ?? 0) - facts.messagesSent),
       dwell: distributions.dwell,
     },
     ...(senderAhead > 0 ? { senderClockAheadMs: senderAhead } : {}),
@@ -242,7 +247,9 @@ export function summarize(facts: RunFacts, measured: Measured): RunSummary {
         failed: sum(timeline.staleness.failed),
       },
     } : {}),
-    ...(measured.database ? { database: summarizeDatabase(measured.database) } : {}),
+    ...(measured.database ? {
+      database: summarizeDatabase(measured.database, drill?.kind === 'failover' && drill.event?.from && drill.event.to ? { before: drill.event.from, after: drill.event.to } : undefined),
+    } : {}),
     notes,
     ...(drill ? {
       drill: {

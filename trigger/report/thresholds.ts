@@ -33,7 +33,7 @@ export function evaluateThresholds(summary: RunSummary, thresholds: readonly Thr
     if (t.metric === 'dlq') {
       const n = summary.messages.deadLettered;
       // Unknown is not zero: a gate that passes without looking would pass a broken worker.
-      if (n === null) return { threshold: t.text, ok: false, actual: "unknown: this run's dead-letter count could not be read" };
+      if (n === null) return { threshold: t.text, ok: false, actual: "unknown: this run's record has no dead-letter count (saved by an older version)" };
       return { threshold: t.text, ok: passes(t, n), actual: `${n}` };
     }
     const rows = rowsFor(summary, t.scope);

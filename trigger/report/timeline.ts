@@ -36,7 +36,7 @@ export function byTargetThenOp(a: { op: string; target: string }, b: { op: strin
 export function measureInvocations(invocations: readonly InvocationMetrics[], runId: string, fromMs: number, toMs: number): Measured {
   const series = new Map<string, SeriesAcc>();
   const dwell = new Histogram();
-  const messageSeconds = new Map<number, { ok: number; failed: number; invalid: number; duplicate: number; senderAheadMs: number; dwell: Histogram }>();
+  const messageSeconds = new Map<number, { ok: number; failed: number; invalid: number; duplicate: number; deadLettered: number; senderAheadMs: number; dwell: Histogram }>();
   const staleness = new Histogram();
   let probed = false;
   const markerSeconds = new Map<number, { ms: Histogram; unseen: number; failed: number }>();
@@ -82,11 +82,12 @@ export function measureInvocations(invocations: readonly InvocationMetrics[], ru
       first = Math.min(first, sec);
       last = Math.max(last, sec);
       let to = messageSeconds.get(sec);
-      if (!to) messageSeconds.set(sec, (to = { ok: 0, failed: 0, invalid: 0, duplicate: 0, senderAheadMs: 0, dwell: new Histogram() }));
+      if (!to) messageSeconds.set(sec, (to = { ok: 0, failed: 0, invalid: 0, duplicate: 0, deadLettered: 0, senderAheadMs: 0, dwell: new Histogram() }));
       to.ok += m.ok;
       to.failed += m.failed;
       to.invalid += m.invalid;
       to.duplicate += m.duplicate;
+      to.deadLettered += m.deadLettered;
       to.senderAheadMs = Math.max(to.senderAheadMs, m.senderAheadMs);
       to.dwell.merge(m.dwell);
       dwell.merge(m.dwell);
@@ -128,6 +129,7 @@ export function measureInvocations(invocations: readonly InvocationMetrics[], ru
       failed: each((sec) => messageSeconds.get(sec)?.failed ?? 0),
       invalid: each((sec) => messageSeconds.get(sec)?.invalid ?? 0),
       duplicate: each((sec) => messageSeconds.get(sec)?.duplicate ?? 0),
+      deadLettered: each((sec) => messageSeconds.get(sec)?.deadLettered ?? 0),
       dwell: each((sec) => { const m = messageSeconds.get(sec); return m ? stepStats(m.dwell) : null; }),
       senderAheadMs: each((sec) => round(messageSeconds.get(sec)?.senderAheadMs ?? 0, 3)),
     },

@@ -13,6 +13,9 @@ import { checkFleet, fitLine, fleetOf, type Fleet } from '../plan/fleet';
 import type { SendPlan } from '../plan/send-plan';
 import { SqsTransport } from '../send/sqs-transport';
 import type { QueueDepth } from '../send/transport';
+import { deadLetterCrossCheck, deadLettersOf } from '../report/dead-letters';
+import type { DatabaseSource } from '../report/run-record';
+import type { Measured } from '../report/summary';
 import type { Backend, Collected, RunWindow } from './backend';
 
 /** How often the queue depth is read for the progress line. */
@@ -22,8 +25,13 @@ const DEPTH_POLL_MS = 5_000;
  * publish when they end, failed statements messages come back after up to a few minutes of backoff.
  */
 const METRICS_WAIT_MS = 5 * 60_000;
-/** How often to look meanwhile (three GetMetricData queries and one GetQueueAttributes each time). */
+/** How often to look meanwhile (one GetMetricData call), and between the reads of the summary. */
 const METRICS_POLL_MS = 10_000;
+/**
+ * Most reads of the run's metrics once its outcomes are in, until two in a row count the same
+ * statements (about a minute at most).
+ */
+export const STABLE_MAX_READS = 6;
 
 export interface AwsBackendOptions {
   /** `--concurrency`: SendMessageBatch calls in flight. */
@@ -36,6 +44,11 @@ export interface AwsBackendOptions {
   readonly maxConcurrency?: number;
   /** Model the event source's scale-up (`--no-scale-up`: false). */
   readonly scaleUp: boolean;
+  /**
+   * The cluster's instances and their roles before the load (a failover drill reads them first),
+   * for the database section. @default read with DescribeDBClusters after the load
+   */
+  readonly instances?: DatabaseSource['instances'];
 }
 
 /** The deployed fleet: the flags, else the stack's outputs, else the stack's defaults (unknown concurrency stays unknown). */
@@ -104,11 +117,11 @@ export class AwsBackend implements Backend {
     return `${sent} of ${total} messages sent; slices already queued or running go on: purge them with node trigger stop --yes`;
   }
 
-  /** This run's dead letters: the dead-letter queue's growth since before sending; undefined when unknown. */
-  async #deadLettered(): Promise<number | undefined> {
-    if (!this.#deadLetters || !this.#deadLettersBefore) return undefined;
+  /** The dead-letter queue's growth since before sending (a cross-check); null when unknown. */
+  async #deadLetterQueueGrowth(): Promise<number | null> {
+    if (!this.#deadLetters || !this.#deadLettersBefore) return null;
     const now = await this.#deadLetters.depth();
-    if (!now) return undefined;
+    if (!now) return null;
     const total = (d: QueueDepth): number => d.visible + d.inFlight;
     return Math.max(0, total(now) - total(this.#deadLettersBefore));
   }
@@ -122,24 +135,36 @@ export class AwsBackend implements Backend {
       const deadline = io.clock.now() + waitMs;
       let settled: Settled;
       for (;;) {
-        settled = settle(await read(() => readMessageOutcomes(cw, window()), run.runId), await this.#deadLettered(), run.messagesSent);
+        settled = settle(await read(() => readMessageOutcomes(cw, window()), run.runId), run.messagesSent);
         if (settled.complete || io.clock.now() >= deadline || io.signal.aborted) break;
         io.err(`waiting for CloudWatch: ${settled.done} of ${run.messagesSent} messages reported done...`);
         await io.clock.sleep(Math.min(METRICS_POLL_MS, Math.max(0, deadline - io.clock.now())), io.signal);
       }
-      const w = window();
-      const measured = await read(() => readMeasured(cw, w, run.operations, io.clock.now()), run.runId);
+      const notes = [...this.#notes];
+      const read1 = (): Promise<{ measured: Measured; window: MetricsWindow }> => {
+        const w = window();
+        return read(() => readMeasured(cw, w, run.operations, io.clock.now()), run.runId).then((measured) => ({ measured, window: w }));
+      };
+      // Complete means every invocation's last request was accepted; its datums, and other
+      // invocations' earlier ones, may still be on their way into GetMetricData's answers.
+      const { measured, window: w, stable } = settled.complete && !io.signal.aborted
+        ? await readUntilStable(read1, io)
+        : { ...(await read1()), stable: true };
+      if (!stable) notes.push(`the statement counts were still growing after ${STABLE_MAX_READS} reads ${formatDuration(METRICS_POLL_MS)} apart: node trigger report --run ${run.runId} --refresh reads CloudWatch again`);
+      const crossCheck = deadLetterCrossCheck(deadLettersOf(measured.timeline), await this.#deadLetterQueueGrowth());
+      if (crossCheck) notes.push(crossCheck);
       const d = this.aws.deployment;
       const database = await readDatabaseSection(cw, () => rds(this.aws.region), {
         ...(d?.dbClusterIdentifier ? { clusterIdentifier: d.dbClusterIdentifier } : {}),
         ...(d?.workerFunctionName ? { functionName: d.workerFunctionName } : {}),
+        ...(this.o.instances ? { instances: this.o.instances } : {}),
       }, measured.timeline, io.clock.now());
       return {
         measured: database.samples ? { ...measured, database: database.samples } : measured,
-        deadLettered: settled.deadLettered ?? null,
+        deadLetterQueueGrowth: await this.#deadLetterQueueGrowth(),
         incomplete: settled.complete ? null
-          : `${settled.done} of ${run.messagesSent} messages reported done${settled.deadLettered === undefined ? ' (dead-lettered ones cannot be told: the stack\'s dead-letter queue is unknown)' : ''} after waiting ${formatDuration(waitMs)}; node trigger report --run ${run.runId} --refresh reads CloudWatch again`,
-        notes: [...this.#notes, ...database.notes],
+          : `${settled.done} of ${run.messagesSent} messages reported done after waiting ${formatDuration(waitMs)}; node trigger report --run ${run.runId} --refresh reads CloudWatch again`,
+        notes: [...notes, ...database.notes],
         cloud: { region: this.aws.region ?? '', namespace: this.aws.namespace, startMs: w.startMs, endMs: w.endMs, database: database.source },
       };
     } finally {
@@ -154,19 +179,44 @@ export class AwsBackend implements Backend {
 }
 
 interface Settled {
-  /** Messages done: succeeded, or in the dead-letter queue. */
+  /** Messages done: succeeded, or dead-lettered by the workers on their last receive. */
   readonly done: number;
-  readonly deadLettered: number | undefined;
   readonly complete: boolean;
 }
 
 /**
- * A message is settled once the worker reported it done (Outcome ok) or it reached the
- * dead-letter queue; failed attempts come back, so they do not count.
+ * A message is settled once the worker reported it done (Outcome ok) or dead-lettered it (failed
+ * on its last receive, Outcome deadLettered); failed attempts before that come back, so they do not count.
  */
-export function settle(outcomes: { ok: number }, deadLettered: number | undefined, sent: number): Settled {
-  const done = outcomes.ok + (deadLettered ?? 0);
-  return { done, deadLettered, complete: done >= sent };
+export function settle(outcomes: { ok: number; deadLettered: number }, sent: number): Settled {
+  const done = outcomes.ok + outcomes.deadLettered;
+  return { done, complete: done >= sent };
+}
+
+/** A statement's count in a measurement: what must stop changing before the summary is read. */
+function sampleCounts(m: Measured): string {
+  const total = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+  return JSON.stringify(m.timeline.series.map((s) => [
+    s.op, s.target, total(s.ok), total(s.skipped), Object.values(s.errors).reduce((a, xs) => a + total(xs ?? []), 0),
+  ]));
+}
+
+/**
+ * Read until the per-operation sample counts (successes, errors, skips) are the same in two
+ * consecutive reads, {@link METRICS_POLL_MS} apart, at most {@link STABLE_MAX_READS} reads: a
+ * datum PutMetricData accepted can take a moment to show in GetMetricData, and one read alone
+ * would miss it silently. `stable` false: the counts still changed at the last read.
+ */
+export async function readUntilStable<T extends { measured: Measured }>(readOnce: () => Promise<T>, io: Pick<CliIo, 'clock' | 'signal'>): Promise<T & { stable: boolean }> {
+  let last = await readOnce();
+  for (let reads = 1; reads < STABLE_MAX_READS && !io.signal.aborted; reads++) {
+    await io.clock.sleep(METRICS_POLL_MS, io.signal);
+    const next = await readOnce();
+    const same = sampleCounts(next.measured) === sampleCounts(last.measured);
+    last = next;
+    if (same) return { ...last, stable: true };
+  }
+  return { ...last, stable: io.signal.aborted };
 }
 
 /** A CloudWatch read; an AWS failure is one line (exit 1: the load ran, the report did not). */

@@ -26,8 +26,11 @@ export interface RunWindow {
 /** What a backend collected for a run. */
 export interface Collected {
   readonly measured: Measured;
-  /** This run's dead-lettered messages (the dead-letter queue's growth over the run); null when unknown. */
-  readonly deadLettered: number | null;
+  /**
+   * How much the dead-letter queue grew over the run (a cross-check of the workers' own count of
+   * this run's dead letters, which is in `measured`); null when unknown.
+   */
+  readonly deadLetterQueueGrowth: number | null;
   /** Local runs: the standby's lag at the end (null: could not be read). */
   readonly replicaLag?: ReplicaLag | null;
   /** Why not every message's outcome is in `measured`; null when all are. */

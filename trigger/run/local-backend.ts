@@ -9,6 +9,7 @@ import { EMBEDDED_MAX_CONNECTIONS } from '../local/data-dir';
 import { checkFleet, fitLine, fleetOf, type Fleet } from '../plan/fleet';
 import type { SendPlan } from '../plan/send-plan';
 import type { SlicePlan } from '../plan/slice-plan';
+import { deadLetterCrossCheck, deadLettersOf } from '../report/dead-letters';
 import { measureInvocations } from '../report/timeline';
 import { LocalTransport } from '../send/local-transport';
 import type { LocalEngine, LocalEngineOptions } from '../local/engine';
@@ -143,12 +144,14 @@ export class LocalBackend implements Backend {
     const measured = measureInvocations(engine.sink.invocations, run.runId, run.loadStartAt, run.loadEndAt);
     const t = measured.timeline;
     await this.#sampler?.stop();
+    const growth = engine.queue.stats.deadLettered - this.#deadLetteredBefore;
+    const crossCheck = deadLetterCrossCheck(deadLettersOf(t), growth);
     return {
       measured: this.#sampler ? { ...measured, database: this.#sampler.samples(t.startMs, t.startMs + t.steps * t.stepSeconds * 1000) } : measured,
-      deadLettered: engine.queue.stats.deadLettered - this.#deadLetteredBefore,
+      deadLetterQueueGrowth: growth,
       replicaLag: await engine.replicationLag().catch(() => null),
       incomplete: this.#busy ?? null,
-      notes: [],
+      notes: crossCheck ? [crossCheck] : [],
     };
   }
 

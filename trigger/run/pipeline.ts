@@ -149,7 +149,7 @@ async function sendAndSummarize<B extends Backend>(r: RunRequest<B>, drill: Dril
     durationMs,
     interrupted,
     messagesSent: transport.stats.accepted,
-    deadLettered: collected.deadLettered,
+    deadLetterQueueGrowth: collected.deadLetterQueueGrowth,
     send: { ...transport.stats, maxLateMs: sent.maxLateMs },
     ...(collected.replicaLag !== undefined ? { replicaLag: collected.replicaLag } : {}),
     notes: [...notes, ...collected.notes],

@@ -41,7 +41,7 @@ describe('drills: fault drills on the local engine, each reconciled', function (
     expect(r.messages.lost).to.equal(0);
     const reads = failures(summary, 'reader');
     expect(total(reads), 'the fault hit the reads').to.be.greaterThan(0);
-    expect(Object.keys(reads).every((c) => c === '08' || c === '57')).to.equal(true);
+    expect(Object.keys(reads).every((c) => c === '08' || c === '57'), JSON.stringify(reads)).to.equal(true);
     expect(total(failures(summary, 'writer')), 'writes go on while the standby is down').to.equal(0);
     expect(r.messages.duplicates).to.be.greaterThan(0);
     expect(summary.drill!.outage!.reads.failedStatements).to.equal(total(reads));

@@ -11,7 +11,7 @@ export function runFacts(over: Partial<RunFacts> = {}): RunFacts {
     durationMs: 10_000,
     interrupted: false,
     messagesSent: 2,
-    deadLettered: 0,
+    deadLetterQueueGrowth: 0,
     notes: [],
     incomplete: null,
     ...over,

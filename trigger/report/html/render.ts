@@ -226,7 +226,7 @@ function settingsList(r: RunRecord): string {
     ['ramp', st.rampMs ? formatDuration(st.rampMs) : 'none'],
     ['thresholds', st.thresholds.join('  ') || 'none'],
     ['plan', f.plan.description],
-    ['messages', `${f.plan.messages} planned, ${f.messagesSent} sent${f.deadLettered !== null ? `, ${f.deadLettered} dead-lettered` : ''}`],
+    ['messages', `${f.plan.messages} planned, ${f.messagesSent} sent${r.summary.messages.deadLettered !== null ? `, ${r.summary.messages.deadLettered} dead-lettered` : ''}`],
     ['load started', new Date(f.loadStartAt).toISOString()],
   ];
   if (f.send) items.push(['sending', `${f.send.calls} batch calls, ${f.send.retries} retries, ${f.send.throttled} throttled, ${f.send.lost} lost, at most ${n(f.send.maxLateMs, 0)} ms behind`]);
