@@ -356,6 +356,12 @@ function readCreate(ctx: ContextValues, databaseName: string): CreateDatabaseCon
  * Serverless v2 auto-pause, the smallest value that you can use is 0.5", ServerlessV2ScalingConfiguration,
  * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ServerlessV2ScalingConfiguration.html),
  * and the deploy would fail half-way instead of at synth. Every version of a later major supports it.
+ * The versions are those of the feature's launch (AWS Database Blog, "Introducing scaling to 0
+ * capacity with Amazon Aurora Serverless v2", November 2024); AWS's own list is the engine
+ * versions' ServerlessV2FeaturesSupport.MinCapacity ("If the minimum capacity is 0 ACUs, the engine
+ * version ... supports the automatic pause/resume feature", API_ServerlessV2FeaturesSupport):
+ * `aws rds describe-db-engine-versions --engine aurora-postgresql --query
+ * "DBEngineVersions[?ServerlessV2FeaturesSupport.MinCapacity==\`0\`].EngineVersion"`.
  */
 export const AUTO_PAUSE_MIN_VERSIONS = ['13.15', '14.12', '15.7', '16.3'] as const;
 
