@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { hashOf } from '../helpers/worker-fixture';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -364,6 +364,19 @@ describe('trigger: a run in AWS, against mocked SQS, CloudFormation and CloudWat
       const text = captureIo(dir, clock);
       await main(['report', '--run', 'drill-roles'], text);
       expect(text.stdout.join('\n')).to.contain('  writer: db-a before the failover drill, db-b after it');
+    });
+
+    it('says which instance was the writer before and after the failover in the HTML report too', async () => {
+      withCluster();
+      let failedOver = false;
+      rdsMock.on(DescribeDBClustersCommand).callsFake(() => (failedOver ? cluster('available', 'db-b', 'db-a') : cluster('available', 'db-a', 'db-b')));
+      rdsMock.on(FailoverDBClusterCommand).callsFake(() => { failedOver = true; return {}; });
+      const html = join(dir, 'drill-roles.html');
+      const { code, io } = await run(...drill, '--duration', '3s', '--failover-at', '1s', '--html', html);
+      expect(code, io.stderr.join('\n')).to.equal(0);
+      const page = readFileSync(html, 'utf8');
+      // In the database section, beside where the figures come from (the text summary is in the page too).
+      expect(page).to.match(/<p class="muted">[^<]*, writer: db-a before the failover drill, db-b after it\.<\/p>/);
     });
 
     it('keeps the run when the failover fails: the summary is printed with the reason as a note', async () => {

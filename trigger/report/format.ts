@@ -42,24 +42,41 @@ export function stalenessLine(st: StalenessSummary): string {
   return `staleness (write on the writer, read it back on a reader): ${ms} (${st.seen} markers${lost ? `; ${lost}` : ''})`;
 }
 
-/** The database's own metrics: one row per server (or instance) and metric, mean and peak. */
-export function databaseLines(d: DatabaseSummary): string[] {
+/**
+ * The database's own metrics as table rows (server, metric, mean, peak): one per server (or
+ * instance) and metric, then the worker function's; the text and the HTML report both show these.
+ */
+export function databaseRows(d: DatabaseSummary): string[][] {
   const rows: string[][] = [];
   for (const srv of d.servers) {
+    // Local servers are named by their role already (writer:5432); AWS instances are not.
+    const server = srv.name.startsWith(srv.role) ? srv.name : `${srv.name} (${srv.role})`;
     for (const m of DATABASE_METRIC_NAMES) {
       const mp = srv.metrics[m];
       if (!mp) continue;
       const info = DATABASE_METRICS[m];
-      rows.push([srv.name, `${info.label}${info.unit ? ` ${info.unit}` : ''}`, n(mp.mean), n(mp.peak)]);
+      rows.push([server, `${info.label}${info.unit ? ` ${info.unit}` : ''}`, n(mp.mean), n(mp.peak)]);
     }
   }
   const w = d.worker;
   if (w?.concurrency) rows.push(['worker', 'concurrent executions', n(w.concurrency.mean), n(w.concurrency.peak)]);
   if (w?.throttles) rows.push(['worker', 'throttles (total, peak /step)', String(w.throttles.total), String(w.throttles.peak)]);
+  return rows;
+}
+
+/** Where the database's figures come from, and which instance was the writer before and after a failover drill. */
+export function databaseFacts(d: DatabaseSummary): { from: string; writer?: string } {
   const from = d.source === 'servers' ? 'sampled from the servers' : 'CloudWatch AWS/RDS and AWS/Lambda';
-  const writer = d.writer ? [`  writer: ${d.writer.before} before the failover drill, ${d.writer.after} after it`] : [];
-  if (!rows.length) return [`database (${from}): no samples`, ...writer];
-  return [`database (${from}, every ${d.stepSeconds} s):`, ...writer, ...table(['server', 'metric', 'mean', 'peak'], rows).map((l) => `  ${l}`)];
+  return d.writer ? { from, writer: `writer: ${d.writer.before} before the failover drill, ${d.writer.after} after it` } : { from };
+}
+
+/** The database's own metrics: one row per server (or instance) and metric, mean and peak. */
+export function databaseLines(d: DatabaseSummary): string[] {
+  const rows = databaseRows(d);
+  const { from, writer } = databaseFacts(d);
+  const writerLine = writer ? [`  ${writer}`] : [];
+  if (!rows.length) return [`database (${from}): no samples`, ...writerLine];
+  return [`database (${from}, every ${d.stepSeconds} s):`, ...writerLine, ...table(['server', 'metric', 'mean', 'peak'], rows).map((l) => `  ${l}`)];
 }
 
 /** A rate as people write it: 200, 12.5, 0.33. */

@@ -11,9 +11,8 @@ import { ERROR_CLASSES, type ErrorClass } from '../../../handlers/contract';
 import { formatOutage } from '../../drills/outage';
 import { formatReconciliation } from '../../drills/reconcile';
 import { formatDuration } from '../../options/duration';
-import { DATABASE_METRIC_NAMES, DATABASE_METRICS } from '../database';
 import { changeText, type Comparison, type RegressionResult } from '../compare';
-import { achievedLine, formatSummary } from '../format';
+import { achievedLine, databaseFacts, databaseRows, formatSummary } from '../format';
 import type { RunRecord } from '../run-record';
 import type { RunSummary } from '../summary';
 import type { ThresholdResult } from '../thresholds';
@@ -187,19 +186,10 @@ function errorsTable(s: RunSummary): string {
 function databaseTable(s: RunSummary): string {
   const d = s.database;
   if (!d) return '';
-  const rows: string[][] = [];
-  for (const srv of d.servers) {
-    for (const m of DATABASE_METRIC_NAMES) {
-      const mp = srv.metrics[m];
-      if (!mp) continue;
-      const info = DATABASE_METRICS[m];
-      rows.push([esc(`${srv.name} (${srv.role})`), esc(`${info.label}${info.unit ? ` (${info.unit})` : ''}`), n(mp.mean), n(mp.peak)]);
-    }
-  }
-  if (d.worker?.concurrency) rows.push(['worker', 'concurrent executions', n(d.worker.concurrency.mean), n(d.worker.concurrency.peak)]);
-  if (d.worker?.throttles) rows.push(['worker', 'throttles (total, peak per step)', String(d.worker.throttles.total), String(d.worker.throttles.peak)]);
-  const from = d.source === 'servers' ? 'sampled from the servers themselves' : 'CloudWatch (AWS/RDS, AWS/Lambda)';
-  return `<p class="muted">${esc(from)}, every ${d.stepSeconds} s.</p>${rows.length ? table(['server', 'metric', 'mean', 'peak'], rows) : '<p>No samples.</p>'}`;
+  const rows = databaseRows(d).map((row) => row.map(esc));
+  const { from, writer } = databaseFacts(d);
+  return `<p class="muted">${esc(from)}, every ${d.stepSeconds} s${writer ? `, ${esc(writer)}` : ''}.</p>`
+    + (rows.length ? table(['server', 'metric', 'mean', 'peak'], rows) : '<p>No samples.</p>');
 }
 
 function drillBlock(s: RunSummary): string {
