@@ -1,6 +1,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULTS } from '../../handlers/config';
 import { STACK_OUTPUT } from '../../handlers/contract';
+import { queryTimeoutMs } from '../../handlers/deadline';
+import { EVENT_SOURCE_DEFAULTS } from '../../handlers/event-source';
+import { RETRY_DELAYS_S } from '../../handlers/redelivery';
 import { cloudWatch, rds, sqs } from '../aws/clients';
 import { readDatabaseSection } from '../aws/database-metrics';
 import { describeAwsFailure } from '../aws/discovery';
@@ -21,10 +24,16 @@ import type { Backend, Collected, RunWindow } from './backend';
 /** How often the queue depth is read for the progress line. */
 const DEPTH_POLL_MS = 5_000;
 /**
- * How long to wait, after the load, for every message's outcome to reach CloudWatch: slices
- * publish when they end, failed statements messages come back after up to a few minutes of backoff.
+ * How long to wait, after the load, for every message's outcome to reach CloudWatch: as long as a
+ * message that fails every receive can take to be dead-lettered. It comes back after each of
+ * RETRY_DELAYS_S (230 s), and each of its maxReceiveCount attempts may take a paused cluster's
+ * resume wait, a connect timeout and a query timeout (67 s with the defaults); a minute more for
+ * the event source to pick it up and for the last publish: 11m32s. The wait ends as soon as the
+ * outcomes add up, so a healthy run waits seconds.
  */
-const METRICS_WAIT_MS = 5 * 60_000;
+export const METRICS_WAIT_MS = RETRY_DELAYS_S.reduce((sum, s) => sum + s * 1000, 0)
+  + EVENT_SOURCE_DEFAULTS.maxReceiveCount * (DEFAULTS.resumeWaitMs + DEFAULTS.connectTimeoutMs + queryTimeoutMs(DEFAULTS.statementTimeoutMs))
+  + 60_000;
 /** How often to look meanwhile (one GetMetricData call), and between the reads of the summary. */
 const METRICS_POLL_MS = 10_000;
 /**
