@@ -3,6 +3,7 @@ import {
   answeredDimensions, dwellDimensions, errorDimensions, markerDimensions, MESSAGE_OUTCOMES, messageDimensions, METRIC, SERVER_ROLES,
   stalenessDimensions, statementDimensions, type Dimension,
 } from '../contract';
+import { isThrottling, neverSent, outcomeUnknown, type AwsError } from '../aws-errors';
 import { systemClock, type Clock } from '../clock';
 import { AWS_CLIENT_CONFIG } from '../config';
 import type { Histogram } from './histogram';
@@ -156,16 +157,6 @@ export const MIN_ATTEMPT_MS = 500;
 /** Attempts per request at most, whatever time is left (about 30 s of backoff in all). */
 export const MAX_ATTEMPTS = 10;
 
-/** Whether a failed PutMetricData may succeed if sent again: throttling, a server error, a timeout, a dropped connection. */
-export function retryable(err: unknown): boolean {
-  const e = err as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (!e) return false;
-  if (e.$retryable) return true;
-  if (/Throttl|TooManyRequests|RequestLimitExceeded|SlowDown|ServiceUnavailable|InternalFailure|Timeout/i.test(e.name ?? '')) return true;
-  if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
-  return ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code ?? '');
-}
-
 export interface CloudWatchSinkOptions {
   /** Time for backoff and the deadline. @default the system clock */
   readonly clock?: Clock;
@@ -208,23 +199,36 @@ export class CloudWatchSink implements MetricsSink {
     const requests = toRequests(this.namespace, toDatums(metrics));
     if (!requests.length) return;
     const by = options.by ?? Infinity;
-    for (const input of requests) await this.#send(input, by);
+    for (const [i, input] of requests.entries()) {
+      const failure = await this.#send(input, by);
+      // Whether CloudWatch may hold some of these metrics: an earlier request went through, or this one's fate is unknown.
+      if (failure) throw new PublishError(failure.message, { nothingStored: i === 0 && !failure.maybeStored });
+    }
   }
 
-  /** One request, sent again after a retryable failure until it is accepted or `by` comes. */
-  async #send(input: PutMetricDataCommandInput, by: number): Promise<void> {
+  /**
+   * One request, sent again while CloudWatch refused it (throttled, or no connection made) until it
+   * is accepted, `by` comes or its attempts are spent. A failure that may have been stored (a
+   * timeout, a reset connection, a server error) is not sent again: datums sent twice are counted
+   * twice, and a count the report cannot trust is worse than one it knows is missing.
+   */
+  async #send(input: PutMetricDataCommandInput, by: number): Promise<{ message: string; maybeStored: boolean } | undefined> {
     let first: string | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#attempt(input, by);
-        return;
+        return undefined;
       } catch (err) {
         first ??= describe(err);
         const backoff = this.#random() * Math.min(BACKOFF.maxMs, BACKOFF.baseMs * 2 ** attempt);
-        const why = !retryable(err) ? '' : attempt >= MAX_ATTEMPTS ? '' : this.#clock.now() + backoff + MIN_ATTEMPT_MS > by ? ', out of time before the invocation\'s deadline' : undefined;
+        const refused = isThrottling(err) || neverSent(err);
+        const maybeStored = outcomeUnknown(err) && !isRefusal(err);
+        const why = maybeStored ? ', not sent again: CloudWatch may have stored it'
+          : !refused || attempt >= MAX_ATTEMPTS ? ''
+          : this.#clock.now() + backoff + MIN_ATTEMPT_MS > by ? ', out of time before the invocation\'s deadline' : undefined;
         if (why !== undefined) {
           const last = describe(err);
-          throw new PublishError(`PutMetricData failed after ${attempt} attempt(s)${why}: ${last}${last !== first ? ` (first: ${first})` : ''}`);
+          return { message: `PutMetricData failed after ${attempt} attempt(s)${why}: ${last}${last !== first ? ` (first: ${first})` : ''}`, maybeStored };
         }
         await this.#clock.sleep(backoff);
       }
@@ -255,9 +259,22 @@ export class CloudWatchSink implements MetricsSink {
   }
 }
 
+/** A 4xx answer other than throttling: CloudWatch refused the request (no permission, a bad datum) and stored nothing. */
+function isRefusal(err: unknown): boolean {
+  const status = (err as AwsError)?.$metadata?.httpStatusCode ?? 0;
+  return status >= 400 && status < 500;
+}
+
 /** A publish that did not go through; one line. */
 export class PublishError extends Error {
   override readonly name = 'PublishError';
+  /** True when CloudWatch holds none of the publish's metrics, so they may be sent again without counting anything twice. */
+  readonly nothingStored: boolean;
+
+  constructor(message: string, o: { nothingStored: boolean }) {
+    super(message);
+    this.nothingStored = o.nothingStored;
+  }
 }
 
 function describe(err: unknown): string {

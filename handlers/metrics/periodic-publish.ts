@@ -14,6 +14,7 @@
  */
 import type { Clock } from '../clock';
 import type { Collector } from './collector';
+import { PublishError } from './cloudwatch-sink';
 import type { MetricsSink } from './types';
 
 /** How often a long invocation publishes the seconds that are over. */
@@ -26,7 +27,7 @@ export interface PeriodicPublishOptions {
   readonly phaseMs: number;
   /** Epoch ms by which every publish is over (the invocation's deadline, less the time to return). */
   readonly by: number;
-  readonly log: { warn(obj: object, msg: string): void };
+  readonly log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
 /**
@@ -58,8 +59,13 @@ export class PeriodicPublish {
       try {
         await this.sink.publish(finished, { by: o.by });
       } catch (err) {
-        this.collector.putBack(finished);
-        o.log.warn({ error: (err as Error)?.message ?? String(err) }, 'publishing the finished seconds failed: the next publish carries them');
+        // Sent again only when CloudWatch holds none of it: a datum stored twice is counted twice.
+        if (err instanceof PublishError && err.nothingStored) {
+          this.collector.putBack(finished);
+          o.log.warn({ error: err.message }, 'publishing the finished seconds failed: the next publish carries them');
+        } else {
+          o.log.error({ error: (err as Error)?.message ?? String(err) }, 'publishing the finished seconds failed, and CloudWatch may hold part of them: not sent again');
+        }
       }
     }
   }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import {
-  CloudWatchSink, MAX_ATTEMPTS, MAX_DATUMS_PER_REQUEST, MAX_REQUEST_BYTES, MAX_VALUES_PER_DATUM, MIN_ATTEMPT_MS, toDatums, toRequests,
+  CloudWatchSink, MAX_ATTEMPTS, PublishError, MAX_DATUMS_PER_REQUEST, MAX_REQUEST_BYTES, MAX_VALUES_PER_DATUM, MIN_ATTEMPT_MS, toDatums, toRequests,
 } from '../../handlers/metrics/cloudwatch-sink';
 import { FakeClock } from '../trigger/helpers/fake-clock';
 import { DIMENSION, METRIC } from '../../handlers/contract';
@@ -274,6 +274,24 @@ describe('metrics: CloudWatch sink', () => {
       const err = await sink.publish(invocation(10), { by: T0 + 15_000 }).then(() => undefined, (e: unknown) => e as Error);
       expect(err?.message).to.equal('PutMetricData failed after 1 attempt(s): AccessDenied: not authorized to perform: cloudwatch:PutMetricData');
       expect(cw.commandCalls(PutMetricDataCommand)).to.have.length(1);
+    });
+
+    it('never sends again a request CloudWatch may have stored (a request timeout): its datums are not counted twice', async () => {
+      cw.on(PutMetricDataCommand).rejects(Object.assign(new Error('@smithy/node-http-handler - [ERROR] a request has exceeded the configured 5000 ms requestTimeout.'), { name: 'TimeoutError', code: 'ETIMEDOUT' }));
+      const err = await sink.publish(invocation(10), { by: T0 + 15_000 }).then(() => undefined, (e: unknown) => e as PublishError);
+      expect(cw.commandCalls(PutMetricDataCommand)).to.have.length(1);
+      expect(err?.message).to.match(/^PutMetricData failed after 1 attempt\(s\), not sent again: CloudWatch may have stored it: TimeoutError/);
+      expect(err?.nothingStored).to.equal(false);
+    });
+
+    it('sends again a request whose connection was never made: CloudWatch cannot have it', async () => {
+      let calls = 0;
+      cw.on(PutMetricDataCommand).callsFake(() => {
+        if (++calls === 1) throw Object.assign(new Error('@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 3000 ms.'), { name: 'TimeoutError' });
+        return {};
+      });
+      await sink.publish(invocation(10), { by: T0 + 15_000 });
+      expect(calls).to.equal(2);
     });
 
     it('stops after its most attempts even with time left', async () => {

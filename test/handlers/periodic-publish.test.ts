@@ -1,20 +1,26 @@
 import { expect } from 'chai';
+import { PublishError } from '../../handlers/metrics/cloudwatch-sink';
 import { Collector, recordSuccess } from '../../handlers/metrics/collector';
 import { PeriodicPublish, PUBLISH_EVERY_MS } from '../../handlers/metrics/periodic-publish';
 import type { InvocationMetrics, MetricsSink, PublishOptions } from '../../handlers/metrics/types';
 import { FakeClock } from '../trigger/helpers/fake-clock';
 
 const T0 = 1_800_000_000_000;
-const quiet = { warn: () => undefined };
+const quiet = { warn: () => undefined, error: () => undefined };
 
-/** A sink that keeps what it is given, with the time; `failFirst` publishes are refused. */
+/**
+ * A sink that keeps what it is given, with the time; `failFirst` publishes fail, refused by
+ * CloudWatch (nothing stored) or, with `maybeStored`, with an outcome it cannot know.
+ */
 class RecordingSink implements MetricsSink {
   readonly published: Array<{ at: number; metrics: InvocationMetrics; options: PublishOptions | undefined }> = [];
-  constructor(private readonly clock: FakeClock, private failFirst = 0) {}
+  constructor(private readonly clock: FakeClock, private failFirst = 0, private readonly maybeStored = false) {}
   async publish(metrics: InvocationMetrics, options?: PublishOptions): Promise<void> {
     if (this.failFirst > 0) {
       this.failFirst -= 1;
-      throw new Error('ThrottlingException: Rate exceeded');
+      throw this.maybeStored
+        ? new PublishError('PutMetricData failed after 1 attempt(s), not sent again: CloudWatch may have stored it: TimeoutError', { nothingStored: false })
+        : new PublishError('PutMetricData failed after 10 attempt(s): ThrottlingException: Rate exceeded', { nothingStored: true });
     }
     this.published.push({ at: this.clock.now(), metrics, options });
   }
@@ -70,6 +76,16 @@ describe('metrics: a long invocation publishes its seconds as they pass', () => 
     expect(sink.published).to.have.length(1);
     expect(secondsIn(sink.published[0]!.metrics).length).to.be.greaterThan(60);
     expect(statementsIn(sink.published[0]!.metrics) + statementsIn(final)).to.equal(1_500);
+  });
+
+  it('never sends again a publish CloudWatch may have stored: those seconds are not counted twice', async () => {
+    const clock = new FakeClock(T0);
+    const sink = new RecordingSink(clock, 1, true);
+    // Publishes at 60 s (timed out: maybe stored) and 120 s, which carries only the second minute.
+    const final = await invocation(clock, sink, 150_000);
+    expect(sink.published).to.have.length(1);
+    expect(Math.min(...secondsIn(sink.published[0]!.metrics))).to.be.at.least((T0 + 60_000) / 1000);
+    expect(statementsIn(sink.published[0]!.metrics) + statementsIn(final)).to.be.below(1_500);
   });
 
   it('bounds every publish by the invocation\'s deadline', async () => {

@@ -6,6 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { isThrottling, outcomeUnknown, type AwsError } from '../../handlers/aws-errors';
 import { systemClock, type Clock } from '../../handlers/clock';
 import { CliError, EXIT, oneLine } from '../errors';
 import { backoffMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
@@ -25,27 +26,7 @@ export interface SqsTransportOptions {
   readonly signal?: AbortSignal;
 }
 
-const THROTTLING = new Set(['RequestThrottled', 'KmsThrottled', 'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'OverLimit']);
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED', 'EAI_AGAIN', 'TimeoutError', 'RequestTimeout']);
-/** Failures that happen before the request reaches SQS: sending again cannot duplicate anything. */
-const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
-
-type AwsError = Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
-
-export function isThrottling(e: unknown): boolean {
-  const err = e as AwsError;
-  return THROTTLING.has(err?.name) || err?.$metadata?.httpStatusCode === 429 || err?.$retryable?.throttling === true;
-}
-
-/**
- * True when SQS may have accepted the batch although the call failed: the request may have
- * reached it (a timeout, a reset connection, a server error). Throttling and a connection never
- * made are known refusals.
- */
-export function outcomeUnknown(e: unknown): boolean {
-  const err = e as AwsError;
-  return !isThrottling(e) && !NEVER_SENT_CODES.has(err?.name) && !NEVER_SENT_CODES.has(err?.code ?? '');
-}
 
 function isTransient(e: unknown): boolean {
   const err = e as AwsError;
