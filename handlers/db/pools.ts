@@ -193,11 +193,12 @@ export class Pools {
   /** pool.connect(), telling a wait for a busy pool apart from a connection that could not be opened. */
   private async connectOnce(pool: pg.Pool): Promise<pg.PoolClient> {
     const busy = pool.totalCount >= this.config.poolMax && pool.idleCount === 0;
+    const trust = this.trust.generation;
     try {
       return await pool.connect();
     } catch (err) {
       // Another region's RDS CA (an allowlisted endpoint elsewhere): the whole CA file, once.
-      if (isUntrustedChain(err) && this.trust.widen()) return this.connectOnce(pool);
+      if (isUntrustedChain(err) && this.trust.widen(trust)) return this.connectOnce(pool);
       if (busy && /timeout exceeded when trying to connect/i.test((err as Error)?.message ?? '')) {
         throw new PoolBusyError(`all ${this.config.poolMax} pooled connections stayed busy for ${this.config.connectTimeoutMs} ms`);
       }

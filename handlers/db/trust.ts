@@ -83,9 +83,21 @@ export class DbTrust {
     };
   }
 
-  /** After an untrusted-chain error: trust the whole file from now on. False when it already did (the error stands). */
-  widen(): boolean {
-    if (this.whole || this.caFile === undefined) return false;
+  /** Which trust a connection about to be made gets: 0 the region's CAs, 1 the whole file. */
+  get generation(): number {
+    return this.whole ? 1 : 0;
+  }
+
+  /**
+   * After an untrusted-chain error of a connection made with trust `generation`: trust the whole
+   * file from now on. True when a connection tried again gets a wider trust than the one that
+   * failed, also when another connection widened it meanwhile (several opened at once all fail
+   * on the region's CAs); false when the whole file already failed (the error stands).
+   */
+  widen(generation: number): boolean {
+    if (this.caFile === undefined) return false;
+    if (generation < this.generation) return true;
+    if (this.whole) return false;
     this.whole = true;
     this.context = undefined;
     return true;
@@ -97,7 +109,9 @@ export class DbTrust {
       const pem = readFileSync(this.caFile, 'utf8');
       const chosen = this.whole || this.region === undefined ? [] : regionCertificates(pem, this.region);
       if (chosen.length === 0) this.whole = true;
-      this.context = tls.createSecureContext({ ca: this.whole ? pem : chosen });
+      // The whole file comes with Node's own roots, as NODE_EXTRA_CA_CERTS added it to them: an
+      // allowlisted endpoint with a public CA's certificate still verifies.
+      this.context = tls.createSecureContext({ ca: this.whole ? [...tls.rootCertificates, pem] : chosen });
     }
     return this.context;
   }

@@ -39,8 +39,8 @@ describe('database TLS: verify-full against a server whose certificate a test CA
   });
 
   /** The worker's pools, configured as the stack configures them, for the writer at `host`. */
-  function pools(o: { host: string; caFile: string; region?: string }): Pools {
-    const local = localWorkerConfig({ writer: { host: o.host, port: cluster.writer.port }, reader: cluster.reader, user: cluster.user, password: cluster.password, database: cluster.database, poolMax: 1 });
+  function pools(o: { host: string; caFile: string; region?: string; poolMax?: number }): Pools {
+    const local = localWorkerConfig({ writer: { host: o.host, port: cluster.writer.port }, reader: cluster.reader, user: cluster.user, password: cluster.password, database: cluster.database, poolMax: o.poolMax ?? 1 });
     const config: WorkerConfig = { ...local, tls: 'verify-full', caFile: o.caFile, ...(o.region ? { region: o.region } : {}) };
     return new Pools(config, new StaticCredentials(cluster.user, cluster.password), quiet);
   }
@@ -80,6 +80,18 @@ describe('database TLS: verify-full against a server whose certificate a test CA
   it('still connects to an endpoint whose CA is another region\'s: the whole file is trusted after the region\'s CAs failed', async () => {
     const bundle = file('all.pem', ...others.map((o) => o.certPem), ca.certPem);
     expect(await connects(pools({ host: 'localhost', caFile: bundle, region: 'other-region-2' }), 'localhost')).to.equal(true);
+  });
+
+  it('connects every connection opened at once to an endpoint whose CA is another region\'s, not only the one that widened the trust', async () => {
+    const bundle = file('all-at-once.pem', ...others.map((o) => o.certPem), ca.certPem);
+    const p = pools({ host: 'localhost', caFile: bundle, region: 'other-region-2', poolMax: 3 });
+    try {
+      const leases = await Promise.all([1, 2, 3].map(() => p.acquire({ host: 'localhost', port: cluster.writer.port })));
+      for (const lease of leases) lease.release();
+      expect(leases).to.have.length(3);
+    } finally {
+      await p.close();
+    }
   });
 
   it('reads the CA file when the first connection needs it, not when the worker starts', async () => {
