@@ -98,7 +98,7 @@ describe('trigger: run summary', () => {
     expect(text).to.match(/^select\s+reader\s+1600\s+160\.0/m);
     expect(text).to.match(/^insert\s+writer\s+400\s+40\.0/m);
     expect(text).to.contain('reads answered by a standby (pg_is_in_recovery() on the answering server): 1600 of 1600, all on a standby');
-    expect(text).to.match(/^messages: \d+ sent, \d+ ok, 0 failed, 0 invalid, 0 dead-lettered$/m);
+    expect(text).to.match(/^messages: \d+ sent, \d+ ok, 0 failed receives, 0 invalid receives, 0 dead-lettered$/m);
     expect(text).to.contain('replica lag at the end: 0 bytes, 1.5 ms');
   });
 

@@ -138,7 +138,8 @@ export function formatSummary(s: RunSummary, thresholds: readonly ThresholdResul
     out.push(`reads answered by a standby (pg_is_in_recovery() on the answering server): ${standby} of ${readAnswered}, ${verdict}`);
   }
   out.push(`queue dwell (sent -> received): ${statsLine(s.messages.dwell)}`);
-  out.push(`messages: ${s.messages.sent} sent, ${s.messages.ok} ok, ${s.messages.failed} failed, ${s.messages.invalid} invalid`
+  // failed and invalid count receives: a message failing all its receives counts once per receive, and once dead-lettered.
+  out.push(`messages: ${s.messages.sent} sent, ${s.messages.ok} ok, ${s.messages.failed} failed receives, ${s.messages.invalid} invalid receives`
     + `${s.messages.deadLettered !== null ? `, ${s.messages.deadLettered} dead-lettered` : ''}`);
   const dup = s.messages;
   if ((dup.duplicate ?? 0) > 0 || (dup.ranTwice ?? 0) > 0) {
