@@ -8,6 +8,25 @@ const HASH = '0123456789abcdef';
 const statements = { ...base, kind: 'statements', op: 'insert', hash: HASH, count: 5 };
 const slice = { ...base, kind: 'slice', mix: [{ op: 'select', weight: 80, hash: HASH }, { op: 'insert', weight: 20, hash: HASH }], rate: 100, durationMs: 10_000, startAt: NOW + 2000 };
 
+/**
+ * A valid statements message whose body is exactly `bytes` bytes of UTF-8: its -D variables carry
+ * "€" (3 bytes, 1 character) and "x", each value within the 256-character limit.
+ */
+function statementsOfBytes(bytes: number): string {
+  const names = Array.from({ length: LIMITS.maxVariables }, (_, i) => `v${String(i).padStart(2, '0')}`);
+  const overhead = Buffer.byteLength(JSON.stringify({ ...statements, vars: Object.fromEntries(names.map((n) => [n, ''])) }));
+  let left = bytes - overhead;
+  const vars = Object.fromEntries(names.map((n) => {
+    const chunk = Math.min(left, 254 * 3 + 2);
+    left -= chunk;
+    return [n, '€'.repeat(Math.floor(chunk / 3)) + 'x'.repeat(chunk % 3)];
+  }));
+  if (left !== 0) throw new Error(`cannot build a valid message of ${bytes} bytes`);
+  const text = JSON.stringify({ ...statements, vars });
+  expect(Buffer.byteLength(text)).to.equal(bytes);
+  return text;
+}
+
 function reason(body: unknown): string {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   try {
@@ -37,6 +56,16 @@ describe('protocol: message validation', () => {
     expect(parseMessage(JSON.stringify({ ...base, kind: 'init', workload: 'tpcb', scale: 2 }), NOW)).to.include({ kind: 'init', scale: 2 });
   });
 
+  it('accepts a valid message of exactly the body limit, counted in bytes of UTF-8 (not characters)', () => {
+    const body = statementsOfBytes(LIMITS.maxBodyBytes);
+    expect(body.length, 'characters').to.be.below(LIMITS.maxBodyBytes / 2);
+    expect(parseMessage(body, NOW)).to.include({ kind: 'statements', op: 'insert' });
+  });
+
+  it('refuses a message one byte over the body limit for its size alone, with a one-line reason', () => {
+    expect(reason(statementsOfBytes(LIMITS.maxBodyBytes + 1))).to.equal('body is 8193 bytes, over the 8192-byte limit');
+  });
+
   const cases: Array<[string, unknown, RegExp]> = [
     ['malformed JSON', '{"v":1,', /not JSON/],
     ['a JSON array', '[1,2]', /JSON object/],
@@ -64,7 +93,6 @@ describe('protocol: message validation', () => {
     ['a bad run id', { ...statements, runId: 'a b;drop' }, /"runId"/],
     ['an unknown field', { ...statements, sql: 'DROP TABLE type' }, /unknown field "sql"/],
     ['a host that is not a host name', { ...statements, hosts: { writer: 'http://evil/' } }, /not a host name/],
-    ['an oversize body', { ...statements, pad: 'x'.repeat(LIMITS.maxBodyBytes) }, /over the 8192-byte limit/],
     ['a bad target', { ...statements, target: 'primary' }, /"target" must be "reader" or "writer"/],
   ];
   for (const [what, body, expected] of cases) {
