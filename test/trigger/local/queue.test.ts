@@ -174,20 +174,47 @@ describe('LocalQueue', () => {
   });
   it('makes in-flight messages visible again in the order their timeouts end, whatever order they were hidden in', () => {
     const clock = manualClock();
-    const q = new LocalQueue({ visibilityTimeoutMs: 60_000, maxReceiveCount: 0, now: clock.now });
-    for (let i = 0; i < 30; i++) q.send(`m${i}`);
-    const received = [q.receive(10), q.receive(10), q.receive(10)].flat();
-    // Message i is hidden for a further (i * 7 mod 30) + 1 seconds: a shuffle of 1..30 s.
-    const hiddenFor = (body: string): number => ((Number(body.slice(1)) * 7) % 30 + 1) * 1_000;
+    const q = new LocalQueue({ visibilityTimeoutMs: 3_600_000, maxReceiveCount: 0, now: clock.now });
+    for (let i = 0; i < 60; i++) q.send(`m${i}`);
+    const received = Array.from({ length: 6 }, () => q.receive(10)).flat();
+    // Message i is hidden for (i * 7 mod 60) + 1 seconds from now: a shuffle of 1..60 s.
+    const hiddenFor = (body: string): number => ((Number(body.slice(1)) * 7) % 60 + 1) * 1_000;
     for (const m of received) q.changeVisibility(m.receiptHandle, hiddenFor(m.body));
     const order: string[] = [];
-    for (let s = 1; s <= 30; s++) {
+    for (let s = 1; s <= 60; s++) {
       clock.advance(1_000);
-      const back = q.receive(10).map((m) => m.body);
+      const back = q.receive(10);
       expect(back, `after ${s} s`).to.have.length(1);
-      order.push(...back);
+      for (const m of back) q.delete(m.receiptHandle);
+      order.push(...back.map((m) => m.body));
     }
     expect(order).to.deep.equal([...received.map((m) => m.body)].sort((a, b) => hiddenFor(a) - hiddenFor(b)));
+  });
+
+  it('delivers a message sent after a receive found the queue empty', () => {
+    const q = new LocalQueue();
+    expect(q.receive(10)).to.deep.equal([]);
+    expect(q.receive(10)).to.deep.equal([]);
+    const id = q.send('late');
+    expect(q.receive(10).map((m) => m.messageId)).to.deep.equal([id]);
+  });
+
+  it('lets the timeout of a deleted message pass without effect, and ignores a missing receipt handle', () => {
+    const clock = manualClock();
+    const q = new LocalQueue({ visibilityTimeoutMs: 1_000, now: clock.now });
+    q.send('a');
+    const [m] = q.receive(1);
+    expect(q.delete(undefined as unknown as string)).to.equal(false);
+    expect(q.delete(m!.receiptHandle)).to.equal(true);
+    clock.advance(1_000);
+    expect(q.receive(10)).to.deep.equal([]);
+    expect(q.depth).to.deep.equal({ visible: 0, inFlight: 0 });
+  });
+
+  it('sends a batch of one', () => {
+    const q = new LocalQueue();
+    expect(q.sendBatch(['a'])).to.have.length(1);
+    expect(q.depth.visible).to.equal(1);
   });
 
   it('delivers thousands of messages first-in-first-out, none lost or repeated', () => {
