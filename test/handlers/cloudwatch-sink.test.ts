@@ -5,7 +5,7 @@ import {
   CloudWatchSink, MAX_DATUMS_PER_REQUEST, MAX_REQUEST_BYTES, MAX_VALUES_PER_DATUM, toDatums, toRequests,
 } from '../../handlers/metrics/cloudwatch-sink';
 import { DIMENSION, METRIC } from '../../handlers/contract';
-import { Collector, recordError, recordSkip, recordSuccess } from '../../handlers/metrics/collector';
+import { Collector, recordError, recordMarkerLost, recordSkip, recordStaleness, recordSuccess } from '../../handlers/metrics/collector';
 import type { InvocationMetrics } from '../../handlers/metrics/types';
 
 /** A whole second, epoch ms, so statement times below fall in known seconds. */
@@ -193,5 +193,53 @@ describe('metrics: CloudWatch sink', () => {
       { ok: 1, lag: 2, errors: { '08': 1 }, standby: 1, skipped: 0 },
       { ok: 0, lag: 0, errors: {}, standby: 0, skipped: 1 },
     ]);
+  });
+  it('publishes the staleness probe\'s markers per second they ended: seen with their staleness, unseen, failed', () => {
+    const c = new Collector();
+    const p = c.staleness('run-1');
+    recordStaleness(p, 4, T0 + 2_500);
+    recordStaleness(p, 6, T0 + 2_900);
+    recordMarkerLost(p, 'unseen', T0 + 1_100);
+    recordMarkerLost(p, 'failed', T0 + 2_100);
+    recordMarkerLost(p, 'failed', T0 + 2_200);
+    const datums = toDatums(c.finish(T0 + 5_000));
+    const markers = named(datums, METRIC.markers).map((d) => [(d.Timestamp as Date).getTime() - T0, dim(d, DIMENSION.outcome), d.Value]);
+    expect(markers).to.deep.equal([[1_000, 'unseen', 1], [2_000, 'seen', 2], [2_000, 'failed', 2]]);
+    const staleness = named(datums, METRIC.staleness);
+    expect(staleness.map((d) => [(d.Timestamp as Date).getTime() - T0, sum(d.Counts!), dim(d, DIMENSION.runId)])).to.deep.equal([[2_000, 2, 'run-1']]);
+    expect(staleness[0]!.Values!.map(Math.round)).to.deep.equal([4, 6]);
+  });
+
+  it('publishes how far the sender\'s clock was ahead, in ms, only when it was', () => {
+    const c = new Collector();
+    c.run('run-1').senderAheadMs = 2_500;
+    c.run('run-2').senderAheadMs = 0;
+    const ahead = named(toDatums(c.finish(T0 + 5_000)), METRIC.senderClockAhead);
+    expect(ahead.map((d) => [dim(d, DIMENSION.runId), d.Value, d.Unit, (d.Timestamp as Date).getTime()])).to.deep.equal([['run-1', 2_500, 'Milliseconds', T0 + 5_000]]);
+  });
+
+  it('publishes nothing it did not measure: no empty latency, lag, skip or dwell datums', () => {
+    const c = new Collector();
+    const s = c.op('run-1', 'seed', 'select', 'reader');
+    recordError(s, '08', T0 + 100);
+    recordSuccess(s, 2, 'standby', T0 + 1_100);
+    c.run('run-1').ok = 1;
+    const datums = toDatums(c.finish(T0 + 5_000));
+    expect(datums.map((d) => [d.MetricName, (d.Timestamp as Date).getTime() - T0])).to.deep.equal([
+      [METRIC.errors, 0], [METRIC.latency, 1_000], [METRIC.answered, 1_000], [METRIC.messages, 5_000],
+    ]);
+    expect(named(datums, METRIC.errors)[0]).to.deep.include({ Unit: 'Count', Value: 1 });
+  });
+
+  it('sends a histogram of exactly 150 distinct values as one datum, and of 151 as two', () => {
+    const of = (n: number): MetricDatum[] => {
+      const c = new Collector();
+      const s = c.op('run-1', 'seed', 'select', 'reader');
+      // Each value 3% above the last: one 2% bucket each.
+      for (let i = 0; i < n; i++) recordSuccess(s, 1.03 ** i, 'standby', T0);
+      return named(toDatums(c.finish(T0 + 1_000)), METRIC.latency);
+    };
+    expect(of(MAX_VALUES_PER_DATUM).map((d) => d.Values!.length)).to.deep.equal([MAX_VALUES_PER_DATUM]);
+    expect(of(MAX_VALUES_PER_DATUM + 1).map((d) => d.Values!.length)).to.deep.equal([MAX_VALUES_PER_DATUM, 1]);
   });
 });
