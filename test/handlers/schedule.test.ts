@@ -138,4 +138,26 @@ describe('slice schedule', () => {
     expect(out).to.deep.equal({ started: 1, skipped: 0, abandoned: 0 });
     expect(clock.t, 'stopped waiting once it finished').to.be.within(300, 400);
   });
+  it('starts none of a late slice\'s statements once stopped, not even those already due', async () => {
+    const clock = fakeClock(10_000);
+    let ran = 0;
+    const out = await runSchedule(
+      { startAt: 9_500, rate: 100, durationMs: 1000, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity },
+      { start: async () => { ran += 1; }, skip: () => undefined, stopped: () => true },
+      clock,
+    );
+    expect(out).to.deep.equal({ started: 0, skipped: 0, abandoned: 0 });
+    expect(ran).to.equal(0);
+  });
+
+  it('skips a late statement once the deadline has passed, even within the late limit', async () => {
+    const clock = fakeClock(10_000);
+    // Due from 9,500 ms, 500 ms late at most, but the invocation stopped starting work at 9,800 ms.
+    const out = await runSchedule(
+      { startAt: 9_500, rate: 100, durationMs: 500, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: 9_800 },
+      { start: async () => undefined, skip: () => undefined },
+      clock,
+    );
+    expect(out).to.deep.equal({ started: 0, skipped: 50, abandoned: 0 });
+  });
 });
