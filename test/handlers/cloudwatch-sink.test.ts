@@ -210,6 +210,14 @@ describe('metrics: CloudWatch sink', () => {
     expect(staleness[0]!.Values!.map(Math.round)).to.deep.equal([4, 6]);
   });
 
+  it('keeps one probe series per run in an invocation, whichever message of the run asks for it', () => {
+    const c = new Collector();
+    recordStaleness(c.staleness('run-1'), 4, T0 + 100);
+    recordStaleness(c.staleness('run-1'), 6, T0 + 200);
+    const markers = named(toDatums(c.finish(T0 + 1_000)), METRIC.markers);
+    expect(markers.map((d) => [dim(d, DIMENSION.outcome), d.Value])).to.deep.equal([['seen', 2]]);
+  });
+
   it('publishes how far the sender\'s clock was ahead, in ms, only when it was', () => {
     const c = new Collector();
     c.run('run-1').senderAheadMs = 2_500;
