@@ -177,6 +177,16 @@ describe('metrics: CloudWatch sink', () => {
     expect(withMessages).to.deep.equal([requests.length - 1]);
   });
 
+  it('puts the Messages datums in the last request even where an earlier one has room left', () => {
+    // 600 full histogram datums (about 2 KB each) fill a first request by size, leaving room for a small datum.
+    const big = (i: number): MetricDatum => ({ MetricName: METRIC.latency, Values: Array.from({ length: MAX_VALUES_PER_DATUM }, (_, k) => 1000.123 + k + i), Counts: Array.from({ length: MAX_VALUES_PER_DATUM }, () => 1000) });
+    const messages: MetricDatum = { MetricName: METRIC.messages, Value: 1, Dimensions: [{ Name: DIMENSION.runId, Value: 'run-1' }] };
+    const requests = toRequests('Test', [...Array.from({ length: 600 }, (_, i) => big(i)), messages]);
+    expect(requests).to.have.length(2);
+    expect(MAX_REQUEST_BYTES - sum(requests[0]!.MetricData!.map(bytes)), 'room left in the first request').to.be.greaterThan(bytes(messages));
+    expect(requests.map((r) => r.MetricData!.filter((d) => d.MetricName === METRIC.messages).length)).to.deep.equal([0, 1]);
+  });
+
   it('records each statement once, in the second it finished: successes, failures with their lag, skips', () => {
     const c = new Collector();
     const s = c.op('run-1', 'seed', 'select', 'reader');
