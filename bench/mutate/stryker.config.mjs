@@ -40,7 +40,7 @@ export default {
   // mutants that loop forever (a schedule that never advances) cost 5 s each, not more.
   timeoutFactor: 1.5,
   timeoutMS: 5_000,
-  ignorePatterns: ['/.local-pg', '/.runs', '/.scratch*', '/cdk.out', '/dist', '/bench/out', '/test-artifacts', '/.ci'],
+  ignorePatterns: ['/.stryker-tmp', '/.local-pg', '/.runs', '/.scratch*', '/cdk.out', '/dist', '/bench/out', '/test-artifacts', '/.ci'],
   // One sandbox folder per part, so two parts can run at once.
   tempDirName: `.stryker-tmp/${name}`,
   cleanTempDir: true,
