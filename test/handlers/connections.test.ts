@@ -89,6 +89,21 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     expect(second.client).not.to.equal(first.client);
   });
 
+  it('keeps a connection after a statement error that leaves it usable (a division by zero, 22012): the next lease reuses it', async () => {
+    const p = poolsFor({ poolMax: 1 });
+    const first = await p.acquire(cluster.writer);
+    const pid = first.client.processID;
+    expect(pid, 'the server process behind the connection').to.be.a('number');
+    const err = await rejection(first.client.query('SELECT 1 / 0'));
+    expect(errorClassOf(err)).to.equal('22');
+    first.release(err);
+    // A second release of the same lease is ignored: it must not hand the connection back twice.
+    first.release();
+    const second = hold(await p.acquire(cluster.writer));
+    expect(second.client.processID).to.equal(pid);
+    expect(second.role).to.equal('primary');
+  });
+
   it('never hands out a writer-endpoint connection that reached a standby: nothing can be written on it', async () => {
     const p = poolsFor();
     const err = await rejection(p.acquire(cluster.reader, { primary: true }));
