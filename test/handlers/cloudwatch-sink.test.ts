@@ -6,7 +6,7 @@ import {
 } from '../../handlers/metrics/cloudwatch-sink';
 import { FakeClock } from '../trigger/helpers/fake-clock';
 import { DIMENSION, METRIC } from '../../handlers/contract';
-import { Collector, recordError, recordSkip, recordSuccess } from '../../handlers/metrics/collector';
+import { Collector, recordError, recordMarkerLost, recordSkip, recordStaleness, recordSuccess } from '../../handlers/metrics/collector';
 import type { InvocationMetrics } from '../../handlers/metrics/types';
 
 /** A whole second, epoch ms, so statement times below fall in known seconds. */
@@ -184,6 +184,16 @@ describe('metrics: CloudWatch sink', () => {
     expect(withMessages).to.deep.equal([requests.length - 1]);
   });
 
+  it('puts the Messages datums in the last request even where an earlier one has room left', () => {
+    // 600 full histogram datums (about 2 KB each, each second its own) fill a first request by size, leaving room for a small datum.
+    const big = (i: number): MetricDatum => ({ MetricName: METRIC.latency, Timestamp: new Date(T0 + i * 1000), Values: Array.from({ length: MAX_VALUES_PER_DATUM }, (_, k) => 1000.123 + k + i), Counts: Array.from({ length: MAX_VALUES_PER_DATUM }, () => 1000) });
+    const messages: MetricDatum = { MetricName: METRIC.messages, Value: 1, Dimensions: [{ Name: DIMENSION.runId, Value: 'run-1' }] };
+    const requests = toRequests('Test', [...Array.from({ length: 600 }, (_, i) => big(i)), messages]);
+    expect(requests).to.have.length(2);
+    expect(MAX_REQUEST_BYTES - sum(requests[0]!.MetricData!.map(bytes)), 'room left in the first request').to.be.greaterThan(bytes(messages));
+    expect(requests.map((r) => r.MetricData!.filter((d) => d.MetricName === METRIC.messages).length)).to.deep.equal([0, 1]);
+  });
+
   it('records each statement once, in the second it finished: successes, failures with their lag, skips', () => {
     const c = new Collector();
     const s = c.op('run-1', 'seed', 'select', 'reader');
@@ -299,5 +309,62 @@ describe('metrics: CloudWatch sink', () => {
       const err = await sink.publish(invocation(10), { by: T0 + 3_600_000 }).then(() => undefined, (e: unknown) => e as Error);
       expect(err?.message).to.match(new RegExp(`^PutMetricData failed after ${MAX_ATTEMPTS} attempt\\(s\\): ThrottlingException`));
     });
+  });
+
+  it('publishes the staleness probe\'s markers per second they ended: seen with their staleness, unseen, failed', () => {
+    const c = new Collector();
+    const p = c.staleness('run-1');
+    recordStaleness(p, 4, T0 + 2_500);
+    recordStaleness(p, 6, T0 + 2_900);
+    recordMarkerLost(p, 'unseen', T0 + 1_100);
+    recordMarkerLost(p, 'failed', T0 + 2_100);
+    recordMarkerLost(p, 'failed', T0 + 2_200);
+    const datums = toDatums(c.finish(T0 + 5_000));
+    const markers = named(datums, METRIC.markers).map((d) => [(d.Timestamp as Date).getTime() - T0, dim(d, DIMENSION.outcome), d.Value]);
+    expect(markers).to.deep.equal([[1_000, 'unseen', 1], [2_000, 'seen', 2], [2_000, 'failed', 2]]);
+    const staleness = named(datums, METRIC.staleness);
+    expect(staleness.map((d) => [(d.Timestamp as Date).getTime() - T0, sum(d.Counts!), dim(d, DIMENSION.runId)])).to.deep.equal([[2_000, 2, 'run-1']]);
+    expect(staleness[0]!.Values!.map(Math.round)).to.deep.equal([4, 6]);
+  });
+
+  it('keeps one probe series per run in an invocation, whichever message of the run asks for it', () => {
+    const c = new Collector();
+    recordStaleness(c.staleness('run-1'), 4, T0 + 100);
+    recordStaleness(c.staleness('run-1'), 6, T0 + 200);
+    const markers = named(toDatums(c.finish(T0 + 1_000)), METRIC.markers);
+    expect(markers.map((d) => [dim(d, DIMENSION.outcome), d.Value])).to.deep.equal([['seen', 2]]);
+  });
+
+  it('publishes how far the sender\'s clock was ahead, in ms, only when it was', () => {
+    const c = new Collector();
+    c.run('run-1').senderAheadMs = 2_500;
+    c.run('run-2').senderAheadMs = 0;
+    const ahead = named(toDatums(c.finish(T0 + 5_000)), METRIC.senderClockAhead);
+    expect(ahead.map((d) => [dim(d, DIMENSION.runId), d.Value, d.Unit, (d.Timestamp as Date).getTime()])).to.deep.equal([['run-1', 2_500, 'Milliseconds', T0 + 5_000]]);
+  });
+
+  it('publishes nothing it did not measure: no empty latency, lag, skip or dwell datums', () => {
+    const c = new Collector();
+    const s = c.op('run-1', 'seed', 'select', 'reader');
+    recordError(s, '08', T0 + 100);
+    recordSuccess(s, 2, 'standby', T0 + 1_100);
+    c.run('run-1').ok = 1;
+    const datums = toDatums(c.finish(T0 + 5_000));
+    expect(datums.map((d) => [d.MetricName, (d.Timestamp as Date).getTime() - T0])).to.deep.equal([
+      [METRIC.errors, 0], [METRIC.latency, 1_000], [METRIC.answered, 1_000], [METRIC.messages, 5_000],
+    ]);
+    expect(named(datums, METRIC.errors)[0]).to.deep.include({ Unit: 'Count', Value: 1 });
+  });
+
+  it('sends a histogram of exactly 150 distinct values as one datum, and of 151 as two', () => {
+    const of = (n: number): MetricDatum[] => {
+      const c = new Collector();
+      const s = c.op('run-1', 'seed', 'select', 'reader');
+      // Each value 3% above the last: one 2% bucket each.
+      for (let i = 0; i < n; i++) recordSuccess(s, 1.03 ** i, 'standby', T0);
+      return named(toDatums(c.finish(T0 + 1_000)), METRIC.latency);
+    };
+    expect(of(MAX_VALUES_PER_DATUM).map((d) => d.Values!.length)).to.deep.equal([MAX_VALUES_PER_DATUM]);
+    expect(of(MAX_VALUES_PER_DATUM + 1).map((d) => d.Values!.length)).to.deep.equal([MAX_VALUES_PER_DATUM, 1]);
   });
 });

@@ -89,6 +89,22 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     expect(second.client).not.to.equal(first.client);
   });
 
+  it('keeps a connection after a statement error that leaves it usable (a division by zero, 22012): the next lease reuses it', async () => {
+    const p = poolsFor({ poolMax: 1 });
+    /** The server process behind a lease's connection. */
+    const backend = async (l: Lease): Promise<number> => (await l.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const first = await p.acquire(cluster.writer);
+    const pid = await backend(first);
+    const err = await rejection(first.client.query('SELECT 1 / 0'));
+    expect(errorClassOf(err)).to.equal('22');
+    first.release(err);
+    // A second release of the same lease is ignored: it must not hand the connection back twice.
+    first.release();
+    const second = hold(await p.acquire(cluster.writer));
+    expect(await backend(second)).to.equal(pid);
+    expect(second.role).to.equal('primary');
+  });
+
   it('never hands out a writer-endpoint connection that reached a standby: nothing can be written on it', async () => {
     const p = poolsFor();
     const err = await rejection(p.acquire(cluster.reader, { primary: true }));

@@ -81,6 +81,85 @@ describe('slice schedule', () => {
     expect(out).to.deep.equal({ started: 10, skipped: 0, abandoned: 5 });
     expect(clock.now()).to.be.at.least(5_000);
   });
+  it('climbs a ramp that starts above zero, and makes each statement due where the area under the rate reaches it', () => {
+    // 50 -> 150/s over 1 s, then 150/s for 1 s: 100 + 150 statements.
+    const slice = { rate: 150, durationMs: 2000, startRate: 50, rampMs: 1000 };
+    expect(dueWithin(slice, 500)).to.be.closeTo(37.5, 1e-9);
+    expect(dueWithin(slice, 1000)).to.be.closeTo(100, 1e-9);
+    expect(plannedCount(slice)).to.equal(250);
+    for (let i = 0; i < 250; i++) expect(dueWithin(slice, dueAt(0, slice, i)), `statement ${i}`).to.be.closeTo(i, 1e-6);
+    expect(dueAt(0, slice, 100)).to.be.closeTo(1000, 1e-9);
+  });
+
+  it('treats a ramp from the rate to the same rate as a steady rate', () => {
+    const slice = { rate: 100, durationMs: 2000, startRate: 100, rampMs: 1000 };
+    expect(dueWithin(slice, 500)).to.equal(50);
+    expect([0, 1, 50, 150].map((i) => dueAt(0, slice, i))).to.deep.equal([0, 10, 500, 1500]);
+  });
+
+  it('starts nothing more, and skips nothing more, once stopped, and still waits for what is running', async () => {
+    const clock = fakeClock(0);
+    let ran = 0;
+    let finished = 0;
+    const out = await runSchedule(
+      { startAt: 0, rate: 100, durationMs: 10_000, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity },
+      { start: async () => { ran += 1; await Promise.resolve(); finished += 1; }, skip: () => undefined, stopped: () => clock.t >= 2_000 },
+      clock,
+    );
+    // Statements due at 0, 10, ..., 1990 ms started; the one due at 2000 ms never did.
+    expect(out).to.deep.equal({ started: 200, skipped: 0, abandoned: 0 });
+    expect([ran, finished]).to.deep.equal([200, 200]);
+    expect(clock.t).to.equal(2_000);
+  });
+
+  it('skips, without waiting for them, the statements due after the deadline', async () => {
+    const clock = fakeClock(0);
+    const out = await runSchedule(
+      { startAt: 1_000, rate: 10, durationMs: 10_000, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: 500 },
+      { start: async () => undefined, skip: () => undefined },
+      clock,
+    );
+    expect(out).to.deep.equal({ started: 0, skipped: 100, abandoned: 0 });
+    expect(clock.t, 'no time spent waiting').to.equal(0);
+  });
+
+  it('waits for running statements until giveUpAt, and no longer when they finish sooner', async () => {
+    const clock = fakeClock(0);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    // The one statement finishes once 300 ms of simulated time have passed.
+    const sleep = clock.sleep;
+    clock.sleep = async (ms: number) => { await sleep(ms); if (clock.t >= 300) release(); };
+    const out = await runSchedule(
+      { startAt: 0, rate: 1, durationMs: 1000, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity, giveUpAt: 10_000 },
+      { start: () => held, skip: () => undefined },
+      clock,
+    );
+    expect(out).to.deep.equal({ started: 1, skipped: 0, abandoned: 0 });
+    expect(clock.t, 'stopped waiting once it finished').to.be.within(300, 400);
+  });
+  it('starts none of a late slice\'s statements once stopped, not even those already due', async () => {
+    const clock = fakeClock(10_000);
+    let ran = 0;
+    const out = await runSchedule(
+      { startAt: 9_500, rate: 100, durationMs: 1000, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity },
+      { start: async () => { ran += 1; }, skip: () => undefined, stopped: () => true },
+      clock,
+    );
+    expect(out).to.deep.equal({ started: 0, skipped: 0, abandoned: 0 });
+    expect(ran).to.equal(0);
+  });
+
+  it('skips a late statement once the deadline has passed, even within the late limit', async () => {
+    const clock = fakeClock(10_000);
+    // Due from 9,500 ms, 500 ms late at most, but the invocation stopped starting work at 9,800 ms.
+    const out = await runSchedule(
+      { startAt: 9_500, rate: 100, durationMs: 500, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: 9_800 },
+      { start: async () => undefined, skip: () => undefined },
+      clock,
+    );
+    expect(out).to.deep.equal({ started: 0, skipped: 50, abandoned: 0 });
+  });
 
   it('starts each statement with the clock\'s precise wait, not its millisecond timer', async () => {
     // A clock whose timers fire 0.7 ms late (Node's, roughly) but whose sleepUntil is exact.

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { LocalCluster } from '../../trigger/local/cluster';
 import { projectCatalog } from '../../handlers/workloads/project';
 import { createWorker, type Worker } from '../../handlers/worker';
+import { Histogram } from '../../handlers/metrics/histogram';
 import { buildCatalog } from '../../handlers/workloads/catalog';
 import { tpcbBalances } from '../../handlers/workloads/tpcb';
 import { CapturedLog, MemorySink, body, configFor, context, readerCaughtUp, sqsEvent, totalsOf } from '../helpers/worker-fixture';
@@ -59,6 +60,9 @@ describe('worker (against a real writer + hot standby)', function () {
   });
 
   it('returns each bad message as an item failure with its reason logged, and runs the good ones in the same batch', async () => {
+    /** 16 -D variables of `n` characters of "€" (3 bytes each in UTF-8). */
+    const vars = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`v${i}`, '€'.repeat(n)]));
+    const oversize = body({ kind: 'statements', op: 'insert', count: 1, vars: vars(256) });
     const bad = [
       '{"v":1,"kind":',
       body({ v: 2, kind: 'statements', op: 'insert', count: 1 }),
@@ -68,12 +72,13 @@ describe('worker (against a real writer + hot standby)', function () {
       body({ kind: 'statements', op: 'insert', count: 0 }),
       body({ kind: 'statements', op: 'insert', count: 1_000_000 }),
       body({ kind: 'slice', mix: [{ op: 'insert', weight: 1 }], rate: 1e9, durationMs: 1000, startAt: Date.now() }),
-      body({ kind: 'statements', op: 'insert', count: 1, pad: 'x'.repeat(9000) }),
+      // Valid but for its size: the good insert below with longer -D values (16 x 256 x 3 bytes of "€").
+      oversize,
       body({ kind: 'statements', op: 'insert', count: 1, hosts: { writer: 'attacker.example.com' } }),
       body({ kind: 'statements', op: 'insert', count: 1, sql: 'DROP TABLE type' }),
       body({ kind: 'slice', mix: [{ op: 'select', weight: 1 }], rate: 10, durationMs: 1000, startAt: Date.now() + 86_400_000 }),
     ];
-    const good = [body({ kind: 'statements', op: 'insert', count: 3 }), body({ kind: 'statements', op: 'select', count: 2 })];
+    const good = [body({ kind: 'statements', op: 'insert', count: 3, vars: vars(100) }), body({ kind: 'statements', op: 'select', count: 2 })];
     const before = await rows();
     const event = sqsEvent([...bad.slice(0, 6), ...good, ...bad.slice(6)]);
     const badIds = event.Records.filter((r) => !good.includes(r.body)).map((r) => r.messageId);
@@ -81,6 +86,7 @@ describe('worker (against a real writer + hot standby)', function () {
     expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).to.deep.equal([...badIds].sort());
     const reasons = new Map(log.entries().filter((e) => e.msg === 'invalid message').map((e) => [e.messageId, e.reason]));
     for (const id of badIds) expect(reasons.get(id), `reason for ${id}`).to.be.a('string').and.not.empty;
+    expect(reasons.get(event.Records.find((r) => r.body === oversize)!.messageId)).to.match(/^body is 1\d{4} bytes, over the 8192-byte limit$/);
     expect(await rows()).to.equal(before + 3);
   });
 
@@ -99,7 +105,7 @@ describe('worker (against a real writer + hot standby)', function () {
     expect(last('select', 'reader').answeredBy).to.deep.equal({ primary: 2 });
   });
 
-  it('runs a slice at its rate for its duration, measuring latency from each scheduled start', async () => {
+  it('runs a slice at its rate for its duration, reads on the standby, each statement with its schedule lag', async () => {
     const res = await worker.handle(sqsEvent([body({
       kind: 'slice', rate: 200, durationMs: 2000, startAt: Date.now() + 200,
       mix: [{ op: 'select', weight: 3 }, { op: 'insert', weight: 1 }],
@@ -111,6 +117,46 @@ describe('worker (against a real writer + hot standby)', function () {
     expect(writes.ok + writes.skipped).to.equal(100);
     expect(reads.lag).to.equal(reads.ok);
     expect(Object.keys(reads.answeredBy)).to.deep.equal(['standby']);
+  });
+
+  describe('latency measured from each scheduled start (no coordinated omission)', () => {
+    /** Each transaction holds its connection for at least this long. */
+    const NAP_MS = 50;
+    const SLOW = buildCatalog({ 'slow/nap.sql': `SELECT pg_sleep(${NAP_MS / 1000});` });
+    let slow: Worker;
+
+    before(() => {
+      // One pooled connection: statements due every 25 ms queue for it behind 50 ms ones.
+      slow = createWorker({ catalog: SLOW, config: configFor(cluster, { poolMax: 1 }), sink, logger: log.logger });
+    });
+    after(async () => {
+      await slow?.close();
+    });
+
+    it('with one pooled connection and a slow statement, every latency is at least its schedule lag plus the statement', async () => {
+      // 40 statements due in 1 s need 2 s of the connection; a late limit of 5 s skips none of them.
+      const res = await slow.handle(sqsEvent([body({
+        kind: 'slice', workload: 'slow', rate: 40, durationMs: 1000, startAt: Date.now() + 200, lateLimitMs: 5000,
+        mix: [{ op: 'nap', weight: 1, hash: SLOW.get('slow')!.scripts.get('nap')!.hash }],
+      })]), context);
+      expect(res.batchItemFailures).to.deep.equal([]);
+      const series = lastSeries('nap', 'reader');
+      const latency = new Histogram();
+      const lag = new Histogram();
+      for (const b of series.seconds.values()) {
+        latency.merge(b.latency);
+        lag.merge(b.lag);
+      }
+      // Every statement ran and succeeded, so both histograms hold the same 40 statements.
+      expect(totalsOf(series)).to.deep.include({ ok: 40, lag: 40, skipped: 0, errors: {} });
+      // Statement k (due at k x 25 ms) cannot start before the k ahead of it each held the
+      // connection for 50 ms: the last one started at least 39 x 25 ms late.
+      expect(lag.max, 'statements queued for the connection').to.be.at.least(39 * (NAP_MS / 2));
+      // latency_i >= lag_i + NAP_MS for each i: so for their sums, minimums and every percentile.
+      expect(latency.sum).to.be.at.least(lag.sum + latency.count * NAP_MS);
+      expect(latency.min).to.be.at.least(lag.min + NAP_MS);
+      for (let p = 1; p <= 100; p++) expect(latency.percentile(p), `p${p}`).to.be.at.least(lag.percentile(p));
+    });
   });
 
   it('files a slice\'s statements, lag and skips under the wall-clock seconds they finished in', async () => {

@@ -3,7 +3,7 @@ import { ScaleUpModel, SCALE_UP_DEFAULTS } from '../../handlers/event-source';
 import { UsageError } from '../../trigger/errors';
 import { resolveRunOptions, type RawRunOptions } from '../../trigger/options/run-options';
 import { buildPlan } from '../../trigger/plan/build';
-import { checkFleet, fleetOf, peakConcurrency, type Fleet } from '../../trigger/plan/fleet';
+import { checkFleet, describeFit, fitLine, fleetOf, peakConcurrency, type Fleet } from '../../trigger/plan/fleet';
 import type { SlicePlan } from '../../trigger/plan/slice-plan';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/LoadTest-Queue';
@@ -97,5 +97,64 @@ describe('fleet: does a plan fit the event source and the database', () => {
   it('refuses a start lead that leaves a slice no time to finish inside one invocation', () => {
     const message = refusal(() => checkFleet(plan({ rate: '100', duration: '10m', startLead: '12m' }), fleet()));
     expect(message).to.match(/^a slice sent 12m before its start and lasting .* cannot finish inside one 15m invocation .*: use --start-lead \S+ or less$/);
+  });
+  // The whole sentence a user reads, so every number and every fix in it is checked.
+  it('says in full how many workers fit the database\'s connections, with and without the staleness probe', () => {
+    expect(refusal(() => checkFleet(plan({ rate: '20000', duration: '10m' }), fleet({ maxConnections: 1000 })))).to.equal(
+      'plan needs 204 invocations at the peak x 8 connections (pool of 4 x 2 endpoint(s)) = 1632, but max_connections is 1000 (5 kept free): '
+      + 'at most 121 worker(s) fit, so lower --rate, raise the rate per worker with fewer --workers, or give the database more connections');
+    expect(refusal(() => checkFleet(plan({ rate: '20000', duration: '10m', stalenessProbe: true }), fleet({ maxConnections: 1000 })))).to.equal(
+      'plan needs 206 invocations at the peak (1 the staleness probe\'s) x 8 connections (pool of 4 x 2 endpoint(s)) = 1648, but max_connections is 1000 (5 kept free): '
+      + 'at most 120 worker(s) fit, so lower --rate, raise the rate per worker with fewer --workers, pass --no-staleness-probe, or give the database more connections');
+  });
+
+  it('offers a higher maximum concurrency only while the stack allows one', () => {
+    expect(refusal(() => checkFleet(plan({ rate: '20000', duration: '10m' }), fleet({ maxConcurrency: 150 })))).to.equal(
+      'plan needs 204 invocations at once at its peak (200 workers + 4 handing over to their next slice) but the maximum concurrency is 150: '
+      + 'about 147 workers fit (--workers 147, or a higher --worker-rate so fewer are needed), or deploy with a higher WorkerMaxConcurrency (up to 1000) and pass --max-concurrency');
+    const huge = plan({ rate: '500000', duration: '10m', workerRate: '500' }, fleet({ maxConcurrency: undefined }));
+    expect(refusal(() => checkFleet(huge, fleet({ maxConcurrency: 1000 })))).to.equal(
+      'plan needs 1020 invocations at once at its peak (1000 workers + 20 handing over to their next slice) but the maximum concurrency is 1000: '
+      + 'about 980 workers fit (--workers 980, or a higher --worker-rate so fewer are needed)');
+  });
+
+  it('says how long a start lead may be for a slice to finish inside one invocation', () => {
+    expect(refusal(() => checkFleet(plan({ rate: '100', duration: '10m', startLead: '12m' }), fleet()))).to.equal(
+      'a slice sent 12m before its start and lasting 5m cannot finish inside one 15m invocation (36s are kept for the last statements and publishing): use --start-lead 9m24s or less');
+  });
+
+  it('describes what a slice plan asks of the fleet, with and without the scale-up model', () => {
+    const p = plan({ rate: '20000', duration: '10m' });
+    const f = fleet({ maxConnections: 5000 });
+    const fit = checkFleet(p, f);
+    expect(describeFit(p, fit, f)).to.deep.equal([
+      'peak concurrency: 204 invocations (200 workers + 4 handing over); the maximum concurrency is 1000',
+      'scale-up: the event source grows from 5 to 204 concurrent invocations in 40s (+300/min): first slices sent 42s ahead',
+      'time to full rate: 42s after sending begins',
+      'connections: up to 1632 (4 x 2 endpoint(s) per invocation) of 4995 (max_connections 5000, 5 kept free)',
+      'expected skipped statements under the scale-up model: 0',
+    ]);
+    expect(fitLine(p, fit, f)).to.equal('fleet: peak 204 of 1000 invocations, connections 1632 of 4995; full rate 42s after sending begins');
+    const unmodelled = fleet({ scaleUp: false, maxConnections: 5000 });
+    const q = plan({ rate: '20000', duration: '10m', startLead: '5s' }, unmodelled);
+    expect(describeFit(q, checkFleet(q, unmodelled), unmodelled)[1]).to.equal('scale-up: not modelled (--no-scale-up): first slices sent 5s ahead');
+  });
+
+  it('describes what a statements plan asks of the fleet, with the maximum concurrency known and unknown', () => {
+    const p = buildPlan(resolveRunOptions({ queueUrl: QUEUE, mode: 'statements', rate: '100' }), fleet({ maxConcurrency: 10 }));
+    const known = fleet({ maxConcurrency: 10, maxConnections: 200 });
+    const fit = checkFleet(p, known);
+    expect(describeFit(p, fit, known)).to.deep.equal([
+      'statements mode: up to 10 invocations at once, as the event source scales (one of them runs the staleness probe)',
+      'connections: up to 80 (4 x 2 endpoint(s) per invocation) of 195 (max_connections 200, 5 kept free)',
+    ]);
+    expect(fitLine(p, fit, known)).to.equal('fleet: up to 10 invocations at once, connections 80 of 195');
+    const unknown = fleet({ maxConcurrency: undefined });
+    const fitUnknown = checkFleet(p, unknown);
+    expect(describeFit(p, fitUnknown, unknown)).to.deep.equal([
+      'statements mode: up to the maximum concurrency of invocations at once, as the event source scales (one of them runs the staleness probe)',
+      'connections: up to 4 x 2 endpoint(s) per invocation (maximum concurrency unknown)',
+    ]);
+    expect(fitLine(p, fitUnknown, unknown)).to.equal('fleet: up to ? invocations at once, connections ?');
   });
 });

@@ -114,4 +114,48 @@ describe('trigger: slice planning', () => {
   it('refuses a plan that asks one worker for more than the protocol allows', () => {
     expect(() => planSlices(spec(20_000, 60_000), { ...opts, workers: 2 })).to.throw(UsageError, `over the worker's limit of ${LIMITS.maxRate}/s`);
   });
+  it('plans the run\'s statements, its average and its statements due by each moment, and says so in one line', () => {
+    const plan = planSlices(spec(250, 150_000), { ...opts, firstLeadMs: 30_000 });
+    expect(plan).to.include({ mode: 'slice', workers: 3, peakRate: 250, sliceMs: 60_000, handoverLeadMs: 2_000 });
+    // Each of the 10 slices rounds its count down by under one statement.
+    expect(plan.statements).to.be.within(37_500 - 10, 37_500);
+    expect(plan.averageRate).to.equal(plan.statements / 150);
+    expect(plan.plannedBy(0)).to.equal(0);
+    expect(plan.plannedBy(10_000)).to.equal(2_500);
+    expect(plan.description).to.equal('slice mode: 3 worker(s) x 83.33/s = 250/s (select=80%,insert=20%), 10 slice(s) of up to 1m, starting 30s after sending begins');
+  });
+
+  it('sends the slices due at the same moment in worker order, and carries no late limit unless asked', () => {
+    const plan = planSlices(spec(250, 150_000), opts);
+    expect(plan.slices.slice(0, 3).map((s) => s.worker)).to.deep.equal([0, 1, 2]);
+    expect(plan).not.to.have.property('lateLimitMs');
+    const now = 1_700_000_000_000;
+    expect(parseMessage(plan.body(0, now, now), now)).not.to.have.property('lateLimitMs');
+    expect(planSlices(spec(250, 150_000), { ...opts, lateLimitMs: 300 })).to.include({ lateLimitMs: 300 });
+  });
+
+  it('cuts a ramp at a handover: the slice that spans the ramp\'s end climbs to full rate, then holds it', () => {
+    const plan = planSlices(spec(100, 120_000, 45_000), { ...opts, workers: 1 });
+    const [first, second] = byWorker(plan).get(0)!;
+    expect(first).to.include({ offsetMs: 0, durationMs: 60_000, startRate: 0, rate: 100, rampMs: 45_000 });
+    expect(second).to.include({ offsetMs: 60_000, durationMs: 60_000, rate: 100 });
+    expect(second).not.to.have.property('rampMs');
+    // 45 s of ramp average 50/s, then 75 s at 100/s.
+    expect(plan.statements).to.be.closeTo(45 * 50 + 75 * 100, 2);
+  });
+
+  it('holds a run with no ramp at its rate from the first statement', () => {
+    const plan = planSlices(spec(100, 60_000, 0), { ...opts, workers: 1 });
+    expect(plan.slices[0]).to.include({ rate: 100, statements: 6_000 });
+    expect(plan.slices[0]).not.to.have.property('startRate');
+  });
+
+  it('refuses a slice length over what the protocol accepts', () => {
+    expect(() => planSlices(spec(100, 60_000), { ...opts, sliceMs: LIMITS.maxDurationMs + 1 })).to.throw(TypeError, `sliceMs over the protocol's ${LIMITS.maxDurationMs} ms`);
+    expect(planSlices(spec(100, 60_000), { ...opts, sliceMs: LIMITS.maxDurationMs }).slices).to.have.length(1);
+  });
+
+  it('takes exactly the protocol\'s rate limit per worker', () => {
+    expect(planSlices(spec(2 * LIMITS.maxRate, 60_000), { ...opts, workers: 2 }).ratePerWorker).to.equal(LIMITS.maxRate);
+  });
 });

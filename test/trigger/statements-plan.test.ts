@@ -31,4 +31,21 @@ describe('trigger: statements planning', () => {
     expect(ops.filter((o) => o === 'select-only')).to.have.length(3000);
     expect(ops.slice(0, 4).sort()).to.deep.equal(['select-only', 'select-only', 'select-only', 'tpcb']);
   });
+  it('plans the run\'s statements, its average and its statements due by each moment, and says so in one line', () => {
+    const plan = planStatements(spec, 20);
+    expect(plan).to.include({ mode: 'statements', statements: 4000, averageRate: 400, peakRate: 400 });
+    expect(plan.plannedBy(0)).to.equal(0);
+    expect(plan.plannedBy(5_000)).to.equal(2000);
+    expect(plan.plannedBy(60_000), 'never more than the run').to.equal(4000);
+    expect(plan.description).to.equal('statements mode: 200 messages of 20 statements (select-only=75%,tpcb=25%), 20 messages/s');
+  });
+
+  it('writes the same ops when messages are asked for again from the start (a resend)', () => {
+    const plan = planStatements(spec, 1);
+    const opsOf = (): string[] => Array.from({ length: 12 }, (_, i) => (JSON.parse(plan.body(i, 0, 0)) as StatementsMessage).op);
+    const first = opsOf();
+    expect(opsOf()).to.deep.equal(first);
+    expect((JSON.parse(plan.body(5, 0, 0)) as StatementsMessage).op).to.equal(first[5]);
+    expect((JSON.parse(plan.body(4, 0, 0)) as StatementsMessage).op).to.equal(first[4]);
+  });
 });

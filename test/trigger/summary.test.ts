@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Collector, recordError, recordSkip, recordSuccess } from '../../handlers/metrics/collector';
 import type { InvocationMetrics } from '../../handlers/metrics/types';
 import { achievedLine, formatSummary } from '../../trigger/report/format';
+import type { Reconciliation } from '../../trigger/drills/reconcile';
 import type { RunFacts } from '../../trigger/report/run-record';
 import { summarize } from '../../trigger/report/summary';
 import { measureInvocations } from '../../trigger/report/timeline';
@@ -119,6 +120,87 @@ describe('trigger: run summary', () => {
     const facts = runFacts({ durationMs: 6_000, settings: { ...runFacts().settings, rate: 20 }, drill: { kind: 'writer-down', event: { startedAt: T0 + 2_200, completedAt: T0 + 2_900 } } });
     const s = summary([c.finish(T0 + 6_000)], facts);
     expect(s.drill!.outage!.writes).to.include({ firstFailureAt: T0 + 2_200, firstSuccessAfter: T0 + 3_000, downtimeMs: 800, failedStatements: 15 });
+    // 20/s before the fault, back at plan from second 3 and held through second 4.
+    expect(s.drill!.outage).to.include({ baselineRate: 20, recoveredAfterMs: 1_800 });
     expect(formatSummary(s)).to.contain('writer-down drill: started');
+  });
+
+  it('reports a drill without a planned rate (statements mode) without an outage analysis', () => {
+    const facts = runFacts({ settings: { ...runFacts().settings, mode: 'statements', rate: 0 }, drill: { kind: 'writer-down', event: { startedAt: T0 + 2_200, completedAt: T0 + 2_900 } } });
+    const s = summary([invocation('run-a', 10, 0)], facts);
+    expect(s.drill).to.deep.equal({ kind: 'writer-down', event: { startedAt: T0 + 2_200, completedAt: T0 + 2_900 } });
+  });
+
+  it('gives each operation and target its own latency and schedule lag, and none to one that never succeeded', () => {
+    const c = new Collector();
+    const onReader = c.op('run-a', 'seed', 'select', 'reader');
+    const onWriter = c.op('run-a', 'seed', 'select', 'writer');
+    const failing = c.op('run-a', 'seed', 'insert', 'writer');
+    for (let i = 0; i < 10; i++) {
+      recordSuccess(onReader, 3, 'standby', T0 + 100, 1);
+      recordSuccess(onWriter, 30, 'primary', T0 + 100, 7);
+      recordError(failing, '08', T0 + 100, 5);
+    }
+    const rows = summary([c.finish(T0 + 10_000)]).operations;
+    const find = (op: string, target: string) => rows.find((o) => o.op === op && o.target === target)!;
+    const [reader, writer, insert] = [find('select', 'reader'), find('select', 'writer'), find('insert', 'writer')];
+    expect([reader!.target, reader!.latency!.max, reader!.scheduleLag!.max]).to.deep.equal(['reader', 3, 1]);
+    expect([writer!.target, writer!.latency!.max, writer!.scheduleLag!.max]).to.deep.equal(['writer', 30, 7]);
+    expect(insert).to.deep.include({ op: 'insert', ok: 0, errors: 10, latency: null });
+  });
+
+  it('reports rates of 0, not infinities, for a run of no duration, no planned rate or no statements', () => {
+    const instant = summary([invocation('run-a', 10, 0)], runFacts({ durationMs: 0 }));
+    expect(instant.achieved).to.deep.include({ rate: 0 });
+    expect(instant.operations[0]!.throughput).to.equal(0);
+    const unplanned = summary([invocation('run-a', 10, 0)], runFacts({ plan: { ...runFacts().plan, averageRate: 0 } }));
+    expect(unplanned.achieved.rateErrorPct).to.equal(0);
+    const nothing = summary([invocation('run-a', 0, 0)]);
+    expect(nothing.totals).to.deep.include({ ok: 0, errors: 0, errorRatePct: 0 });
+    expect(nothing.achieved.rateErrorPct).to.equal(-100);
+  });
+
+  it('counts a message that both succeeded and was dead-lettered as one that ran twice', () => {
+    // Two messages sent, both reported ok, and a copy of one failed on its last receive in another environment.
+    const copy = new Collector();
+    const m = copy.run('run-a');
+    m.failed += 1;
+    m.deadLettered += 1;
+    const s = summary([invocation('run-a', 10, 0), invocation('run-a', 10, 0), copy.finish(T0 + 10_000)]);
+    expect(s.messages).to.deep.include({ sent: 2, ok: 2, deadLettered: 1, ranTwice: 1 });
+    const none = summary([invocation('run-a', 10, 0), invocation('run-a', 10, 0)]);
+    expect(none.messages).to.deep.include({ deadLettered: 0, ranTwice: 0 });
+  });
+
+  it('says nothing of the sender\'s clock when it is not ahead, and warns only past a full second', () => {
+    expect(summary([invocation('run-a', 10, 0)])).not.to.have.property('senderClockAheadMs');
+    const second = invocation('run-a', 10, 0);
+    second.messages[0]!.senderAheadMs = 1_000;
+    const s = summary([second]);
+    expect(s.senderClockAheadMs).to.equal(1_000);
+    expect(s.notes).to.deep.equal([]);
+  });
+
+  it('summarizes a run saved by an older version, whose timeline has no duplicate or sender-clock counts', () => {
+    const facts = runFacts();
+    const measured = measureInvocations([invocation('run-a', 10, 0)], facts.runId, facts.loadStartAt, facts.loadStartAt + facts.durationMs);
+    const { duplicate: _d, senderAheadMs: _s, ...older } = measured.timeline.messages;
+    const s = summarize(facts, { ...measured, timeline: { ...measured.timeline, messages: older } });
+    expect(s.messages).to.deep.include({ ok: 1, duplicate: 0, ranTwice: 0 });
+    expect(s).not.to.have.property('senderClockAheadMs');
+    expect(s.notes).to.deep.equal([]);
+  });
+
+  it('carries the sender\'s counts and a drill\'s reconciliation into the summary', () => {
+    const send = { calls: 3, retries: 1, throttled: 0, failedEntries: 0, lost: 0, possibleDuplicates: 0, maxLateMs: 12 };
+    const reconciliation: Reconciliation = { ok: true, messages: { sent: 2, succeeded: 2, deadLettered: 0, stillQueued: 0, lost: 0, duplicates: 0 }, problems: [] };
+    const s = summary([invocation('run-a', 10, 0)], runFacts({ send, drill: { kind: 'writer-down', reconciliation } }));
+    expect(s.send).to.deep.equal(send);
+    expect(s.drill).to.deep.equal({ kind: 'writer-down', reconciliation });
+  });
+
+  it('describes the mix as the run record gives it, and as unknown when the record has none', () => {
+    expect(summary([invocation('run-a', 10, 0)]).mix).to.equal('select=80%,insert=20%');
+    expect(summary([invocation('run-a', 10, 0)], runFacts({ settings: { ...runFacts().settings, mix: [] } })).mix).to.equal('unknown');
   });
 });

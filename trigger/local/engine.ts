@@ -89,7 +89,8 @@ export class LocalEngine {
     private readonly worker: Worker,
     private readonly poller: LocalPoller,
     private readonly config: WorkerConfig,
-    private readonly closeLog: () => void,
+    /** Resolves once every line the worker logged is in the log file. */
+    private readonly closeLog: () => Promise<void>,
     /** Statements finished so far, bumped as each ends (the sink only hears of finished invocations). */
     readonly live: Readonly<LiveCounters>,
     readonly cluster?: LocalCluster,
@@ -165,7 +166,7 @@ export class LocalEngine {
     });
     poller.start();
     return new LocalEngine(queue, dlq, sink, { writer, reader }, poolMax, maxConcurrency, logFile, worker, poller, config,
-      () => stream.end(), live, cluster, proxies);
+      () => new Promise<void>((resolve) => { stream.end(resolve); }), live, cluster, proxies);
   }
 
   /**
@@ -291,7 +292,8 @@ export class LocalEngine {
     this.stopped = true;
     await this.poller.stop().catch(() => undefined);
     await this.worker.close().catch(() => undefined);
-    this.closeLog();
+    // The CLI exits as soon as a run returns: the worker's last lines must be on disk by then.
+    await this.closeLog();
     if (this.proxies) await Promise.all([this.proxies.writer.close(), this.proxies.reader.close()]);
     if (this.cluster) await this.cluster.stop();
   }

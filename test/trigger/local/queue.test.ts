@@ -172,4 +172,128 @@ describe('LocalQueue', () => {
     expect(q.stats.redelivered).to.equal(Math.ceil(n / 3));
     expect(q.stats.received).to.equal(n + Math.ceil(n / 3));
   });
+  it('makes in-flight messages visible again in the order their timeouts end, whatever order they were hidden in', () => {
+    const clock = manualClock();
+    const q = new LocalQueue({ visibilityTimeoutMs: 3_600_000, maxReceiveCount: 0, now: clock.now });
+    for (let i = 0; i < 60; i++) q.send(`m${i}`);
+    const received = Array.from({ length: 6 }, () => q.receive(10)).flat();
+    // Message i is hidden for (i * 7 mod 60) + 1 seconds from now: a shuffle of 1..60 s.
+    const hiddenFor = (body: string): number => ((Number(body.slice(1)) * 7) % 60 + 1) * 1_000;
+    for (const m of received) q.changeVisibility(m.receiptHandle, hiddenFor(m.body));
+    const order: string[] = [];
+    for (let s = 1; s <= 60; s++) {
+      clock.advance(1_000);
+      const back = q.receive(10);
+      expect(back, `after ${s} s`).to.have.length(1);
+      for (const m of back) q.delete(m.receiptHandle);
+      order.push(...back.map((m) => m.body));
+    }
+    expect(order).to.deep.equal([...received.map((m) => m.body)].sort((a, b) => hiddenFor(a) - hiddenFor(b)));
+  });
+
+  it('delivers a message sent after a receive found the queue empty', () => {
+    const q = new LocalQueue();
+    expect(q.receive(10)).to.deep.equal([]);
+    expect(q.receive(10)).to.deep.equal([]);
+    const id = q.send('late');
+    expect(q.receive(10).map((m) => m.messageId)).to.deep.equal([id]);
+  });
+
+  it('lets the timeout of a deleted message pass without effect, and ignores a missing receipt handle', () => {
+    const clock = manualClock();
+    const q = new LocalQueue({ visibilityTimeoutMs: 1_000, now: clock.now });
+    q.send('a');
+    const [m] = q.receive(1);
+    expect(q.delete(undefined as unknown as string)).to.equal(false);
+    expect(q.delete(m!.receiptHandle)).to.equal(true);
+    clock.advance(1_000);
+    expect(q.receive(10)).to.deep.equal([]);
+    expect(q.depth).to.deep.equal({ visible: 0, inFlight: 0 });
+  });
+
+  it('sends a batch of one', () => {
+    const q = new LocalQueue();
+    expect(q.sendBatch(['a'])).to.have.length(1);
+    expect(q.depth.visible).to.equal(1);
+  });
+
+  it('delivers thousands of messages first-in-first-out, none lost or repeated', () => {
+    const q = new LocalQueue({ maxReceiveCount: 0 });
+    const sent = Array.from({ length: 5_000 }, (_, i) => q.send(`m${i}`));
+    const got: string[] = [];
+    for (let batch = q.receive(10); batch.length; batch = q.receive(10)) got.push(...batch.map((m) => m.messageId));
+    expect(got).to.deep.equal(sent);
+    expect(q.depth).to.deep.equal({ visible: 0, inFlight: 5_000 });
+  });
+
+  it('deletes a message made visible again, so it is never delivered', () => {
+    const q = new LocalQueue({ maxReceiveCount: 0 });
+    q.send('a');
+    const [m] = q.receive(1);
+    q.changeVisibility(m!.receiptHandle, 0);
+    expect(q.depth).to.deep.equal({ visible: 1, inFlight: 0 });
+    expect(q.delete(m!.receiptHandle)).to.equal(true);
+    expect(q.depth).to.deep.equal({ visible: 0, inFlight: 0 });
+    expect(q.receive(10)).to.deep.equal([]);
+  });
+
+  it('refuses to change the visibility of a message whose timeout already ended, as SQS does', () => {
+    const clock = manualClock();
+    const q = new LocalQueue({ visibilityTimeoutMs: 1_000, now: clock.now });
+    const id = q.send('a');
+    const [m] = q.receive(1);
+    clock.advance(1_000);
+    expect(() => q.changeVisibility(m!.receiptHandle, 5_000)).to.throw(Error, `MessageNotInflight: message ${id} is visible again`);
+  });
+
+  it('does not count a dead-lettered message as sent to the dead-letter queue', () => {
+    const clock = manualClock();
+    const q = new LocalQueue({ visibilityTimeoutMs: 1_000, maxReceiveCount: 1, now: clock.now });
+    q.send('poison');
+    q.receive(1);
+    clock.advance(1_000);
+    expect(q.receive(1)).to.deep.equal([]);
+    expect(q.deadLetterQueue!.stats.sent).to.equal(0);
+    expect(q.deadLetterQueue!.depth.visible).to.equal(1);
+  });
+
+  it('is named local-queue unless told otherwise', () => {
+    expect(new LocalQueue().name).to.equal('local-queue');
+    expect(new LocalQueue().deadLetterQueue?.name).to.equal('local-queue-dlq');
+  });
+
+  it('takes a batch up to the size limit in total, and refuses one byte more', () => {
+    const q = new LocalQueue({ maxMessageBytes: 10 });
+    expect(q.sendBatch(['1234', '€€'])).to.have.length(2);
+    expect(() => q.sendBatch(['1234', '€€x'])).to.throw(RangeError, 'the batch is 11 bytes; SQS limits a whole batch to 10 bytes');
+    expect(q.send('1234567890')).to.be.a('string');
+    expect(() => q.send('€€€€')).to.throw(RangeError, "a message body is 12 bytes; the queue's limit (MaximumMessageSize) is 10");
+    expect(() => q.send(42 as unknown as string)).to.throw(TypeError, 'a message body must be a string, got number');
+  });
+
+  const misconfigured: Array<[string, () => LocalQueue, ErrorConstructor | RangeErrorConstructor, string]> = [
+    ['a negative visibility timeout', () => new LocalQueue({ visibilityTimeoutMs: -1 }), RangeError, 'visibilityTimeoutMs must be an integer from 0 to 43200000 ms (12 h), got -1'],
+    ['a visibility timeout over 12 h', () => new LocalQueue({ visibilityTimeoutMs: 43_200_001 }), RangeError, 'visibilityTimeoutMs must be an integer from 0 to 43200000 ms (12 h), got 43200001'],
+    ['a fractional visibility timeout', () => new LocalQueue({ visibilityTimeoutMs: 1.5 }), RangeError, 'visibilityTimeoutMs must be an integer from 0 to 43200000 ms (12 h), got 1.5'],
+    ['a negative maxReceiveCount', () => new LocalQueue({ maxReceiveCount: -1 }), TypeError, 'maxReceiveCount must be a non-negative integer (0 = no dead-letter queue), got -1'],
+    ['a fractional maxReceiveCount', () => new LocalQueue({ maxReceiveCount: 1.5 }), TypeError, 'maxReceiveCount must be a non-negative integer (0 = no dead-letter queue), got 1.5'],
+    ['a maxMessageBytes of 0', () => new LocalQueue({ maxMessageBytes: 0 }), TypeError, 'maxMessageBytes must be a positive integer, got 0'],
+    ['a fractional maxMessageBytes', () => new LocalQueue({ maxMessageBytes: 2.5 }), TypeError, 'maxMessageBytes must be a positive integer, got 2.5'],
+    ['a dead-letter queue without redrive', () => new LocalQueue({ maxReceiveCount: 0, deadLetterQueue: new LocalQueue() }), TypeError, 'deadLetterQueue needs maxReceiveCount > 0: without it nothing is ever moved there'],
+  ];
+  for (const [what, make, type, message] of misconfigured) {
+    it(`refuses ${what}, saying what it takes`, () => {
+      expect(make).to.throw(type, message);
+    });
+  }
+
+  it('accepts the bounds themselves: a visibility timeout of 0 or 12 h, maxMessageBytes of 1', () => {
+    expect(new LocalQueue({ visibilityTimeoutMs: 0 }).visibilityTimeoutMs).to.equal(0);
+    expect(new LocalQueue({ visibilityTimeoutMs: 43_200_000 }).visibilityTimeoutMs).to.equal(43_200_000);
+    expect(new LocalQueue({ maxMessageBytes: 1 }).send('x')).to.be.a('string');
+    const q = new LocalQueue();
+    q.send('a');
+    const [m] = q.receive(1);
+    expect(() => q.changeVisibility(m!.receiptHandle, 43_200_001)).to.throw(RangeError, 'timeoutMs must be an integer from 0 to 43200000 ms (12 h), got 43200001');
+  });
 });
