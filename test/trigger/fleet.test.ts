@@ -120,7 +120,7 @@ describe('fleet: does a plan fit the event source and the database', () => {
 
   it('says how long a start lead may be for a slice to finish inside one invocation', () => {
     expect(refusal(() => checkFleet(plan({ rate: '100', duration: '10m', startLead: '12m' }), fleet()))).to.equal(
-      'a slice sent 12m before its start and lasting 5m cannot finish inside one 15m invocation (36s are kept for the last statements and publishing): use --start-lead 9m24s or less');
+      'a slice sent 12m before its start and lasting 5m cannot finish inside one 15m invocation (48s are kept for the last statements and publishing): use --start-lead 9m12s or less');
   });
 
   it('describes what a slice plan asks of the fleet, with and without the scale-up model', () => {
