@@ -19,6 +19,7 @@ import { pemBlocks } from '../../handlers/db/trust';
 import { projectCatalog } from '../../handlers/workloads/project';
 import { enableWriterTls, testCa } from '../../test/helpers/test-ca';
 import { settle } from '../lib/bench-worker';
+import { lambdaNode } from '../lib/lambda-node';
 import { cpuWindow } from '../lib/proc';
 import { makeRow, median, round, type Row } from '../lib/report';
 
@@ -59,10 +60,10 @@ function workerEnv(cluster: LocalCluster, stub: AwsStub): NodeJS.ProcessEnv {
   };
 }
 
-function runHarness(bundle: string, env: NodeJS.ProcessEnv, body: string): Promise<HarnessResult> {
+function runHarness(bundle: string, env: NodeJS.ProcessEnv, body: string, node: string = process.execPath): Promise<HarnessResult> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HARNESS, bundle], { env: { ...env, HARNESS_BODY: body }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [HARNESS, bundle], { env: { ...env, HARNESS_BODY: body }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let result: HarnessResult | undefined;
@@ -120,15 +121,21 @@ export async function bundleAndColdInit(o: {
   const caCount = pemBlocks(readFileSync(caFile, 'utf8')).length;
   const plain = workerEnv(o.cluster, stub);
   const deployed: NodeJS.ProcessEnv = { ...plain, [ENV.writerHost]: 'localhost', [ENV.readerHost]: 'localhost', [ENV.tls]: 'verify-full', [ENV.caFile]: caFile };
-  const variants: Array<{ name: string; description: string; file: string; env: NodeJS.ProcessEnv }> = [
-    { name: 'as deployed', description: `the stack's environment: TLS verify-full with DB_CA_FILE (${caCount} certificates, read on the first connection), the AWS SDK in the bundle`, file: bundle.file, env: deployed },
+  // Lambda's major (nodejs22.x) runs every variant; this machine's node, when it is another, is one more diagnostic.
+  const node = lambdaNode(path.join(__dirname, '..', 'out'), o.log);
+  const nodeVersion = node?.version ?? process.version;
+  const variants: Array<{ name: string; description: string; file: string; env: NodeJS.ProcessEnv; node?: string }> = [
+    { name: 'as deployed', description: `the stack's environment on Node ${nodeVersion}: TLS verify-full with DB_CA_FILE (${caCount} certificates, read on the first connection), the AWS SDK in the bundle`, file: bundle.file, env: deployed, ...(node ? { node: node.path } : {}) },
     { name: 'the old environment', description: 'NODE_EXTRA_CA_CERTS (the same CA file, loaded as node starts) and NODE_OPTIONS=--enable-source-maps, as the stack set them before', file: bundle.file,
       env: { ...deployed, [ENV.caFile]: undefined, NODE_EXTRA_CA_CERTS: caFile, NODE_OPTIONS: '--enable-source-maps' } },
     { name: 'CA of another region', description: 'AWS_REGION names a region whose RDS CAs did not issue the certificate: one failed handshake, then the whole CA file', file: bundle.file, env: { ...deployed, AWS_REGION: 'eu-west-3' } },
     { name: 'with source maps', description: 'as deployed, plus NODE_OPTIONS=--enable-source-maps', file: bundle.file, env: { ...deployed, NODE_OPTIONS: '--enable-source-maps' } },
     { name: 'no TLS', description: 'as deployed, but the database connection without TLS', file: bundle.file, env: plain },
     { name: 'SDK from node_modules', description: 'as deployed, but the AWS SDK left out of the bundle and loaded from node_modules, as the runtime\'s copy was before', file: sdkExternal.file, env: deployed },
-  ];
+  ].map((v, i) => (i === 0 || !node ? v : { ...v, node: node.path }));
+  if (node && node.path !== process.execPath) {
+    variants.push({ name: `on ${process.version}`, description: `as deployed, on this machine's Node ${process.version} instead of Lambda's major`, file: bundle.file, env: deployed });
+  }
   const results: ColdVariant[] = [];
   try {
     for (const v of variants) {
@@ -138,7 +145,7 @@ export async function bundleAndColdInit(o: {
         // The smallest real first message: one select-only statement (plus the tpcb scale lookup and
         // the pool's role query, as any first message on a new connection pays).
         const body = JSON.stringify({ v: 1, kind: 'statements', runId: 'bench-cold', seq: i, sentAt: Date.now(), workload: 'tpcb', op: 'select-only', hash: tpcbHash('select-only'), count: 1, target: 'writer' });
-        const r = await runHarness(v.file, v.env, body);
+        const r = await runHarness(v.file, v.env, body, v.node);
         if (r.failures) throw new Error('the cold-start message failed; run with BENCH_DEBUG=1 to see the worker log');
         runs.push({
           startMs: round(r.loadStartMs, 1), requireMs: round(r.loadedMs - r.loadStartMs, 1), firstMessageMs: round(r.handledMs - r.loadedMs, 1),
@@ -165,7 +172,7 @@ export async function bundleAndColdInit(o: {
       note: `${(bundle.bytes / 1024).toFixed(0)} KiB minified, the AWS SDK inside (${(sdkExternal.bytes / 1024).toFixed(0)} KiB without it); source map ${(bundle.mapBytes / 1024).toFixed(0)} KiB beside it`,
     }),
     makeRow('coldInitMs', headline!.medianHandledMs, 'ms', { kind: 'atMost', limit: 150 }, {
-      note: `median of ${headline!.runs.length} (runs ${Math.min(...headline!.runs.map((r) => r.handledMs))}-${Math.max(...headline!.runs.map((r) => r.handledMs))}): node start ${headline!.medianStartMs} + require ${headline!.medianRequireMs} + first message ${headline!.medianFirstMessageMs} ms, TLS verify-full`,
+      note: `median of ${headline!.runs.length} (runs ${Math.min(...headline!.runs.map((r) => r.handledMs))}-${Math.max(...headline!.runs.map((r) => r.handledMs))}): node start ${headline!.medianStartMs} + require ${headline!.medianRequireMs} + first message ${headline!.medianFirstMessageMs} ms, TLS verify-full, Node ${nodeVersion}${node ? ' (Lambda\'s nodejs22.x major)' : ' (not Lambda\'s major: see the log)'}`,
       othersCpuPct: headline!.othersCpuPct,
     }),
     ...diagnostics.map((d) => makeRow('coldInitMs', d.medianHandledMs, 'ms', undefined, {
@@ -181,6 +188,7 @@ export async function bundleAndColdInit(o: {
       bundle: { file: path.relative(process.cwd(), bundle.file), bytes: bundle.bytes, mapBytes: bundle.mapBytes, buildMs: bundle.buildMs, sdkExternalBytes: sdkExternal.bytes },
       coldInit: {
         spread: { median: headline!.medianHandledMs, min: Math.min(...headline!.runs.map((r) => r.handledMs)), max: Math.max(...headline!.runs.map((r) => r.handledMs)) },
+        node: nodeVersion,
         method: 'node bench/harness/worker-harness.cjs <bundle>: ms from the process time origin to handler() resolving for one statements message (tpcb select-only, count 1): node start, require of the bundle, then Secrets Manager GetSecretValue (loopback stub, HTTP), connect with TLS verify-full (writer with a certificate from a test CA) + SCRAM auth, role query, scale lookup, the statement, PutMetricData (loopback stub)',
         caFile: { certificates: caCount, from: existsSync(SYSTEM_CA_BUNDLE) ? `${SYSTEM_CA_BUNDLE} + the test CA` : 'the test CA' },
         variants: results,
