@@ -69,14 +69,7 @@ export class Collector {
   putBack(m: InvocationMetrics): void {
     for (const s of m.series) {
       const into = this.op(s.runId, s.workload, s.op, s.target);
-      for (const [sec, b] of s.seconds) {
-        const to = secondOf(into, sec * 1000);
-        to.latency.merge(b.latency);
-        to.lag.merge(b.lag);
-        for (const [cls, n] of b.errors) to.errors.set(cls, (to.errors.get(cls) ?? 0) + n);
-        for (const role of SERVER_ROLES) to.answeredBy[role] += b.answeredBy[role];
-        to.skipped += b.skipped;
-      }
+      for (const [sec, b] of s.seconds) mergeSecond(secondOf(into, sec * 1000), b);
     }
     for (const p of m.staleness ?? []) {
       const into = this.staleness(p.runId);
@@ -102,10 +95,24 @@ function secondOf(s: OpSeries, at: number): SecondMetrics {
   const key = Math.floor(at / 1000);
   let b = s.seconds.get(key);
   if (!b) {
-    b = { latency: new Histogram(), lag: new Histogram(), errors: new Map(), answeredBy: { primary: 0, standby: 0 }, skipped: 0 };
+    b = emptySecond();
     s.seconds.set(key, b);
   }
   return b;
+}
+
+/** One second of one operation with nothing recorded yet. */
+export function emptySecond(): SecondMetrics {
+  return { latency: new Histogram(), lag: new Histogram(), errors: new Map(), answeredBy: { primary: 0, standby: 0 }, skipped: 0 };
+}
+
+/** Add second `from` to second `to`: what two invocations (or two publishes) measured in the same second. */
+export function mergeSecond(to: SecondMetrics, from: SecondMetrics): void {
+  to.latency.merge(from.latency);
+  to.lag.merge(from.lag);
+  for (const [cls, n] of from.errors) to.errors.set(cls, (to.errors.get(cls) ?? 0) + n);
+  for (const role of SERVER_ROLES) to.answeredBy[role] += from.answeredBy[role];
+  to.skipped += from.skipped;
 }
 
 /**

@@ -2,7 +2,8 @@
  * The local backend's measurements: the worker's per-invocation metrics (each statement recorded
  * once, in the second it finished) merged into the run's timeline and whole-run distributions.
  */
-import { ERROR_CLASS_NAMES, SERVER_ROLES, type ErrorClass, type ServerRole } from '../../handlers/contract';
+import { ERROR_CLASS_NAMES, type ErrorClass, type ServerRole } from '../../handlers/contract';
+import { emptySecond, mergeSecond } from '../../handlers/metrics/collector';
 import { Histogram } from '../../handlers/metrics/histogram';
 import type { InvocationMetrics } from '../../handlers/metrics/types';
 import type { Target } from '../../handlers/workloads/catalog';
@@ -52,14 +53,10 @@ export function measureInvocations(invocations: readonly InvocationMetrics[], ru
         first = Math.min(first, sec);
         last = Math.max(last, sec);
         let to = acc.seconds.get(sec);
-        if (!to) acc.seconds.set(sec, (to = { latency: new Histogram(), lag: new Histogram(), errors: new Map(), answeredBy: { primary: 0, standby: 0 }, skipped: 0 }));
-        to.latency.merge(b.latency);
-        to.lag.merge(b.lag);
+        if (!to) acc.seconds.set(sec, (to = emptySecond()));
+        mergeSecond(to, b);
         acc.latency.merge(b.latency);
         acc.lag.merge(b.lag);
-        for (const [cls, n] of b.errors) to.errors.set(cls, (to.errors.get(cls) ?? 0) + n);
-        for (const r of SERVER_ROLES) to.answeredBy[r] += b.answeredBy[r];
-        to.skipped += b.skipped;
       }
     }
     for (const p of inv.staleness ?? []) {
