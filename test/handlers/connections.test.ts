@@ -109,6 +109,7 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     const p = poolsFor();
     const err = await rejection(p.acquire(cluster.reader, { primary: true }));
     expect(err).to.be.instanceOf(StandbyConnectionError);
+    expect(err.message).to.match(new RegExp(`^the writer endpoint ${cluster.reader.host}:${cluster.reader.port} led to a `));
     expect(errorClassOf(err)).to.equal('25');
     const lease = hold(await p.acquire(cluster.reader));
     expect(lease.role).to.equal('standby');
@@ -119,10 +120,46 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     hold(await p.acquire(cluster.writer));
     const late = await rejection(p.acquire(cluster.writer, { waitMs: 100 }));
     expect(late).to.be.instanceOf(ConnectionWaitError);
+    expect(late.message).to.equal(`no connection to ${cluster.writer.host}:${cluster.writer.port} within 100 ms`);
     const busy = await rejection(p.acquire(cluster.writer));
     expect(busy).to.be.instanceOf(PoolBusyError);
+    expect(busy.message).to.equal('all 1 pooled connections stayed busy for 300 ms');
     expect(errorClassOf(busy)).to.equal('client');
     const refused = await rejection(poolsFor().acquire({ host: '127.0.0.1', port: 1 }));
     expect(errorClassOf(refused)).to.equal('08');
+  });
+
+  it('counts a connection a silent server never completes as a failed connection (08), not a busy pool', async () => {
+    const proxy = await EndpointProxy.start(cluster.writer);
+    proxies.push(proxy);
+    proxy.silence();
+    const err = await rejection(poolsFor({ poolMax: 1, connectTimeoutMs: 300 }).acquire({ host: proxy.host, port: proxy.port }));
+    expect(err).not.to.be.instanceOf(PoolBusyError);
+    expect(errorClassOf(err)).to.equal('08');
+  });
+
+  /** Connections named aurora-load-test other than `lease`'s own. */
+  const ours = async (lease: Lease): Promise<number> => {
+    const { rows } = await lease.client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'aurora-load-test' AND pid <> pg_backend_pid()");
+    return rows[0]!.n;
+  };
+
+  it('names its connections aurora-load-test in pg_stat_activity, so a DBA can tell the load from the application', async () => {
+    const p = poolsFor({ poolMax: 2 });
+    const lease = hold(await p.acquire(cluster.writer));
+    hold(await p.acquire(cluster.writer));
+    expect(await ours(lease)).to.equal(1);
+  });
+
+  it('closes every connection it opened when the worker closes', async () => {
+    const p = new Pools(configFor(cluster, { poolMax: 2 }), new StaticCredentials(cluster.user, cluster.password), quiet);
+    const a = await p.acquire(cluster.writer);
+    const b = await p.acquire(cluster.writer);
+    a.release();
+    b.release();
+    const watcher = hold(await poolsFor().acquire(cluster.writer));
+    expect(await ours(watcher)).to.equal(2);
+    await p.close();
+    expect(await ours(watcher)).to.equal(0);
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { configFromEnv, ENV } from '../../handlers/config';
+import { errorClassOf } from '../../handlers/db/errors';
 import { createWorker } from '../../handlers/worker';
 import { LocalCluster } from '../../trigger/local/cluster';
 import { LateListener } from '../helpers/late-listener';
@@ -52,6 +53,8 @@ describe('worker: the first connections wait for a paused cluster to resume (Ser
       expect(err?.message).to.match(new RegExp(
         `^could not connect to 127\\.0\\.0\\.1:${late.endpoint.port} within 1 s, which is longer than a paused Aurora Serverless v2 instance takes to resume: Connection terminated due to connection timeout$`,
       ));
+      // Counted as a lost connection (class 08), the class an outage's statements get.
+      expect(errorClassOf(err)).to.equal('08');
       // More than one attempt was made (and given up on).
       await late.abandonedAtLeast(2);
     } finally {
