@@ -29,10 +29,21 @@ interface Outcome {
   readonly counts?: Counts;
 }
 
-function parseParts(argv: readonly string[]): Part[] {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(`usage: npm run mutate [-- PART...]\nparts: ${NAMES.join(', ')} (default: all, in that order)`);
+function parseParts(args: readonly string[]): { parts: Part[]; files?: string } {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(`usage: npm run mutate [-- PART...] [--files GLOB[,GLOB...]]\nparts: ${NAMES.join(', ')} (default: all, in that order)\n--files: mutate only these of the parts' modules (e.g. handlers/workloads/script/expr.ts)`);
     process.exit(0);
+  }
+  const argv = [...args];
+  let files: string | undefined;
+  const at = argv.indexOf('--files');
+  if (at >= 0) {
+    files = argv[at + 1];
+    if (!files || files.startsWith('-')) {
+      console.error('npm run mutate: --files needs a comma-separated list of files or globs');
+      process.exit(2);
+    }
+    argv.splice(at, 2);
   }
   for (const a of argv) {
     if (!(NAMES as string[]).includes(a)) {
@@ -40,7 +51,8 @@ function parseParts(argv: readonly string[]): Part[] {
       process.exit(2);
     }
   }
-  return argv.length ? (argv as Part[]) : NAMES;
+  const parts = argv.length ? (argv as Part[]) : NAMES;
+  return files === undefined ? { parts } : { parts, files };
 }
 
 function countsOf(part: Part): Counts | undefined {
@@ -59,11 +71,12 @@ function score(c: Counts): number {
 }
 
 const outcomes: Outcome[] = [];
-for (const part of parseParts(process.argv.slice(2))) {
-  console.log(`\n=== mutate ${part}: ${PARTS[part].mutate.join(' ')}`);
+const { parts, files } = parseParts(process.argv.slice(2));
+for (const part of parts) {
+  console.log(`\n=== mutate ${part}: ${files ?? PARTS[part].mutate.join(' ')}`);
   const began = Date.now();
   const run = spawnSync(process.execPath, [STRYKER, 'run', CONFIG], { cwd: ROOT, stdio: 'inherit', env: {
-    ...process.env, MUTATE_PART: part, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${MOCHA_CJS}`.trim(),
+    ...process.env, MUTATE_PART: part, ...(files === undefined ? {} : { MUTATE_FILES: files }), NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${MOCHA_CJS}`.trim(),
   } });
   const seconds = (Date.now() - began) / 1000;
   const counts = run.status === 0 ? countsOf(part) : undefined;

@@ -25,7 +25,8 @@ export default {
   // through NODE_OPTIONS, which run.ts sets).
   testRunnerNodeArgs: ['--import', 'tsx'],
   mochaOptions: { 'no-config': true, spec: part.spec, require: ['test/setup.ts'] },
-  mutate: part.mutate,
+  // `npm run mutate -- PART --files a.ts,b.ts` narrows the part to some of its modules.
+  mutate: process.env.MUTATE_FILES ? process.env.MUTATE_FILES.split(',') : part.mutate,
   coverageAnalysis: 'perTest',
   // No type checker: TypeScript 7's compiler is native and has no JavaScript API, which
   // @stryker-mutator/typescript-checker needs. A mutant that does not type-check still runs under
