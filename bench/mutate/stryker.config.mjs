@@ -36,7 +36,8 @@ export default {
   // Pointing it at a file that does not exist turns that step off (our tsconfig has no
   // `extends` or `references` for it to rewrite anyway).
   tsconfigFile: 'bench/mutate/no-tsconfig.json',
-  concurrency: 2,
+  // MUTATE_CONCURRENCY=1 when the machine is shared (each test process may start a PostgreSQL).
+  concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 2),
   // A mutant times out after 1.5 x its tests' time in the first run + 5 s (Stryker's defaults):
   // mutants that loop forever (a schedule that never advances) cost 5 s each, not more.
   timeoutFactor: 1.5,
