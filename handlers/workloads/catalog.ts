@@ -17,11 +17,7 @@ export type OpKind = 'read' | 'write';
 /** A workload's name: the name of its folder under `workloads/`. */
 export type WorkloadName = string;
 
-/** The endpoint an operation's kind belongs on. */
-export function targetOf(kind: OpKind): Target {
-  return kind === 'read' ? 'reader' : 'writer';
-}
-
+/** The kind of an operation that runs on `target`. */
 export function kindOf(target: Target): OpKind {
   return target === 'reader' ? 'read' : 'write';
 }
@@ -31,8 +27,8 @@ export type WorkloadFiles = Readonly<Record<string, string>>;
 
 /** Workload and script names: they become CLI words, metric dimensions and prepared-statement names. */
 export const NAME_PATTERN = /^[a-z][a-z0-9_-]{0,39}$/;
-/** Script names the CLI's `--mix` reserves (`read=`, `write=`), and the init file. */
-const RESERVED_SCRIPT_NAMES = new Set(['read', 'write', 'init']);
+/** Script names the CLI's `--mix` reserves (`read=`, `write=`); `init.sql` is the init file. */
+const RESERVED_SCRIPT_NAMES = new Set(['read', 'write']);
 /** Workloads whose schema a built-in loader creates, as `pgbench -i` does for tpcb. */
 export const BUILTIN_LOADERS = new Set(['tpcb']);
 

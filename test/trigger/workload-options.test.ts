@@ -28,6 +28,15 @@ describe('trigger: workloads, --mix by script name, -D', () => {
     expect(() => parseMix('search=1', 'shop', BOTH, true, SHOP)).to.throw(UsageError, /"search", which is neither read, write nor a script of shop \(buy on the writer, lookup on the reader\)/);
   });
 
+  it('refuses a script whose endpoint was not asked for, naming the flag that would', () => {
+    expect(() => parseMix('buy=1', 'shop', new Set(['read'] as const), true, SHOP)).to.throw(UsageError, '--mix gives buy (write) weight 1 but --writer was not given: add --writer, or drop buy from --mix');
+    expect(() => parseMix('lookup=1', 'shop', new Set(['write'] as const), true, SHOP)).to.throw(UsageError, '--mix gives lookup (read) weight 1 but --reader was not given: add --reader, or drop lookup from --mix');
+  });
+
+  it('refuses an unknown workload, naming the ones that parse', () => {
+    expect(() => resolveRunOptions({ local: true, workload: 'nope' }, new Date(), SHOP)).to.throw(UsageError, '--workload "nope" is unknown: use shop (a folder of workloads/)');
+  });
+
   it('refuses a broken workload with its first problem, the line npm test prints', () => {
     expect(() => resolveRunOptions({ local: true, workload: 'broken' }, new Date(), SHOP)).to.throw(UsageError, /^workloads\/broken\/x\.sql:2: \\shell is not supported/);
   });

@@ -34,6 +34,12 @@ describe('workload catalog', () => {
     ['a folder with no script', { 'w/init.sql': 'CREATE TABLE t (a int);' }, /^workloads\/w: no scripts/],
     ['backslash commands in init.sql', { 'w/init.sql': 'CREATE TABLE t (a int);\n\\copy t from x', 'w/a.sql': 'SELECT 1;' }, /^workloads\/w\/init\.sql:2: init\.sql is plain SQL/],
     ['an init.sql for tpcb', { 'tpcb/init.sql': 'SELECT 1;', 'tpcb/a.sql': 'SELECT 1;' }, /^workloads\/tpcb\/init\.sql:1: tpcb's schema is created by its built-in loader/],
+    ['a folder name longer than 40 characters', { [`${'w'.repeat(41)}/a.sql`]: 'SELECT 1;' }, /^workloads\/w{41}: a workload's folder name must be 1-40/],
+    ['a script named write', { 'w/write.sql': 'SELECT 1;' }, /^workloads\/w\/write\.sql:1: a script's name must be/],
+    ['a script name with a dot', { 'w/my.script.sql': 'SELECT 1;' }, /^workloads\/w\/my\.script\.sql:1: a script's name must be/],
+    ['a variable in init.sql', { 'w/init.sql': 'CREATE TABLE t (a int);\nINSERT INTO t VALUES (:a);', 'w/a.sql': 'SELECT 1;' }, /^workloads\/w\/init\.sql:2: init\.sql is plain SQL: :a is not a variable there$/],
+    ['an init.sql with no statement', { 'w/init.sql': '-- later\n', 'w/a.sql': 'SELECT 1;' }, /^workloads\/w\/init\.sql:1: init\.sql has no statements: remove it, or add the schema$/],
+    ['an unterminated string in init.sql', { 'w/init.sql': 'CREATE TABLE t (a int);\nINSERT INTO t VALUES (\'x);', 'w/a.sql': 'SELECT 1;' }, /^workloads\/w\/init\.sql:2: unterminated quoted string$/],
   ];
   for (const [what, files, expected] of refused) {
     it(`refuses ${what}`, () => {
@@ -43,8 +49,31 @@ describe('workload catalog', () => {
     });
   }
 
-  it('asks for script names when read= would be ambiguous', () => {
-    const catalog = buildCatalog({ ...SHOP, 'shop/search.sql': 'SELECT 1;' });
-    expect(() => catalog.defaultOp('shop', 'reader')).to.throw(WorkloadError, /several reader scripts \(lookup, search\)/);
+  it('asks for script names when read= or write= would be ambiguous', () => {
+    const catalog = buildCatalog({ ...SHOP, 'shop/search.sql': 'SELECT 1;', 'shop/restock.sql': 'UPDATE item SET stock = 100;' });
+    expect(() => catalog.defaultOp('shop', 'reader')).to.throw(WorkloadError, 'workload shop has several reader scripts (lookup, search): name them in --mix instead of read=');
+    expect(() => catalog.defaultOp('shop', 'writer')).to.throw(WorkloadError, 'workload shop has several writer scripts (buy, restock): name them in --mix instead of write=');
+  });
+
+  it('reports every problem on a line of its own, with no stack trace to hide them', () => {
+    const catalog = buildCatalog({ ...SHOP, 'bad/x.sql': 'SELECT 1;\n\\shell ls', 'Bad/y.sql': 'SELECT 1;' });
+    const err = (() => {
+      try {
+        assertValid(catalog);
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    const lines = [
+      'workloads/Bad: a workload\'s folder name must be 1-40 lowercase letters, digits, "-" or "_", starting with a letter',
+      'workloads/bad/x.sql:2: \\shell is not supported: the worker runs no commands (a script is code that runs in Lambda)',
+    ];
+    expect(err?.message).to.equal(lines.join('\n'));
+    expect(err?.stack).to.equal(`WorkloadError: ${lines.join('\n')}`);
+  });
+
+  it('lets a catalog with no problem through', () => {
+    expect(() => assertValid(buildCatalog(SHOP))).to.not.throw();
   });
 });
