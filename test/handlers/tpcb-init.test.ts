@@ -32,6 +32,83 @@ describe('tpcb init: scale changes, tables this project did not create, and its 
   const branches = async (): Promise<number> => Number((await writer.query<{ n: string }>('SELECT count(*) AS n FROM pgbench_branches')).rows[0]!.n);
   const dropAll = async (): Promise<void> => { await writer.query(`DROP TABLE IF EXISTS ${TABLES.join(', ')}`); };
 
+  it('creates pgbench\'s tables: its columns, primary keys and fillfactor', async () => {
+    await dropAll();
+    await worker.init('tpcb', { scale: 1 });
+    const columns = await writer.query<{ c: string }>(
+      `SELECT table_name || '.' || column_name || ' ' || data_type || coalesce('(' || character_maximum_length || ')', '') || CASE WHEN is_nullable = 'NO' THEN ' not null' ELSE '' END AS c
+         FROM information_schema.columns WHERE table_name = ANY($1) ORDER BY table_name, ordinal_position`,
+      [TABLES],
+    );
+    // pgbench -i's DDL (src/bin/pgbench/pgbench.c, initCreateTables).
+    expect(columns.rows.map((r) => r.c)).to.deep.equal([
+      'pgbench_accounts.aid integer not null', 'pgbench_accounts.bid integer', 'pgbench_accounts.abalance integer', 'pgbench_accounts.filler character(84)',
+      'pgbench_branches.bid integer not null', 'pgbench_branches.bbalance integer', 'pgbench_branches.filler character(88)',
+      'pgbench_history.tid integer', 'pgbench_history.bid integer', 'pgbench_history.aid integer', 'pgbench_history.delta integer',
+      'pgbench_history.mtime timestamp without time zone', 'pgbench_history.filler character(22)',
+      'pgbench_tellers.tid integer not null', 'pgbench_tellers.bid integer', 'pgbench_tellers.tbalance integer', 'pgbench_tellers.filler character(84)',
+    ]);
+    const tables = await writer.query<{ t: string }>(
+      `SELECT c.relname || ' ' || coalesce(array_to_string(c.reloptions, ','), '-') || ' ' || coalesce(pg_get_constraintdef(k.oid), '-') AS t
+         FROM pg_class c LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p' WHERE c.relname = ANY($1) ORDER BY c.relname`,
+      [TABLES],
+    );
+    expect(tables.rows.map((r) => r.t)).to.deep.equal([
+      'pgbench_accounts fillfactor=100 PRIMARY KEY (aid)',
+      'pgbench_branches fillfactor=100 PRIMARY KEY (bid)',
+      'pgbench_history - -',
+      'pgbench_tellers fillfactor=100 PRIMARY KEY (tid)',
+    ]);
+  });
+
+  it('loads pgbench\'s rows: per scale unit one branch, 10 tellers and 100,000 accounts, all at balance 0', async () => {
+    await dropAll();
+    await worker.init('tpcb', { scale: 1 });
+    const { rows } = await writer.query<{ t: string; n: string; bids: string | null; balance: string | null; filler: string | null }>(`
+      SELECT 'branches' AS t, count(*) AS n, string_agg(DISTINCT bid::text, ',') AS bids, sum(bbalance) AS balance, string_agg(DISTINCT coalesce(filler, 'null'), ',') AS filler FROM pgbench_branches
+      UNION ALL SELECT 'tellers', count(*), string_agg(DISTINCT bid::text, ','), sum(tbalance), string_agg(DISTINCT coalesce(filler, 'null'), ',') FROM pgbench_tellers
+      UNION ALL SELECT 'accounts', count(*), string_agg(DISTINCT bid::text, ','), sum(abalance), string_agg(DISTINCT coalesce(trim(filler), 'null'), ',') FROM pgbench_accounts
+      UNION ALL SELECT 'history', count(*), NULL, NULL, NULL FROM pgbench_history`);
+    expect(rows).to.deep.equal([
+      { t: 'branches', n: '1', bids: '1', balance: '0', filler: 'null' },
+      { t: 'tellers', n: '10', bids: '1', balance: '0', filler: 'null' },
+      // pgbench fills an account's filler with blanks (''), a branch's and a teller's with NULL.
+      { t: 'accounts', n: '100000', bids: '1', balance: '0', filler: '' },
+      { t: 'history', n: '0', bids: null, balance: null, filler: null },
+    ]);
+  });
+
+  it('vacuums and analyzes the tables it loaded, as pgbench -i does', async () => {
+    await dropAll();
+    await worker.init('tpcb', { scale: 1 });
+    const { rows } = await writer.query<{ t: string }>(
+      "SELECT relname || ' ' || vacuum_count || ' ' || analyze_count AS t FROM pg_stat_user_tables WHERE relname = ANY($1) ORDER BY relname",
+      [TABLES],
+    );
+    expect(rows.map((r) => r.t)).to.deep.equal(TABLES.map((t) => `${t} 1 1`));
+  });
+
+  it('keeps its tables when asked for the scale they hold, and reloads them on reset', async () => {
+    await dropAll();
+    await worker.init('tpcb', { scale: 1 });
+    await writer.query('UPDATE pgbench_accounts SET abalance = 5 WHERE aid = 1');
+    expect((await worker.init('tpcb', { scale: 1 })).summary).to.equal('tpcb ready: already loaded at scale 1');
+    expect((await writer.query('SELECT abalance FROM pgbench_accounts WHERE aid = 1')).rows).to.deep.equal([{ abalance: 5 }]);
+    expect((await worker.init('tpcb', { scale: 1, reset: true })).summary).to.equal('tpcb ready: loaded at scale 1 (100000 accounts) (was scale 1)');
+    expect((await writer.query('SELECT abalance FROM pgbench_accounts WHERE aid = 1')).rows).to.deep.equal([{ abalance: 0 }]);
+  });
+
+  it('names every table it did not create when it refuses, in one line', async () => {
+    await dropAll();
+    await worker.init('tpcb', { scale: 1 });
+    await writer.query('COMMENT ON TABLE pgbench_accounts IS NULL');
+    await writer.query("COMMENT ON TABLE pgbench_tellers IS 'mine'");
+    const err = await worker.init('tpcb', { scale: 2 }).then(() => undefined, (e: Error) => e);
+    expect(err?.message).to.equal(
+      "tpcb: pgbench_accounts, pgbench_tellers exist but were not created by aurora-load-test (no 'aurora-load-test:tpcb' comment), so init will not drop them: drop them yourself, or init at scale 1 (what they hold) to use them as they are",
+    );
+  });
+
   it('loads under its own statement timeout, not the load\'s', async () => {
     await dropAll();
     // Loading 300,000 accounts takes far longer than the load's 100 ms.
