@@ -7,7 +7,8 @@ import { initWorkload } from '../../handlers/workloads/init';
 const CATALOG = buildCatalog({
   'shop/init.sql': 'CREATE TABLE IF NOT EXISTS item (id int PRIMARY KEY, stock int);\nINSERT INTO item VALUES (1, 10) ON CONFLICT DO NOTHING;\n',
   'shop/lookup.sql': 'SELECT * FROM item WHERE id = 1;',
-  'broken/init.sql': 'CREATE TABLE half (a int);\n-- the next statement fails\nINSERT INTO nope VALUES (1);\n',
+  // The error is at the last character of line 3.
+  'broken/init.sql': 'CREATE TABLE half (a int);\n-- the next statement fails\nUPDATE half SET a = b\nWHERE true;\n',
   'broken/ping.sql': 'SELECT 1;',
   'bare/ping.sql': 'SELECT 1;',
 });
@@ -48,7 +49,7 @@ describe('a script workload\'s init.sql', function () {
 
   it('reports a failing statement by its file and line, and keeps none of the statements before it', async () => {
     const err = await initWorkload(client, workload('broken'), OPTS).then(() => undefined, (e: Error) => e);
-    expect(err?.message).to.equal('workloads/broken/init.sql:3: relation "nope" does not exist');
+    expect(err?.message).to.equal('workloads/broken/init.sql:3: column "b" does not exist');
     expect(await exists('half')).to.equal(false);
   });
 
@@ -80,7 +81,7 @@ describe('a script workload\'s init.sql', function () {
     const other = await connect();
     try {
       const err = await initWorkload(other, workload('broken'), OPTS).then(() => undefined, (e: Error) => e);
-      expect(err?.message).to.equal('workloads/broken/init.sql:3: relation "nope" does not exist');
+      expect(err?.message).to.equal('workloads/broken/init.sql:3: column "b" does not exist');
     } finally {
       await other.end();
     }

@@ -4,7 +4,7 @@
  * `workloads/<name>/<file>:<line>: problem`, the same line `node trigger --workload <name>` prints.
  */
 import { expect } from 'chai';
-import { projectCatalog } from '../../handlers/workloads/project';
+import { isWorkloadName, operationsOf, projectCatalog } from '../../handlers/workloads/project';
 
 describe('workloads/', () => {
   it('every workload parses: scripts, targets and init.sql', () => {
@@ -18,8 +18,11 @@ describe('workloads/', () => {
   });
 
   it('routes the built-in workloads as the seed did: reads on the reader, writes on the writer', () => {
-    const catalog = projectCatalog();
-    expect(catalog.operationsOf('seed')).to.deep.equal([{ op: 'insert', target: 'writer' }, { op: 'select', target: 'reader' }]);
-    expect(catalog.operationsOf('tpcb')).to.deep.equal([{ op: 'select-only', target: 'reader' }, { op: 'tpcb', target: 'writer' }]);
+    expect(operationsOf('seed')).to.deep.equal([{ op: 'insert', target: 'writer' }, { op: 'select', target: 'reader' }]);
+    expect(operationsOf('tpcb')).to.deep.equal([{ op: 'select-only', target: 'reader' }, { op: 'tpcb', target: 'writer' }]);
+  });
+
+  it('knows the workloads of this checkout by name (a saved run of another is reported with every operation)', () => {
+    expect([isWorkloadName('tpcb'), isWorkloadName('seed'), isWorkloadName('nope'), isWorkloadName(undefined)]).to.deep.equal([true, true, false, false]);
   });
 });
