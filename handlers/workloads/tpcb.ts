@@ -93,19 +93,23 @@ async function init(client: pg.ClientBase, opts: { scale: number; reset: boolean
             `(no '${markerOf('tpcb')}' comment), so init will not drop ${foreign.length === 1 ? 'it' : 'them'}: drop ${foreign.length === 1 ? 'it' : 'them'} yourself${keep}`,
         );
       }
-      await client.query('BEGIN');
       try {
-        if (present.length > 0) await long(`DROP TABLE ${present.join(', ')}`);
-        for (const ddl of DDL) await client.query(ddl);
-        for (const table of TABLES) await markTable(client, 'tpcb', table);
-        for (const load of LOAD) await long(load, [opts.scale]);
-        for (const key of KEYS) await long(key);
-        await long('COMMIT');
+        await client.query('BEGIN');
+        try {
+          if (present.length > 0) await long(`DROP TABLE ${present.join(', ')}`);
+          for (const ddl of DDL) await client.query(ddl);
+          for (const table of TABLES) await markTable(client, 'tpcb', table);
+          for (const load of LOAD) await long(load, [opts.scale]);
+          for (const key of KEYS) await long(key);
+          await long('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+        await long(`VACUUM ANALYZE ${TABLES.join(', ')}`);
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
         throw timedOut(err, opts.scale);
       }
-      await long(`VACUUM ANALYZE ${TABLES.join(', ')}`).catch((err: unknown) => { throw timedOut(err, opts.scale); });
       const from = existing > 0 ? ` (was scale ${existing})` : '';
       return `tpcb ready: loaded at scale ${opts.scale} (${opts.scale * ACCOUNTS_PER_SCALE} accounts)${from}`;
     } finally {

@@ -6,6 +6,7 @@ import { queryTimeoutMs } from '../../handlers/deadline';
 import { createWorker, type Worker } from '../../handlers/worker';
 import { LocalCluster } from '../../trigger/local/cluster';
 import { projectCatalog } from '../../handlers/workloads/project';
+import { INIT_TIMEOUT } from '../../handlers/workloads/tpcb';
 import { CapturedLog, MemorySink, body, configFor, context, sqsEvent, totalsOf } from '../helpers/worker-fixture';
 
 const TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_history', 'pgbench_tellers'];
@@ -107,6 +108,45 @@ describe('tpcb init: scale changes, tables this project did not create, and its 
     expect(err?.message).to.equal(
       "tpcb: pgbench_accounts, pgbench_tellers exist but were not created by aurora-load-test (no 'aurora-load-test:tpcb' comment), so init will not drop them: drop them yourself, or init at scale 1 (what they hold) to use them as they are",
     );
+  });
+
+  it('recreates a table of its own that went missing, even at the scale the others hold', async () => {
+    await dropAll();
+    await worker.init('tpcb', { scale: 1 });
+    await writer.query('DROP TABLE pgbench_history');
+    expect((await worker.init('tpcb', { scale: 1 })).summary).to.equal('tpcb ready: loaded at scale 1 (100000 accounts)');
+    expect((await writer.query<{ n: string }>('SELECT count(*) AS n FROM pgbench_history')).rows[0]!.n).to.equal('0');
+  });
+
+  it('keeps the tables it had when a reload runs out of time, and says which limit it hit and what to do', async () => {
+    await dropAll();
+    await worker.init('tpcb', { scale: 1 });
+    // A budget of 1 s whatever the scale, so that loading 5,000,000 accounts runs out of it.
+    const budget = INIT_TIMEOUT as { -readonly [K in keyof typeof INIT_TIMEOUT]: number };
+    const saved = { ...budget };
+    Object.assign(budget, { baseMs: 1000, measuredMsPerScale: 0 });
+    try {
+      const err = await worker.init('tpcb', { scale: 50 }).then(() => undefined, (e: Error) => e);
+      expect(err?.message).to.equal(
+        'tpcb init at scale 50 hit its 1 s statement timeout: the database is too small or too busy for this scale; load it with pgbench -i -s 50 from a host in the VPC (handlers/README.md)',
+      );
+    } finally {
+      Object.assign(budget, saved);
+    }
+    expect(await branches()).to.equal(1);
+    expect((await worker.init('tpcb', { scale: 1 })).summary).to.equal('tpcb ready: already loaded at scale 1');
+  });
+
+  it('asks for init when a tpcb script runs before its tables exist', async () => {
+    await dropAll();
+    const log = new CapturedLog();
+    const load = createWorker({ config: configFor(cluster), catalog: projectCatalog(), sink: new MemorySink(), logger: log.logger });
+    try {
+      await load.handle(sqsEvent([body({ kind: 'statements', workload: 'tpcb', op: 'tpcb', count: 1 })]), context);
+    } finally {
+      await load.close();
+    }
+    expect(log.entries().filter((e) => e.msg === 'message failed').map((e) => e.error)).to.deep.equal(["tpcb's tables are missing or empty: run init for workload tpcb first"]);
   });
 
   it('loads under its own statement timeout, not the load\'s', async () => {
