@@ -6,12 +6,12 @@ import { queryTimeoutMs } from '../../handlers/deadline';
 import { createWorker, type Worker } from '../../handlers/worker';
 import { LocalCluster } from '../../trigger/local/cluster';
 import { projectCatalog } from '../../handlers/workloads/project';
-import { INIT_TIMEOUT } from '../../handlers/workloads/tpcb';
+import { INIT_TIMEOUT, tpcbBalances } from '../../handlers/workloads/tpcb';
 import { CapturedLog, MemorySink, body, configFor, context, sqsEvent, totalsOf } from '../helpers/worker-fixture';
 
 const TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_history', 'pgbench_tellers'];
 
-describe('tpcb init: scale changes, tables this project did not create, and its own timeout', function () {
+describe('tpcb init: pgbench\'s tables, scale changes, tables this project did not create, and its own timeout', function () {
   this.timeout(120_000);
   let cluster: LocalCluster;
   let worker: Worker;
@@ -135,6 +135,37 @@ describe('tpcb init: scale changes, tables this project did not create, and its 
     }
     expect(await branches()).to.equal(1);
     expect((await worker.init('tpcb', { scale: 1 })).summary).to.equal('tpcb ready: already loaded at scale 1');
+  });
+
+  it('passes on a reload\'s failure that is not a timeout as it is', async () => {
+    await dropAll();
+    await worker.init('tpcb', { scale: 1 });
+    // Someone's view over the accounts: the reload's DROP TABLE cannot go ahead.
+    await writer.query('CREATE VIEW rich AS SELECT aid FROM pgbench_accounts WHERE abalance > 1000');
+    try {
+      const err = await worker.init('tpcb', { scale: 2 }).then(() => undefined, (e: Error) => e);
+      expect(err?.message).to.equal('cannot drop desired object(s) because other objects depend on them');
+      expect(await branches()).to.equal(1);
+    } finally {
+      await writer.query('DROP VIEW rich');
+    }
+  });
+
+  it('sums TPC-B\'s balances, which tpcb transactions keep equal to the history\'s total', async () => {
+    await dropAll();
+    await worker.init('tpcb', { scale: 1 });
+    const load = createWorker({ config: configFor(cluster), catalog: projectCatalog(), sink: new MemorySink(), logger: new CapturedLog().logger });
+    try {
+      const res = await load.handle(sqsEvent([body({ kind: 'statements', workload: 'tpcb', op: 'tpcb', count: 20 })]), context);
+      expect(res.batchItemFailures).to.deep.equal([]);
+    } finally {
+      await load.close();
+    }
+    const b = await tpcbBalances(writer);
+    expect(b.historyRows).to.equal(20);
+    expect([b.accounts, b.tellers, b.branches]).to.deep.equal([b.history, b.history, b.history]);
+    const { rows } = await writer.query<{ n: string }>('SELECT sum(delta) AS n FROM pgbench_history');
+    expect(b.history).to.equal(Number(rows[0]!.n));
   });
 
   it('asks for init when a tpcb script runs before its tables exist', async () => {
