@@ -51,6 +51,60 @@ describe('script expressions (pgbench 15 debug() values)', () => {
     ['pi()', 'double 3.14159265358979'],
     ['1.0/3', 'double 0.333333333333333'],
     ['double(123456789012345678)', 'double 1.23456789012346e+17'],
+    // Every function name and operator maps to its own function.
+    ['abs(-3)', 'int 3'],
+    ['Abs(-1)', 'int 1'],
+    ['abs(-2.5)', 'double 2.5'],
+    ['debug(7)', 'int 7'],
+    ['sqrt(2.25)', 'double 1.5'],
+    ['ln(1)', 'double 0'],
+    ['exp(0)', 'double 1'],
+    ['pow(2, 10)', 'double 1024'],
+    ['power(2, 0.5)', 'double 1.4142135623731'],
+    ['mod(-7, 3)', 'int -1'],
+    ['PI()', 'double 3.14159265358979'],
+    ['hash_murmur2(42, 5)', 'int 1528802566688538785'],
+    ['hash_fnv1a(42)', 'int -1362870239169141934'],
+    ['permute(3, 10)', 'int 5'],
+    ['1 <= 2', 'boolean true'],
+    ['2 >= 3', 'boolean false'],
+    ['1 > 2', 'boolean false'],
+    ['1 <> 2', 'boolean true'],
+    ['1 != 1', 'boolean false'],
+    ['5 | 2', 'int 7'],
+    ['5 # 1', 'int 4'],
+    ['6 & 3', 'int 2'],
+    ['-16 >> 2', 'int -4'],
+    ['+ 3', 'int 3'],
+    ['1 + :random_seed', 'int 43'],
+    // Associativity and precedence.
+    ['10 - 4 - 3', 'int 3'],
+    ['(1 + 2) * 3', 'int 9'],
+    ['~ 1 = -2', 'boolean true'],
+    ['NOT true AND false', 'boolean false'],
+    ['NOT NULL IS NULL', 'boolean false'],
+    ['NULL = 1 IS NULL', 'boolean true'],
+    ['1 < 2 AND 2 < 3', 'boolean true'],
+    ['true OR false', 'boolean true'],
+    ['TRUE', 'boolean true'],
+    // IS and its short forms.
+    ['NULL ISNULL', 'boolean true'],
+    ['1 NOTNULL', 'boolean true'],
+    ['1 IS NOT NULL', 'boolean true'],
+    ['true IS TRUE', 'boolean true'],
+    ['false IS NOT FALSE', 'boolean false'],
+    ['NULL IS FALSE', 'boolean false'],
+    ['CASE WHEN false THEN 1 END', 'null'],
+    // Number syntax (exprscan.l).
+    ['9223372036854775807', 'int 9223372036854775807'],
+    ['1.25', 'double 1.25'],
+    ['1.', 'double 1'],
+    ['2.5e-1', 'double 0.25'],
+    ['1E+2', 'double 100'],
+    ['.5', 'double 0.5'],
+    ['.25e+2', 'double 25'],
+    ['.5e10', 'double 5000000000'],
+    ['.5e-1', 'double 0.05'],
   ];
   for (const [text, expected] of cases) {
     it(`${text} = ${expected}`, () => {
@@ -62,6 +116,18 @@ describe('script expressions (pgbench 15 debug() values)', () => {
     const rng = messageGenerator(SEED, 0);
     expect(shown(run('random_zipfian(1, 100, 1.5)', {}, rng))).to.equal('int 2');
     expect(shown(run('random(1, 1000000)', {}, rng))).to.equal('int 309154');
+  });
+
+  it('draws random_exponential as pgbench does for the same --random-seed (client 0)', () => {
+    expect(shown(run('random_exponential(1, 100, 2.0)', {}, messageGenerator(SEED, 0)))).to.equal('int 41');
+  });
+
+  it('reads variable names with non-ASCII characters (U+0080 and up), as pgbench reads their bytes', () => {
+    expect(shown(run(':café + :x\u0080', { café: int(1n), 'x\u0080': int(2n) }))).to.equal('int 3');
+  });
+
+  it('skips tabs, carriage returns, form feeds and vertical tabs between tokens', () => {
+    expect(shown(run('\t1\v+\f2\r\n'))).to.equal('int 3');
   });
 
   it('evaluates CASE, AND/OR lazily and NULL propagation as pgbench does', () => {
@@ -96,12 +162,44 @@ describe('script expressions (pgbench 15 debug() values)', () => {
     ['1 $ 2', /unexpected character "\$"/],
     ['9223372036854775808', /bigint constant overflow/],
     ['aid', /variables are written :name/],
+    ['', /missing expression/],
+    ['1 = 1 = 1', /do not chain: "="/],
+    ['1 <= 1 <= 1', /do not chain: "<="/],
+    ['1 >= 1 >= 1', /do not chain: ">="/],
+    ['1 <> 1 <> 1', /do not chain: "<>"/],
+    ['1 != 1 != 1', /do not chain: "!="/],
+    ['1 2', /syntax error at "2"/],
+    ['* 2', /syntax error at "\*"/],
+    ['AND 1', /syntax error at "AND"/],
+    ['CASE ELSE 1 END', /CASE needs at least one WHEN \.\.\. THEN \.\.\./],
+    ['CASE WHEN 1 1 END', /expected THEN, found "1"/],
+    ['CASE WHEN 1 THEN 1', /expected END, found the end of the line/],
+    ['abs(1', /expected "\)" or ",", found the end of the line/],
+    ['abs(1, 2)', /unexpected number of arguments \(2\) for abs/],
+    ['pi', /expected "\(" after pi/],
+    ['9223372036854775809', /bigint constant overflow "9223372036854775809"/],
+    ['1e400', /double constant overflow "1e400"/],
+    ['1 + :', /unexpected character ":"/],
+    ['1 IS 2', /IS must be followed by \[NOT\] NULL, TRUE or FALSE/],
   ];
   for (const [text, expected] of syntax) {
     it(`refuses "${text}" when the script is parsed: ${expected.source}`, () => {
       expect(() => parseExpr(text)).to.throw(ExprSyntaxError, expected);
     });
   }
+
+  it('gives the 1-based column of a syntax error', () => {
+    const columnOf = (text: string): number | undefined => {
+      try {
+        parseExpr(text);
+      } catch (e) {
+        return (e as ExprSyntaxError).column;
+      }
+      return undefined;
+    };
+    expect(columnOf('1 + $')).to.equal(5);
+    expect(columnOf('1 +')).to.equal(4);
+  });
 
   it('reads a variable\'s text as pgbench does: booleans by prefix, ints, doubles, NULL', () => {
     expect(shown(parseVariableText('v', 'ye'))).to.equal('boolean true');
