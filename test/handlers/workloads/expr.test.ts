@@ -87,6 +87,8 @@ describe('script expressions (pgbench 15 debug() values)', () => {
     ['1 < 2 AND 2 < 3', 'boolean true'],
     ['true OR false', 'boolean true'],
     ['TRUE', 'boolean true'],
+    ['true and false', 'boolean false'],
+    ['false or true', 'boolean true'],
     // IS and its short forms.
     ['NULL ISNULL', 'boolean true'],
     ['1 NOTNULL', 'boolean true'],

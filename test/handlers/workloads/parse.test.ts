@@ -58,7 +58,7 @@ describe('script parsing (pgbench\'s script language)', () => {
   });
 
   it('lists the variables a script reads and sets, for `node trigger workloads` and the -D check', () => {
-    const s = parse('\\set a :b + abs(:c)\n\\sleep :d ms\nSELECT :e;');
+    const s = parse('\\set a :b + abs(:c)\n\\sleep :d ms\n\\sleep 5 ms\nSELECT :e;');
     expect([...s.reads].sort()).to.deep.equal(['b', 'c', 'd', 'e']);
     expect([...s.sets]).to.deep.equal(['a']);
     expect(s).to.include({ stores: false, declared: false });
@@ -72,7 +72,7 @@ describe('script parsing (pgbench\'s script language)', () => {
 
   it('joins a backslash command continued with \\ at the end of the line (LF or CRLF)', () => {
     for (const eol of ['\n', '\r\n']) {
-      const s = parse(`\\set x 1 +\\${eol}  2${eol}SELECT :x;${eol}`);
+      const s = parse(`\\set x 1 +\\${eol}2${eol}SELECT :x;${eol}`);
       expect(s.commands[0]).to.deep.equal({ kind: 'set', line: 1, variable: 'x', expr: parseExpr('1 + 2') });
       expect(s.commands[1]).to.include({ kind: 'sql', line: 3, text: 'SELECT $1;' });
     }
@@ -155,6 +155,9 @@ describe('script parsing (pgbench\'s script language)', () => {
     ['\\sleep with three arguments', '\\sleep 1 ms x', /:1: \\sleep: too many arguments/],
     ['\\sleep of a word', '\\sleep x10', /:1: \\sleep: invalid sleep time "x10", must be an integer/],
     ['\\sleep with two units', '\\sleep 10ms ms', /:1: \\sleep: invalid sleep time "10ms", must be an integer/],
+    ['a backslash inside a command', '\\set x 2 \\?\nSELECT 1;', /:1: \\set: unexpected character "\\" \(column 3 of "2 \\\?"\)/],
+    ['a backslash before a lone carriage return', '\\set x 1 +\\\r 2', /:1: \\set: unexpected character "\\"/],
+    ['two lines joined inside a number', '\\set x 1\\\n2', /:1: \\set: syntax error at "2"/],
     ['\\sleep of a bad variable name', '\\sleep :1x', /:1: \\sleep: invalid variable name "1x"/],
   ];
   for (const [what, text, expected] of refused) {

@@ -34,12 +34,12 @@ describe('script SQL statements (what is sent, as pgbench sends it)', () => {
   });
 
   it('reads backslashes as escapes only in E\'...\' strings', () => {
-    const text = "SELECT name'\\', E'it\\'s', e'\\\\', '', 'it''s', E'a''\\'';";
+    const text = "SELECT name'\\', 'C:\\', E'it\\'s', e'it\\'s', e'\\\\', '', 'it''s', E'a''\\'';";
     expect(sent(`${text}\nSELECT :v;`)).to.deep.equal([{ line: 1, text, params: [] }, { line: 2, text: 'SELECT $1;', params: ['v'] }]);
   });
 
   it('keeps ; and :name inside nested comments and dollar quotes', () => {
-    const text = '/* a /* b */ ; :x */ SELECT $body$ ; :y $body$, $$:z$$, 2 * 3 /* c * d / e */;';
+    const text = '/* a * b /* c */ ; :x */ SELECT $body$ ; :y $body$, $$:z$$, 2 * 3 /* c * d / e */;';
     expect(sent(text)).to.deep.equal([{ line: 1, text, params: [] }]);
   });
 
@@ -48,10 +48,14 @@ describe('script SQL statements (what is sent, as pgbench sends it)', () => {
   });
 
   it('leaves a $ that starts no dollar quote, and a colon at the very end, to the server', () => {
-    expect(sent('SELECT $x;\nSELECT 1 :')).to.deep.equal([
-      { line: 1, text: 'SELECT $x;', params: [] },
+    expect(sent('SELECT $x, $$;$$;\nSELECT 1 :')).to.deep.equal([
+      { line: 1, text: 'SELECT $x, $$;$$;', params: [] },
       { line: 2, text: 'SELECT 1 :', params: [] },
     ]);
+  });
+
+  it('ends a statement at the ; after a stray ), as psql\'s lexer does', () => {
+    expect(sent('SELECT 1);\nSELECT 2;').map((c) => c.text)).to.deep.equal(['SELECT 1);', 'SELECT 2;']);
   });
 
   it('ends the script at a last comment without a newline', () => {
