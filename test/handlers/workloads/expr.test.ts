@@ -103,6 +103,7 @@ describe('script expressions (pgbench 15 debug() values)', () => {
     ['permute(12345, 1000000, -7)', 'int 763700'],
     ['permute(5, 1, 3)', 'int 0'],
     ['permute(3, 2, 9)', 'int 0'],
+    ['permute(0, 2, 9)', 'int 1'],
     ['permute(100, 7, 1)', 'int 6'],
     ['permute(0, 3, 0)', 'int 2'],
     ['permute(9223372036854775807, 9223372036854775807, 11)', 'int 4170302282032583774'],
@@ -116,6 +117,8 @@ describe('script expressions (pgbench 15 debug() values)', () => {
     ['hash(9223372036854775807, -9223372036854775808)', 'int -8969732497821252539'],
     // Number syntax (exprscan.l).
     ['9223372036854775807', 'int 9223372036854775807'],
+    ['-9223372036854775807 - 1', 'int -9223372036854775808'],
+    ['9223372036854775806 + 1', 'int 9223372036854775807'],
     ['1.25', 'double 1.25'],
     ['1.', 'double 1'],
     ['2.5e-1', 'double 0.25'],
@@ -160,6 +163,7 @@ describe('script expressions (pgbench 15 debug() values)', () => {
   const errors: Array<[string, RegExp]> = [
     ['1 / 0', /division by zero/],
     ['9223372036854775807 + 1', /bigint add out of range/],
+    ['-9223372036854775808 - 1', /bigint sub out of range/],
     ['random(10, 1)', /empty range/],
     ['random_zipfian(1, 10, 0.5)', /zipfian parameter must be in range/],
     ['random_gaussian(1, 10, 1.0)', /gaussian parameter must be at least/],
