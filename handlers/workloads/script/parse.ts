@@ -67,7 +67,7 @@ export function isVariableName(name: string): boolean {
   return /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$/.test(name);
 }
 
-const TARGET_HEADER = /^\s*--\s*target\s*:\s*(\S*)\s*$/i;
+const TARGET_HEADER = /^\s*--\s*target\s*:\s*(.*?)\s*$/i;
 
 const REFUSED: Readonly<Record<string, string>> = {
   shell: '\\shell is not supported: the worker runs no commands (a script is code that runs in Lambda)',
@@ -112,7 +112,7 @@ export function parseScript(source: string, file: string): ParsedScript {
       variablesOf(e, reads);
       return e;
     } catch (err) {
-      if (err instanceof ExprSyntaxError) fail(item.line, `\\${item.name}: ${err.message} (column ${err.column} of "${text.trim()}")`);
+      if (err instanceof ExprSyntaxError) fail(item.line, `\\${item.name}: ${err.message} (column ${err.column} of "${text}")`);
       throw err;
     }
   };
@@ -214,7 +214,7 @@ function chainOf(commands: readonly Command[], at: number): number[] {
   for (;;) {
     const c = commands[chain[chain.length - 1]!]!;
     const next = c.kind === 'if' || c.kind === 'elif' ? c.next : -1;
-    if (next === -1 || next >= commands.length) return chain;
+    if (next === -1) return chain;
     chain.push(next);
   }
 }

@@ -37,7 +37,8 @@ export interface MetaItem {
   readonly line: number;
   /** Command name, lower case (`set`, `gset`, ...). */
   readonly name: string;
-  /** Everything after the name up to the end of the (logical) line, continuations joined. */
+  /** Everything after the name up to the end of the (logical) line, continuations joined, trailing
+   * whitespace (a CRLF file's \r included) dropped. */
   readonly rest: string;
 }
 
@@ -224,7 +225,7 @@ export function scanScript(source: string): ScriptItem[] {
         j++;
       }
       const m = /^(\S*)\s*([\s\S]*)$/.exec(rest)!;
-      items.push({ kind: 'meta', line: metaLine, name: m[1]!.toLowerCase(), rest: m[2]!.replace(/\r$/, '') });
+      items.push({ kind: 'meta', line: metaLine, name: m[1]!.toLowerCase(), rest: m[2]!.trimEnd() });
       i = j;
       continue;
     }

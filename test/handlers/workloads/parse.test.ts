@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { parseExpr } from '../../../handlers/workloads/script/expr';
 import { parseScript, ScriptError, type SqlCommand } from '../../../handlers/workloads/script/parse';
 
 const FILE = 'workloads/shop/x.sql';
@@ -49,6 +50,52 @@ describe('script parsing (pgbench\'s script language)', () => {
     expect(s.commands[4]).to.include({ end: 6 });
   });
 
+  it('compiles an \\if without \\else: a false condition jumps to its \\endif', () => {
+    const s = parse('\\if :a\nSELECT 1;\n\\endif\n\\if :b\n\\elif :c\nSELECT 2;\n\\endif');
+    expect(s.commands[0]).to.include({ kind: 'if', next: 2 });
+    expect(s.commands[3]).to.include({ kind: 'if', next: 4 });
+    expect(s.commands[4]).to.include({ kind: 'elif', next: 6, end: 6 });
+  });
+
+  it('lists the variables a script reads and sets, for `node trigger workloads` and the -D check', () => {
+    const s = parse('\\set a :b + abs(:c)\n\\sleep :d ms\n\\sleep 5 ms\nSELECT :e;');
+    expect([...s.reads].sort()).to.deep.equal(['b', 'c', 'd', 'e']);
+    expect([...s.sets]).to.deep.equal(['a']);
+    expect(s).to.include({ stores: false, declared: false });
+  });
+
+  it('counts :default_seed as read by hash() and permute() without a seed', () => {
+    expect([...parse('\\set h hash(:k)').reads].sort()).to.deep.equal(['default_seed', 'k']);
+    expect([...parse('\\set p permute(:i, 10)').reads].sort()).to.deep.equal(['default_seed', 'i']);
+    expect([...parse('\\set p permute(:i, 10, 7) + hash_fnv1a(:k, 3)').reads].sort()).to.deep.equal(['i', 'k']);
+  });
+
+  it('joins a backslash command continued with \\ at the end of the line (LF or CRLF)', () => {
+    for (const eol of ['\n', '\r\n']) {
+      const s = parse(`\\set x 1 +\\${eol}2${eol}SELECT :x;${eol}`);
+      expect(s.commands[0]).to.deep.equal({ kind: 'set', line: 1, variable: 'x', expr: parseExpr('1 + 2') });
+      expect(s.commands[1]).to.include({ kind: 'sql', line: 3, text: 'SELECT $1;' });
+    }
+  });
+
+  it('quotes a \\set expression without its trailing blanks in a syntax error, with the column in it', () => {
+    expect(problem('\\set x 1 +  \r\n')).to.equal(`${FILE}:1: \\set: unexpected end of expression (column 4 of "1 +")`);
+  });
+
+  it('reads \\sleep with a sign, as pgbench does', () => {
+    expect(parse('\\sleep +2 ms').commands[0]).to.include({ kind: 'sleep', unitUs: 1_000 }).and.to.have.deep.property('amount', { value: 2 });
+  });
+
+  it('reads a "-- target:" header written with other spacing, case or a CRLF line end', () => {
+    for (const header of ['--target:writer', '-- target : writer', '  --  TARGET:  Writer  \r']) {
+      expect(parse(`${header}\nSELECT 1;`), header).to.include({ target: 'writer', declared: true });
+    }
+  });
+
+  it('takes "-- target:" after a statement on a later line for an ordinary comment', () => {
+    expect(parse('SELECT 1;\nCOMMIT;-- target: writer')).to.include({ target: 'reader', declared: false });
+  });
+
   it('reads \\sleep with pgbench\'s units, and a variable', () => {
     const s = parse('\\sleep 10ms\n\\sleep 2\n\\sleep :t us');
     expect(s.commands).to.deep.equal([
@@ -91,6 +138,27 @@ describe('script parsing (pgbench\'s script language)', () => {
     ['an unterminated string', "SELECT 1;\nSELECT 'abc", /:2: unterminated quoted string/],
     ['a bad \\sleep unit', '\\sleep 10 minutes', /:1: \\sleep: unrecognized time unit "minutes"/],
     ['an empty script', '-- nothing\n', /:1: the script has no commands/],
+    ['\\syncpipeline', '\\syncpipeline', /:1: \\syncpipeline is not supported: node-postgres has no pipeline mode/],
+    ['\\endpipeline', '\\endpipeline', /:1: \\endpipeline is not supported: node-postgres has no pipeline mode/],
+    ['a target with more words', '-- target: writer please\nSELECT 1;', /:1: "-- target: writer please" must be reader or writer/],
+    ['\\set with no argument', '\\set', /:1: \\set: missing argument \(\\set name expression\)/],
+    ['\\set with no expression', '\\set x', /:1: \\set: missing expression/],
+    ['\\set of a name starting with a digit', '\\set 1x 1', /:1: \\set: invalid variable name "1x"/],
+    ['\\set of a name with a dash', '\\set x-y 1', /:1: \\set: invalid variable name "x-y"/],
+    ['\\gset with two prefixes', 'SELECT 1 \\gset a b', /:1: \\gset: too many arguments/],
+    ['\\else with an argument', '\\if 1\n\\else x\n\\endif', /:2: \\else: unexpected argument/],
+    ['\\else without \\if', 'SELECT 1;\n\\else', /:2: \\else without matching \\if/],
+    ['\\elif without \\if', '\\elif 1', /:1: \\elif without matching \\if/],
+    ['\\endif with an argument', '\\if 1\n\\endif x', /:2: \\endif: unexpected argument/],
+    ['a backslash and no command', 'SELECT 1;\n\\ set x 1', /:2: a backslash must be followed by a command/],
+    ['\\sleep with no argument', '\\sleep', /:1: \\sleep: missing argument/],
+    ['\\sleep with three arguments', '\\sleep 1 ms x', /:1: \\sleep: too many arguments/],
+    ['\\sleep of a word', '\\sleep x10', /:1: \\sleep: invalid sleep time "x10", must be an integer/],
+    ['\\sleep with two units', '\\sleep 10ms ms', /:1: \\sleep: invalid sleep time "10ms", must be an integer/],
+    ['a backslash inside a command', '\\set x 2 \\?\nSELECT 1;', /:1: \\set: unexpected character "\\" \(column 3 of "2 \\\?"\)/],
+    ['a backslash before a lone carriage return', '\\set x 1 +\\\r 2', /:1: \\set: unexpected character "\\"/],
+    ['two lines joined inside a number', '\\set x 1\\\n2', /:1: \\set: syntax error at "2"/],
+    ['\\sleep of a bad variable name', '\\sleep :1x', /:1: \\sleep: invalid variable name "1x"/],
   ];
   for (const [what, text, expected] of refused) {
     it(`refuses ${what} with one file:line line`, () => {
