@@ -37,6 +37,17 @@ export function formatG(x: number, precision = 15): string {
   return trim(x.toFixed(precision - 1 - exp));
 }
 
+/**
+ * C's printf("%f") as pgbench's error messages print a double (PostgreSQL's snprintf spells
+ * infinities and NaN out). Every double of 1e21 or more is an integer, printed in full as C does.
+ */
+export function formatF(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
+  if (Math.abs(x) >= 1e21) return `${BigInt(x)}.000000`;
+  return `${Object.is(x, -0) ? '-' : ''}${x.toFixed(6)}`;
+}
+
 /** The text pgbench sends for a value. A NULL is sent as SQL NULL (see handlers/README.md). */
 export function textOf(v: Value): string | null {
   switch (v.type) {
@@ -115,7 +126,7 @@ export function toInt(v: Value): bigint {
   if (v.type === 'double') {
     const d = rint(v.value);
     if (Number.isNaN(d) || !(d >= -9223372036854775808 && d < 9223372036854775808)) {
-      throw new ScriptRuntimeError(`double to int overflow for ${v.value}`);
+      throw new ScriptRuntimeError(`double to int overflow for ${formatF(v.value)}`);
     }
     return BigInt(d);
   }
