@@ -8,7 +8,7 @@ import { hashFnv1a, hashMurmur2, permute } from './hash';
 import { fitsInt64, INT64_MIN, s64 } from './int64';
 import type { PgPrng } from './prng';
 import { getExponentialRand, getGaussianRand, getrand, getZipfianRand, MAX_ZIPFIAN_PARAM, MIN_GAUSSIAN_PARAM, MIN_ZIPFIAN_PARAM } from './random';
-import { bool, double, formatF, int, NULL, ScriptRuntimeError, toBool, toDouble, toInt, truth, type Value } from './value';
+import { bool, double, FALSE, formatF, int, NULL, ScriptRuntimeError, toBool, toDouble, toInt, truth, type Value } from './value';
 
 /** What an expression can read: variables, and the client's random generator. */
 export interface EvalContext {
@@ -80,10 +80,10 @@ function standard(fn: Exclude<FunctionName, LazyName>, v: Value[], ctx: EvalCont
     case 'exp': return double(Math.exp(toDouble(v[0]!)));
     case 'int': return int(toInt(v[0]!));
     case 'least': case 'greatest': {
-      const pick = fn === 'least' ? (a: number, b: number) => (b < a ? b : a) : (a: number, b: number) => (b > a ? b : a);
-      if (v.some((x) => x.type === 'double')) return double(v.map(toDouble).reduce(pick));
-      const ints = v.map(toInt);
-      return int(ints.reduce((a, b) => (fn === 'least' ? (b < a ? b : a) : (b > a ? b : a))));
+      // pgbench's Min / Max (x < y ? x : y) in argument order: a tie (0 and -0) or a NaN keeps the later one.
+      const keep = <T extends number | bigint>(a: T, b: T): T => (fn === 'least' ? (a < b ? a : b) : (a > b ? a : b));
+      if (v.some((x) => x.type === 'double')) return double(v.map(toDouble).reduce(keep));
+      return int(v.map(toInt).reduce(keep));
     }
     case 'random': case 'random_gaussian': case 'random_exponential': case 'random_zipfian':
       return random(fn, v, ctx.rng);
@@ -91,7 +91,8 @@ function standard(fn: Exclude<FunctionName, LazyName>, v: Value[], ctx: EvalCont
     case '!is': {
       // The right side is always NULL, TRUE or FALSE (the grammar allows nothing else).
       const [a, b] = [v[0]!, v[1]!];
-      return bool(a.type === b.type && (a.type !== 'boolean' || b.type !== 'boolean' || a.value === b.value));
+      if (a.type !== b.type) return FALSE;
+      return bool(a.type !== 'boolean' || a.value === (b as typeof a).value);
     }
     case 'hash_murmur2': return int(hashMurmur2(toInt(v[0]!), toInt(v[1]!)));
     case 'hash_fnv1a': return int(hashFnv1a(toInt(v[0]!), toInt(v[1]!)));

@@ -71,7 +71,7 @@ const DOUBLE_RE = /^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)
 /** strtod over the whole text, with its range errors; undefined when malformed or out of range. */
 export function strtodouble(text: string): number | undefined {
   if (!DOUBLE_RE.test(text)) return undefined;
-  const t = text.trim().replace(/^([+-]?)inf(inity)?$/i, '$1Infinity').replace(/^[+-]?nan$/i, 'NaN');
+  const t = text.trim().replace(/^([+-]?)inf(inity)?$/i, '$1Infinity');
   const x = Number(t);
   if (/inf|nan/i.test(text)) return x;
   // strtod sets ERANGE on overflow and on underflow to zero or a denormal.

@@ -83,6 +83,8 @@ describe('script operators and functions (pgbench 15 values)', () => {
       ['3 <= 3', 'boolean true'], ['4 <= 3', 'boolean false'], ['3 < 3', 'boolean false'], ['2 < 3', 'boolean true'],
       ['1.5 = 1.5', 'boolean true'], ['1.5 <> 1.5', 'boolean false'], ['1.5 <> 2', 'boolean true'],
       ['1.5 <= 1.5', 'boolean true'], ['1.5 < 1.5', 'boolean false'], ['1 = 1.0', 'boolean true'],
+      // Doubles are compared as doubles, not rounded to ints first.
+      ['1.4 = 1.2', 'boolean false'], ['1.4 <= 1.2', 'boolean false'], ['1.2 < 1.4', 'boolean true'],
     ]);
   });
 
@@ -125,6 +127,11 @@ describe('script operators and functions (pgbench 15 values)', () => {
       ['least(3, 1, 2)', 'int 1'], ['least(1, 3, 2)', 'int 1'], ['greatest(1, 7, 3)', 'int 7'], ['least(5)', 'int 5'],
       ['least(2, 1.5)', 'double 1.5'], ['least(1.5, 2)', 'double 1.5'],
       ['greatest(2.5, 1)', 'double 2.5'], ['greatest(3, 1.5, 2)', 'double 3'],
+      // pgbench's Min / Max: a tie or a NaN keeps the later argument.
+      ['least(0.0, 0.0 * -1)', 'double -0'], ['least(0.0 * -1, 0.0)', 'double 0'],
+      ['greatest(0.0, 0.0 * -1)', 'double -0'], ['greatest(0.0 * -1, 0.0)', 'double 0'],
+      ['least(1.0, sqrt(-1))', 'double NaN'], ['least(sqrt(-1), 1.0)', 'double 1'],
+      ['greatest(1.0, sqrt(-1), 2.0)', 'double 2'], ['greatest(sqrt(-1), 1.0)', 'double 1'],
       ['sqrt(16)', 'double 4'], ['ln(10)', 'double 2.30258509299405'], ['exp(1)', 'double 2.71828182845905'],
       ['pow(2, 10)', 'double 1024'], ['power(2, 0.5)', 'double 1.4142135623731'],
       ['double(3)', 'double 3'], ['debug(5)', 'int 5'],
@@ -139,6 +146,8 @@ describe('script operators and functions (pgbench 15 values)', () => {
       ['int(1.5e300)', `double to int overflow for ${HUGE}`],
       ['int(sqrt(-1))', 'double to int overflow for NaN'],
       ['int(-1e308 * 10)', 'double to int overflow for -Infinity'],
+      ['int(1e308 * 10)', 'double to int overflow for Infinity'],
+      ['int(1e21)', 'double to int overflow for 1000000000000000000000.000000'],
       ['sqrt(true)', 'cannot coerce boolean to double'],
       ['-true', 'cannot coerce boolean to int'],
       ['1 + true', 'cannot coerce boolean to int'],

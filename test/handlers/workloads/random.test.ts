@@ -52,6 +52,12 @@ describe('script random functions (pgbench 15 draws, --random-seed=42)', () => {
     ));
   });
 
+  it('random_gaussian() keeps every draw in its range', () => {
+    const draws = sequence(1000, 'random_gaussian(1, 10, 2.0)')[0]!.map(Number);
+    expect(Math.min(...draws)).to.equal(1);
+    expect(Math.max(...draws)).to.equal(10);
+  });
+
   it('random_exponential() draws pgbench\'s values', () => {
     expect(sequence(30, 'random_exponential(1, 100, 3.0)')[0]).to.deep.equal(list(
       '32,50,31,2,11,33,11,11,1,88,38,4,28,36,12,17,38,46,63,8,22,25,18,57,6,31,28,15,31,7',
@@ -85,6 +91,7 @@ describe('script random functions (pgbench 15 draws, --random-seed=42)', () => {
     ['random_zipfian(1, 10, 1000.5)', 'zipfian parameter must be in range [1.001, 1000] (not 1000.500000)'],
     ['random_exponential(1, 10, 0.0)', 'exponential parameter must be greater than zero (not 0.000000)'],
     ['random_exponential(1, 10, -1)', 'exponential parameter must be greater than zero (not -1.000000)'],
+    ['random_exponential(1, 10, 0.0 * -1)', 'exponential parameter must be greater than zero (not -0.000000)'],
   ];
   for (const [text, message] of errors) {
     it(`fails ${text}: ${message} (as pgbench)`, () => {
