@@ -164,7 +164,7 @@ describe('script interpreter', () => {
   it('leaves variables as they were when \\aset gets no row', async () => {
     const vars = new Variables();
     vars.setText('id', '5');
-    const conn = new FakeConnection();
+    const conn = new FakeConnection({ 'SELECT id FROM t WHERE false': { rows: [], fields: [{ name: 'id' }] } });
     await runner('SELECT id FROM t WHERE false \\aset\nSELECT :id;', vars).run(conn);
     expect(conn.sent[1]!.values).to.deep.equal(['5']);
   });
