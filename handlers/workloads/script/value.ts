@@ -68,7 +68,11 @@ function strtoint64(text: string): bigint | 'overflow' | undefined {
 
 const DOUBLE_RE = /^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)$/i;
 
-/** strtod over the whole text, with its range errors; undefined when malformed or out of range. */
+/**
+ * strtod over the whole text, with its range errors; undefined when malformed or out of range.
+ * C's hexadecimal floats ("0x1.8p1") and "nan(...)", which glibc's strtod also reads, are refused
+ * as malformed here.
+ */
 export function strtodouble(text: string): number | undefined {
   if (!DOUBLE_RE.test(text)) return undefined;
   const t = text.trim().replace(/^([+-]?)inf(inity)?$/i, '$1Infinity');
