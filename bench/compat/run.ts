@@ -144,7 +144,8 @@ async function main(): Promise<void> {
     const runWorker = async (c: Case, seed: string): Promise<void> => {
       const script = catalog.get(c.workload)!.scripts.get(path.basename(c.file, '.sql'))!;
       const body = JSON.stringify({
-        v: 1, kind: 'statements', runId: `compat-${c.name}`, seq: 0, sentAt: Date.now(), workload: c.workload,
+        // One run per case and seed: the worker skips a (runId, seq) it has already run.
+        v: 1, kind: 'statements', runId: `compat-${c.name}-${seed}`, seq: 0, sentAt: Date.now(), workload: c.workload,
         op: script.name, hash: script.hash, count: c.transactions, clientId: 0, randomSeed: seed, ...(c.defines ? { vars: c.defines } : {}),
       });
       const res = await worker.handle(sqsEventOf([body]), lambdaContext);

@@ -8,7 +8,7 @@ import { hashFnv1a, hashMurmur2, permute } from './hash';
 import { fitsInt64, INT64_MIN, s64 } from './int64';
 import type { PgPrng } from './prng';
 import { getExponentialRand, getGaussianRand, getrand, getZipfianRand, MAX_ZIPFIAN_PARAM, MIN_GAUSSIAN_PARAM, MIN_ZIPFIAN_PARAM } from './random';
-import { bool, double, int, NULL, ScriptRuntimeError, toBool, toDouble, toInt, truth, type Value } from './value';
+import { bool, double, FALSE, formatF, int, NULL, ScriptRuntimeError, toBool, toDouble, toInt, truth, type Value } from './value';
 
 /** What an expression can read: variables, and the client's random generator. */
 export interface EvalContext {
@@ -32,7 +32,9 @@ export function evaluate(e: Expr, ctx: EvalContext): Value {
   }
 }
 
-function lazy(fn: '!and' | '!or' | '!case_end', args: readonly Expr[], ctx: EvalContext): Value {
+type LazyName = '!and' | '!or' | '!case_end';
+
+function lazy(fn: LazyName, args: readonly Expr[], ctx: EvalContext): Value {
   if (fn === '!case_end') {
     for (let i = 0; i + 1 < args.length; i += 2) {
       if (truth(evaluate(args[i]!, ctx))) return evaluate(args[i + 1]!, ctx);
@@ -48,7 +50,8 @@ function lazy(fn: '!and' | '!or' | '!case_end', args: readonly Expr[], ctx: Eval
   return b.type === 'null' ? NULL : bool(toBool(b));
 }
 
-function standard(fn: FunctionName, v: Value[], ctx: EvalContext): Value {
+/** Every function but the lazy ones, on its evaluated arguments. */
+function standard(fn: Exclude<FunctionName, LazyName>, v: Value[], ctx: EvalContext): Value {
   if (fn !== '!is' && fn !== 'debug' && v.some((x) => x.type === 'null')) return NULL;
   switch (fn) {
     case '+': case '-': case '*': case '/': case 'mod': case '=': case '<>': case '<=': case '<':
@@ -77,10 +80,10 @@ function standard(fn: FunctionName, v: Value[], ctx: EvalContext): Value {
     case 'exp': return double(Math.exp(toDouble(v[0]!)));
     case 'int': return int(toInt(v[0]!));
     case 'least': case 'greatest': {
-      const pick = fn === 'least' ? (a: number, b: number) => (b < a ? b : a) : (a: number, b: number) => (b > a ? b : a);
-      if (v.some((x) => x.type === 'double')) return double(v.map(toDouble).reduce(pick));
-      const ints = v.map(toInt);
-      return int(ints.reduce((a, b) => (fn === 'least' ? (b < a ? b : a) : (b > a ? b : a))));
+      // pgbench's Min / Max (x < y ? x : y) in argument order: a tie (0 and -0) or a NaN keeps the later one.
+      const keep = <T extends number | bigint>(a: T, b: T): T => (fn === 'least' ? (a < b ? a : b) : (a > b ? a : b));
+      if (v.some((x) => x.type === 'double')) return double(v.map(toDouble).reduce(keep));
+      return int(v.map(toInt).reduce(keep));
     }
     case 'random': case 'random_gaussian': case 'random_exponential': case 'random_zipfian':
       return random(fn, v, ctx.rng);
@@ -88,7 +91,8 @@ function standard(fn: FunctionName, v: Value[], ctx: EvalContext): Value {
     case '!is': {
       // The right side is always NULL, TRUE or FALSE (the grammar allows nothing else).
       const [a, b] = [v[0]!, v[1]!];
-      return bool(a.type === b.type && (a.type !== 'boolean' || b.type !== 'boolean' || a.value === b.value));
+      if (a.type !== b.type) return FALSE;
+      return bool(a.type !== 'boolean' || a.value === (b as typeof a).value);
     }
     case 'hash_murmur2': return int(hashMurmur2(toInt(v[0]!), toInt(v[1]!)));
     case 'hash_fnv1a': return int(hashFnv1a(toInt(v[0]!), toInt(v[1]!)));
@@ -97,8 +101,6 @@ function standard(fn: FunctionName, v: Value[], ctx: EvalContext): Value {
       if (size <= 0n) throw new ScriptRuntimeError('permute size parameter must be greater than zero');
       return int(permute(toInt(v[0]!), size, toInt(v[2]!)));
     }
-    case '!and': case '!or': case '!case_end':
-      throw new Error(`${fn} is evaluated lazily`);
   }
 }
 
@@ -146,16 +148,20 @@ function random(fn: 'random' | 'random_gaussian' | 'random_exponential' | 'rando
   if (!fitsInt64(max - min + 1n)) throw new ScriptRuntimeError('random range is too large');
   if (fn === 'random') return int(getrand(rng, min, max));
   const param = toDouble(v[2]!);
+  // Each check is written so that NaN fails it: pgbench lets a NaN parameter through, and then
+  // loops forever (zipfian) or casts NaN to int64, which C leaves undefined (the others).
   if (fn === 'random_gaussian') {
-    if (param < MIN_GAUSSIAN_PARAM) throw new ScriptRuntimeError(`gaussian parameter must be at least ${MIN_GAUSSIAN_PARAM} (not ${param})`);
+    if (!(param >= MIN_GAUSSIAN_PARAM)) throw new ScriptRuntimeError(`gaussian parameter must be at least ${formatF(MIN_GAUSSIAN_PARAM)} (not ${formatF(param)})`);
+    // An infinite one makes every draw NaN as well.
+    if (param === Infinity) throw new ScriptRuntimeError('gaussian parameter must be finite (not Infinity)');
     return int(getGaussianRand(rng, min, max, param));
   }
   if (fn === 'random_zipfian') {
-    if (param < MIN_ZIPFIAN_PARAM || param > MAX_ZIPFIAN_PARAM) {
-      throw new ScriptRuntimeError(`zipfian parameter must be in range [${MIN_ZIPFIAN_PARAM}, ${MAX_ZIPFIAN_PARAM}] (not ${param})`);
+    if (!(param >= MIN_ZIPFIAN_PARAM && param <= MAX_ZIPFIAN_PARAM)) {
+      throw new ScriptRuntimeError(`zipfian parameter must be in range [${MIN_ZIPFIAN_PARAM}, ${MAX_ZIPFIAN_PARAM}] (not ${formatF(param)})`);
     }
     return int(getZipfianRand(rng, min, max, param));
   }
-  if (param <= 0) throw new ScriptRuntimeError(`exponential parameter must be greater than zero (not ${param})`);
+  if (!(param > 0)) throw new ScriptRuntimeError(`exponential parameter must be greater than zero (not ${formatF(param)})`);
   return int(getExponentialRand(rng, min, max, param));
 }

@@ -24,10 +24,10 @@ export class PgPrng {
       v = u64((v ^ (v >> 27n)) * 0x94d049bb133111ebn);
       return v ^ (v >> 31n);
     };
-    const s0 = next();
-    const s1 = next();
-    // pg_prng_seed_check: all-zeroes is a fixed point of the generator.
-    return s0 === 0n && s1 === 0n ? new PgPrng(0x5851f42d4c957f2dn, 0x14057b7ef767814fn) : new PgPrng(s0, s1);
+    // pg_prng_seed then checks for the all-zero state (a fixed point of the generator), which
+    // no seed reaches: the two words are mix(seed + G) and mix(seed + 2G) for a bijective mix
+    // with mix(0) = 0, so both are zero only if G were.
+    return new PgPrng(next(), next());
   }
 
   /** pg_prng_uint64: uniform over [0, 2^64). */

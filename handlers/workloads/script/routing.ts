@@ -13,12 +13,18 @@ const READ_ONLY_COMMANDS = new Set([
   'set', 'reset', 'declare', 'fetch', 'move', 'close', 'savepoint', 'release', 'discard',
 ]);
 
-/** Words that mean a write (or a row lock, which a standby refuses as well) wherever they appear. */
+/**
+ * Words that mean a write, or something else a standby refuses (a row lock, SERIALIZABLE
+ * isolation), wherever they appear.
+ */
 const WRITING_WORDS = new Set([
   'insert', 'update', 'delete', 'merge', 'into', 'truncate', 'copy', 'create', 'drop', 'alter', 'grant', 'revoke',
   'lock', 'call', 'do', 'vacuum', 'cluster', 'reindex', 'refresh', 'comment', 'notify', 'listen', 'nextval', 'setval',
-  'share', 'import', 'security',
+  'share', 'import', 'security', 'serializable',
 ]);
+
+/** The commands that can set a transaction's access mode. */
+const TRANSACTION_MODE_COMMANDS = new Set(['begin', 'start', 'set']);
 
 /**
  * The word that makes `code` (a statement with quoted text and comments blanked out) a write, or
@@ -32,6 +38,8 @@ export function writingWord(code: string): string | undefined {
   // EXPLAIN ANALYZE of a SELECT reads; ANALYZE on its own is maintenance.
   const hit = words.find((w) => WRITING_WORDS.has(w));
   if (hit) return hit === 'share' ? 'FOR SHARE' : hit.toUpperCase();
-  if (first === 'set' && /\btransaction\b[\s\S]*\bread\s+write\b/.test(code.toLowerCase())) return 'READ WRITE';
+  // A standby refuses read-write mode however it is asked for: BEGIN / START TRANSACTION / SET
+  // TRANSACTION (or SESSION CHARACTERISTICS AS TRANSACTION) ... READ WRITE.
+  if (TRANSACTION_MODE_COMMANDS.has(first) && /\bread\s+write\b/.test(code.toLowerCase())) return 'READ WRITE';
   return undefined;
 }

@@ -119,7 +119,7 @@ function store(s: { mode: 'gset' | 'aset'; prefix: string }, result: { rows: unk
     if (!isVariableName(name)) throw new ScriptRuntimeError(`\\${s.mode}: invalid variable name "${name}"`);
     // libpq gives an empty string for NULL; pgbench stores that.
     const v = row[i];
-    vars.setText(name, v === null || v === undefined ? '' : String(v));
+    vars.setText(name, v === null ? '' : String(v));
   });
 }
 
@@ -129,7 +129,8 @@ function sleepMs(c: SleepCommand, vars: Variables): number {
   if ('value' in c.amount) {
     amount = c.amount.value;
   } else {
-    const text = vars.text(c.amount.variable) ?? '';
+    // pgbench reads a NULL value as the text "NULL" here.
+    const text = vars.text(c.amount.variable) ?? 'NULL';
     const m = /^\s*([+-]?\d+)/.exec(text);
     amount = m ? Number(m[1]) : 0;
     if (amount === 0 && !/^\d/.test(text)) {

@@ -37,6 +37,17 @@ export function formatG(x: number, precision = 15): string {
   return trim(x.toFixed(precision - 1 - exp));
 }
 
+/**
+ * C's printf("%f") as pgbench's error messages print a double (PostgreSQL's snprintf spells
+ * infinities and NaN out). Every double of 1e21 or more is an integer, printed in full as C does.
+ */
+export function formatF(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
+  if (Math.abs(x) >= 1e21) return `${BigInt(x)}.000000`;
+  return `${Object.is(x, -0) ? '-' : ''}${x.toFixed(6)}`;
+}
+
 /** The text pgbench sends for a value. A NULL is sent as SQL NULL (see handlers/README.md). */
 export function textOf(v: Value): string | null {
   switch (v.type) {
@@ -57,10 +68,14 @@ function strtoint64(text: string): bigint | 'overflow' | undefined {
 
 const DOUBLE_RE = /^\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)$/i;
 
-/** strtod over the whole text, with its range errors; undefined when malformed or out of range. */
+/**
+ * strtod over the whole text, with its range errors; undefined when malformed or out of range.
+ * C's hexadecimal floats ("0x1.8p1") and "nan(...)", which glibc's strtod also reads, are refused
+ * as malformed here.
+ */
 export function strtodouble(text: string): number | undefined {
   if (!DOUBLE_RE.test(text)) return undefined;
-  const t = text.trim().replace(/^([+-]?)inf(inity)?$/i, '$1Infinity').replace(/^[+-]?nan$/i, 'NaN');
+  const t = text.trim().replace(/^([+-]?)inf(inity)?$/i, '$1Infinity');
   const x = Number(t);
   if (/inf|nan/i.test(text)) return x;
   // strtod sets ERANGE on overflow and on underflow to zero or a denormal.
@@ -115,7 +130,7 @@ export function toInt(v: Value): bigint {
   if (v.type === 'double') {
     const d = rint(v.value);
     if (Number.isNaN(d) || !(d >= -9223372036854775808 && d < 9223372036854775808)) {
-      throw new ScriptRuntimeError(`double to int overflow for ${v.value}`);
+      throw new ScriptRuntimeError(`double to int overflow for ${formatF(v.value)}`);
     }
     return BigInt(d);
   }

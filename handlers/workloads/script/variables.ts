@@ -37,7 +37,8 @@ export class Variables {
   value(name: string): Value {
     const slot = this.slot(name);
     if (!slot) throw new ScriptRuntimeError(`undefined variable "${name}"`);
-    if (slot.value === undefined) slot.value = parseVariableText(name, slot.text ?? '');
+    // A slot without a value was made by setText, so it has its text.
+    if (slot.value === undefined) slot.value = parseVariableText(name, slot.text as string);
     return slot.value;
   }
 

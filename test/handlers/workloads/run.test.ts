@@ -1,31 +1,47 @@
 import { expect } from 'chai';
+import { types as pgTypes } from 'pg';
 import { parseScript } from '../../../handlers/workloads/script/parse';
 import { PgPrng } from '../../../handlers/workloads/script/prng';
 import { runTransaction, type ScriptConnection } from '../../../handlers/workloads/script/run';
 import { ScriptRuntimeError } from '../../../handlers/workloads/script/value';
 import { Variables } from '../../../handlers/workloads/script/variables';
 
+/** A canned result: PostgreSQL's text for each cell (null: NULL) and each column's type. */
+interface Canned {
+  rows: Array<Array<string | null>>;
+  fields: Array<{ name: string; dataTypeID?: number }>;
+}
+
 /**
- * A connection that records what it is sent and answers from a table of canned results, and
- * tracks the transaction status as PostgreSQL reports it.
+ * A connection that records what it is sent, tracks the transaction status as PostgreSQL reports
+ * it, and answers from a table of canned results the way node-postgres does: each cell through
+ * the query's type parsers (pg's own when it gives none), rows as arrays only with rowMode 'array'.
  */
 class FakeConnection implements ScriptConnection {
   readonly sent: Array<{ text: string; values?: (string | null)[] }> = [];
+  /** The prepared-statement name of each statement sent with parameters. */
+  readonly names: string[] = [];
   private status = 'I';
-  constructor(private readonly results: Record<string, { rows: unknown[][]; fields: Array<{ name: string }> }> = {}) {}
+  constructor(private readonly results: Record<string, Canned> = {}) {}
 
-  query(config: { text: string; values: (string | null)[] }): Promise<{ rows: unknown[][]; fields: Array<{ name: string }> }>;
+  query(config: { name: string; text: string; values: (string | null)[]; rowMode: 'array'; types: { getTypeParser: () => (value: string) => string } }): Promise<{ rows: unknown[][]; fields: Array<{ name: string }> }>;
   query(text: string): Promise<unknown>;
-  async query(q: string | { text: string; values: (string | null)[] }): Promise<{ rows: unknown[][]; fields: Array<{ name: string }> }> {
+  async query(q: string | { name: string; text: string; values: (string | null)[]; rowMode?: string; types?: { getTypeParser: (oid: number, format: string) => (value: string) => unknown } }): Promise<{ rows: unknown[]; fields: Array<{ name: string }> }> {
     const text = typeof q === 'string' ? q : q.text;
     this.sent.push(typeof q === 'string' ? { text } : { text, values: q.values });
+    if (typeof q !== 'string') this.names.push(q.name);
     if (/^BEGIN/i.test(text)) this.status = 'T';
     if (/^(END|COMMIT|ROLLBACK)/i.test(text)) this.status = 'I';
     if (/fail/.test(text)) {
       if (this.status === 'T') this.status = 'E';
       throw Object.assign(new Error('boom'), { code: '22012' });
     }
-    return this.results[text] ?? { rows: [], fields: [] };
+    const canned = this.results[text] ?? { rows: [], fields: [] };
+    const types = (typeof q === 'string' ? undefined : q.types) ?? pgTypes;
+    const parsers = canned.fields.map((f) => types.getTypeParser(f.dataTypeID ?? 25, 'text'));
+    const rows = canned.rows.map((r) => r.map((cell, i) => (cell === null ? null : parsers[i]!(cell))));
+    const arrays = typeof q !== 'string' && q.rowMode === 'array';
+    return { rows: arrays ? rows : rows.map((r) => Object.fromEntries(canned.fields.map((f, i) => [f.name, r[i]]))), fields: canned.fields };
   }
 
   getTransactionStatus(): string {
@@ -117,5 +133,96 @@ describe('script interpreter', () => {
     const r = runner('\\sleep 2 ms\n\\sleep :t us\n\\sleep 1', vars);
     await r.run(new FakeConnection());
     expect(r.slept).to.deep.equal([2, 0.25, 1000]);
+  });
+
+  it('stores \\gset columns as PostgreSQL\'s text, as pgbench does, not as JavaScript values', async () => {
+    const conn = new FakeConnection({
+      'SELECT now() AS ts, true AS ok, 7 AS n': { rows: [['2026-12-01 06:00:00+00', 't', '7']], fields: [{ name: 'ts', dataTypeID: 1184 }, { name: 'ok', dataTypeID: 16 }, { name: 'n', dataTypeID: 23 }] },
+    });
+    await runner('SELECT now() AS ts, true AS ok, 7 AS n \\gset\nSELECT :ts, :ok, :n;').run(conn);
+    expect(conn.sent[1]!.values).to.deep.equal(['2026-12-01 06:00:00+00', 't', '7']);
+  });
+
+  it('stores a NULL from \\gset as an empty string, as pgbench does', async () => {
+    const conn = new FakeConnection({ 'SELECT NULL AS v': { rows: [[null]], fields: [{ name: 'v' }] } });
+    await runner('SELECT NULL AS v \\gset\nSELECT :v;').run(conn);
+    expect(conn.sent[1]!.values).to.deep.equal(['']);
+  });
+
+  it('refuses a \\gset column whose name cannot be a variable', async () => {
+    const conn = new FakeConnection({ 'SELECT 1': { rows: [['1']], fields: [{ name: '?column?' }] } });
+    const err = await rejection(runner('SELECT 1 \\gset').run(conn));
+    expect(err).to.be.instanceOf(ScriptRuntimeError).with.property('message', '\\gset: invalid variable name "?column?"');
+  });
+
+  it('keeps the last row of \\aset, with its prefix', async () => {
+    const conn = new FakeConnection({ 'SELECT id FROM t': { rows: [['1'], ['2']], fields: [{ name: 'id' }] } });
+    await runner('SELECT id FROM t \\aset p_\nSELECT :p_id;').run(conn);
+    expect(conn.sent[1]!.values).to.deep.equal(['2']);
+  });
+
+  it('leaves variables as they were when \\aset gets no row', async () => {
+    const vars = new Variables();
+    vars.setText('id', '5');
+    const conn = new FakeConnection({ 'SELECT id FROM t WHERE false': { rows: [], fields: [{ name: 'id' }] } });
+    await runner('SELECT id FROM t WHERE false \\aset\nSELECT :id;', vars).run(conn);
+    expect(conn.sent[1]!.values).to.deep.equal(['5']);
+  });
+
+  it('runs each SQL command as a prepared statement of its own, the same one in every transaction', async () => {
+    const conn = new FakeConnection();
+    const r = runner('SELECT 1;\n\\set n 2\nSELECT :n;');
+    await r.run(conn);
+    await r.run(conn);
+    expect(conn.names).to.deep.equal(['s_0', 's_2', 's_0', 's_2']);
+  });
+
+  it('sends no ROLLBACK when a statement fails outside a transaction block', async () => {
+    const conn = new FakeConnection();
+    await rejection(runner('SELECT fail;').run(conn));
+    expect(conn.sent.map((q) => q.text)).to.deep.equal(['SELECT fail;']);
+  });
+
+  it('fails on an undefined variable, in SQL and in an expression', async () => {
+    for (const script of ['SELECT :nope;', '\\set n :nope + 1']) {
+      const err = await rejection(runner(script).run(new FakeConnection()));
+      expect(err, script).to.be.instanceOf(ScriptRuntimeError).with.property('message', 'undefined variable "nope"');
+    }
+  });
+
+  // pgbench reads the variable with C's atoi(), and refuses a zero that is not written as digits.
+  const sleeps: Array<[string, number]> = [['-5', 0], ['0', 0], ['12abc', 12], ['+7', 7]];
+  for (const [text, ms] of sleeps) {
+    it(`sleeps ${ms} ms for \\sleep :t ms with t = "${text}", as pgbench`, async () => {
+      const vars = new Variables();
+      vars.setText('t', text);
+      const r = runner('\\sleep :t ms', vars);
+      await r.run(new FakeConnection());
+      expect(r.slept).to.deep.equal([ms]);
+    });
+  }
+
+  for (const text of ['x5', 'abc', ' 0']) {
+    it(`refuses \\sleep :t with t = "${text}", as pgbench`, async () => {
+      const vars = new Variables();
+      vars.setText('t', text);
+      const err = await rejection(runner('\\sleep :t ms', vars).run(new FakeConnection()));
+      expect(err).to.be.instanceOf(ScriptRuntimeError).with.property('message', `\\sleep: invalid sleep time "${text}" for variable "t"`);
+    });
+  }
+
+  it('refuses \\sleep on a NULL variable, naming it as pgbench does', async () => {
+    const err = await rejection(runner('\\set t NULL\n\\sleep :t ms').run(new FakeConnection()));
+    expect(err).to.be.instanceOf(ScriptRuntimeError).with.property('message', '\\sleep: invalid sleep time "NULL" for variable "t"');
+  });
+});
+
+describe('script variables', () => {
+  it('sees the message\'s variables from a transaction\'s layer, and keeps the layer\'s own to it', () => {
+    const message = new Variables();
+    message.setText('scale', '10');
+    const transaction = message.child();
+    transaction.setText('aid', '1');
+    expect([transaction.has('scale'), transaction.has('aid'), message.has('aid'), message.has('nope')]).to.deep.equal([true, true, false, false]);
   });
 });
