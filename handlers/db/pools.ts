@@ -193,16 +193,21 @@ export class Pools {
     }
   }
 
-  /** pool.connect(), telling a wait for a busy pool apart from a connection that could not be opened. */
+  /**
+   * pool.connect(), telling a wait for a busy pool apart from a connection that could not be opened.
+   * pg-pool says "timeout exceeded when trying to connect" only for a caller it queued behind the
+   * connections in use (a new connection that times out says "Connection terminated due to
+   * connection timeout"), so that message is a busy pool, whatever the pool held when the caller
+   * came: an idle connection then may have gone to an earlier caller of the same moment.
+   */
   private async connectOnce(pool: pg.Pool): Promise<pg.PoolClient> {
-    const busy = pool.totalCount >= this.config.poolMax && pool.idleCount === 0;
     const trust = this.trust.generation;
     try {
       return await pool.connect();
     } catch (err) {
       // Another region's RDS CA (an allowlisted endpoint elsewhere): the whole CA file, once.
       if (isUntrustedChain(err) && this.trust.widen(trust)) return this.connectOnce(pool);
-      if (busy && /timeout exceeded when trying to connect/i.test((err as Error)?.message ?? '')) {
+      if (err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message)) {
         throw new PoolBusyError(`all ${this.config.poolMax} pooled connections stayed busy for ${this.config.connectTimeoutMs} ms`);
       }
       throw err;

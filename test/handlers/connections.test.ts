@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { WorkerConfig } from '../../handlers/config';
-import { StaticCredentials } from '../../handlers/db/credentials';
+import { StaticCredentials, type CredentialProvider, type Credentials } from '../../handlers/db/credentials';
 import { ConnectionWaitError, errorClassOf, PoolBusyError, StandbyConnectionError } from '../../handlers/db/errors';
 import { Pools, type Lease } from '../../handlers/db/pools';
 import { KEEPALIVE_INITIAL_DELAY_MS } from '../../handlers/deadline';
@@ -283,5 +283,49 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     } finally {
       process.off('warning', onWarning);
     }
+  });
+  it('runs a statement whose connection comes within its late limit', async () => {
+    const lease = hold(await poolsFor().acquire(cluster.writer, { waitMs: 30_000 }));
+    expect((await lease.client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).to.equal(1);
+  });
+
+  it('counts a wait for a busy pool as a busy pool even when an idle connection went to an earlier caller of the same moment', async () => {
+    const p = poolsFor({ poolMax: 1, connectTimeoutMs: 300 });
+    (await p.acquire(cluster.writer)).release();
+    // Both see the idle connection; the first takes it, the second waits for it.
+    const [first, second] = await Promise.allSettled([p.acquire(cluster.writer), p.acquire(cluster.writer)]);
+    if (first.status === 'fulfilled') hold(first.value);
+    expect(first.status).to.equal('fulfilled');
+    const err = second.status === 'rejected' ? (second.reason as Error) : expect.fail('two leases from a pool of one');
+    expect(err).to.be.instanceOf(PoolBusyError);
+    expect(errorClassOf(err)).to.equal('client');
+  });
+
+  it('drops a writer-endpoint connection that reached a standby, so the writer is reached again once the failover is over', async () => {
+    const proxy = await EndpointProxy.start(cluster.reader);
+    proxies.push(proxy);
+    const p = poolsFor({ poolMax: 1 });
+    const writer = { host: proxy.host, port: proxy.port };
+    expect(await rejection(p.acquire(writer, { primary: true }))).to.be.instanceOf(StandbyConnectionError);
+    // DNS now points at the new writer.
+    proxy.retarget(cluster.writer);
+    const lease = hold(await p.acquire(writer, { primary: true }));
+    expect(lease.role).to.equal('primary');
+  });
+
+  it('closes the connections of the old user when the secret rotated to the other one: none lingers', async () => {
+    const admin = hold(await poolsFor().acquire(cluster.writer));
+    await admin.client.query("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pools_other') THEN CREATE ROLE pools_other LOGIN PASSWORD 'other-password'; END IF; END $$");
+    let current: Credentials = { user: cluster.user, password: cluster.password };
+    const rotating: CredentialProvider = { get: async () => current, invalidate: () => undefined };
+    const p = new Pools(configFor(cluster, { poolMax: 1 }), rotating, quiet);
+    pools.push(p);
+    (await p.acquire(cluster.writer)).release();
+    expect(await ours(admin), 'the first user\'s idle connection').to.equal(1);
+    current = { user: 'pools_other', password: 'other-password' };
+    const next = hold(await p.acquire(cluster.writer));
+    expect((await next.client.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).to.equal('pools_other');
+    // Only the other user's connection is left besides the admin's.
+    await oursReach(admin, 1);
   });
 });

@@ -107,6 +107,18 @@ describe('worker: the first connections wait for a paused cluster to resume (Ser
     }
   });
 
+  it('reports a wrong password at once, not after the resume wait: it is no paused cluster', async () => {
+    const clock = new FakeClock();
+    const pools = new Pools(configFor(cluster, { resumeWaitMs: 60_000 }), new StaticCredentials(cluster.user, 'not-the-password'), { warn: () => undefined }, clock);
+    try {
+      const err = await pools.acquire(cluster.writer).then(() => undefined, (e: Error) => e);
+      expect(errorClassOf(err)).to.equal('28');
+      expect(clock.sleeps, 'no pause: no retry').to.deep.equal([]);
+    } finally {
+      await pools.close();
+    }
+  });
+
   it('fails at once, without the resume wait, when the pool already holds a connection (a failover, not a pause)', async () => {
     const proxy = await EndpointProxy.start(cluster.writer);
     const clock = new FakeClock();
