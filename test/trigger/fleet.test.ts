@@ -207,6 +207,12 @@ describe('fleet: the plans at the edges of the model, and what --dry-run says of
     expect(refusal(() => checkFleet(p, unknown))).to.match(/: the event source needs that lead to scale up; use more --worker-rate \(fewer workers\) or --no-scale-up$/);
   });
 
+  it('says how short a --start-lead must be when it leaves a slice no room in one invocation', () => {
+    const f = fleet({ scaleUp: false });
+    const p = plan({ rate: '300', duration: '20m', startLead: '14m' }, f);
+    expect(refusal(() => checkFleet(p, f))).to.match(/: use --start-lead \S+ or less$/);
+  });
+
   it('names only the workers in a peak refusal when none hands over (a run of one slice)', () => {
     const small = fleet({ maxConcurrency: 10 });
     const p = plan({ rate: '2000', duration: '5m' }, fleet({ scaleUp: false }));
