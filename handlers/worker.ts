@@ -112,7 +112,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     recordError(series, errorClassOf(err), clock.now(), lagMs);
     live.errors += 1;
   };
-  const pools = new Pools(config, deps.credentials ?? credentialProvider(config.credentials), logger);
+  const pools = new Pools(config, deps.credentials ?? credentialProvider(config.credentials), logger, clock);
   const allowlist = allowlistOf(config);
   const endpointState = new Map<string, Map<string, Promise<unknown>>>();
   /** Messages this environment ran (module scope in Lambda): a copy delivered again is not run twice. */

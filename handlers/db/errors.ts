@@ -11,8 +11,8 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMED
  * Messages of node-postgres failures that mean the same. "Query read timeout" is the client-side
  * query timeout: the server did not answer within statement_timeout plus a margin, so it (or the
  * network to it) is gone, and the connection, whose query is still outstanding, is useless.
- * "timeout exceeded when trying to connect" counts only when a new connection was being opened:
- * the pool wraps a wait for a busy pool into {@link PoolBusyError} first.
+ * "timeout exceeded when trying to connect" is pg-pool's wait for a busy pool, which the worker's
+ * pools wrap into {@link PoolBusyError} first.
  */
 const CONNECTION_MESSAGES = [
   /connection terminated/i, /timeout exceeded when trying to connect/i, /not queryable/i, /connection ended/i,

@@ -6,6 +6,7 @@ import { endpointKey } from './allowlist';
 import { ConnectionWaitError, isAuthError, isConnectionError, mustDiscard, PoolBusyError, StandbyConnectionError } from './errors';
 import { KEEPALIVE_INITIAL_DELAY_MS, queryTimeoutMs } from '../deadline';
 import { DbTrust, isUntrustedChain } from './trust';
+import { systemClock, type Clock } from '../clock';
 
 /** Pauses between connection attempts while a paused instance resumes: 250 ms, doubling to 2 s. */
 const RESUME_RETRY_MIN_MS = 250;
@@ -67,6 +68,8 @@ export class Pools {
     private readonly config: WorkerConfig,
     private readonly credentials: CredentialProvider,
     private readonly log: Logger,
+    /** Times the resume wait's pauses between connection attempts. */
+    private readonly clock: Clock = systemClock,
   ) {
     // verify-full: the chain against the trusted CAs (loaded on the first TLS connection), and the host name.
     this.trust = new DbTrust(config.caFile, config.region);
@@ -177,29 +180,34 @@ export class Pools {
   private async connect(pool: pg.Pool, endpoint: Endpoint): Promise<pg.PoolClient> {
     const waitMs = this.config.resumeWaitMs ?? 0;
     if (waitMs <= 0 || pool.totalCount > 0) return this.connectOnce(pool);
-    const deadline = Date.now() + waitMs;
+    const deadline = this.clock.now() + waitMs;
     for (let pause = RESUME_RETRY_MIN_MS; ; pause = Math.min(pause * 2, RESUME_RETRY_MAX_MS)) {
       try {
         return await this.connectOnce(pool);
       } catch (err) {
         if (!isConnectionError(err)) throw err;
-        const left = deadline - Date.now();
+        const left = deadline - this.clock.now();
         if (left <= 0) throw new ResumeWaitError(endpointKey(endpoint), waitMs, err);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+        await this.clock.sleep(Math.min(pause, left));
       }
     }
   }
 
-  /** pool.connect(), telling a wait for a busy pool apart from a connection that could not be opened. */
+  /**
+   * pool.connect(), telling a wait for a busy pool apart from a connection that could not be opened.
+   * pg-pool says "timeout exceeded when trying to connect" only for a caller it queued behind the
+   * connections in use (a new connection that times out says "Connection terminated due to
+   * connection timeout"), so that message is a busy pool, whatever the pool held when the caller
+   * came: an idle connection then may have gone to an earlier caller of the same moment.
+   */
   private async connectOnce(pool: pg.Pool): Promise<pg.PoolClient> {
-    const busy = pool.totalCount >= this.config.poolMax && pool.idleCount === 0;
     const trust = this.trust.generation;
     try {
       return await pool.connect();
     } catch (err) {
       // Another region's RDS CA (an allowlisted endpoint elsewhere): the whole CA file, once.
       if (isUntrustedChain(err) && this.trust.widen(trust)) return this.connectOnce(pool);
-      if (busy && /timeout exceeded when trying to connect/i.test((err as Error)?.message ?? '')) {
+      if (err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message)) {
         throw new PoolBusyError(`all ${this.config.poolMax} pooled connections stayed busy for ${this.config.connectTimeoutMs} ms`);
       }
       throw err;

@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { WorkerConfig } from '../../handlers/config';
-import { StaticCredentials } from '../../handlers/db/credentials';
+import { StaticCredentials, type CredentialProvider, type Credentials } from '../../handlers/db/credentials';
 import { ConnectionWaitError, errorClassOf, PoolBusyError, StandbyConnectionError } from '../../handlers/db/errors';
 import { Pools, type Lease } from '../../handlers/db/pools';
 import { KEEPALIVE_INITIAL_DELAY_MS } from '../../handlers/deadline';
 import { EndpointProxy } from '../../trigger/local/endpoint-proxy';
 import { LocalCluster } from '../../trigger/local/cluster';
+import { LateListener } from '../helpers/late-listener';
 import { configFor } from '../helpers/worker-fixture';
 
 const quiet = { warn: () => undefined };
@@ -143,12 +144,26 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     const { rows } = await lease.client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'aurora-load-test' AND pid <> pg_backend_pid()");
     return rows[0]!.n;
   };
+  /**
+   * Resolves once the server counts `n` of our connections besides `watcher`'s: a closed
+   * connection's server process leaves pg_stat_activity a moment after the client closed it.
+   */
+  const oursReach = async (watcher: Lease, n: number): Promise<void> => {
+    for (let seen = await ours(watcher); seen !== n; seen = await ours(watcher)) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  /** Ends the server process behind `lease`'s connection, as a server restart or an admin would. */
+  const terminate = async (watcher: Lease, lease: Lease): Promise<void> => {
+    const pid = (lease.client as unknown as { processID: number }).processID;
+    await watcher.client.query('SELECT pg_terminate_backend($1)', [pid]);
+  };
 
   it('names its connections aurora-load-test in pg_stat_activity, so a DBA can tell the load from the application', async () => {
     const p = poolsFor({ poolMax: 2 });
     const lease = hold(await p.acquire(cluster.writer));
     hold(await p.acquire(cluster.writer));
-    expect(await ours(lease)).to.equal(1);
+    await oursReach(lease, 1);
   });
 
   it('closes every connection it opened when the worker closes', async () => {
@@ -158,8 +173,160 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     a.release();
     b.release();
     const watcher = hold(await poolsFor().acquire(cluster.writer));
-    expect(await ours(watcher)).to.equal(2);
+    await oursReach(watcher, 2);
     await p.close();
-    expect(await ours(watcher)).to.equal(0);
+    // Waits until the server has seen both go (the test times out if one stays).
+    await oursReach(watcher, 0);
+  });
+
+  it('closes its idle connections at once when an invocation ends (drop), the one still in use when it is released', async () => {
+    const p = poolsFor({ poolMax: 2 });
+    const idle = await p.acquire(cluster.writer);
+    const busy = await p.acquire(cluster.writer);
+    idle.release();
+    const watcher = hold(await poolsFor().acquire(cluster.writer));
+    p.drop();
+    await oursReach(watcher, 1);
+    expect((await busy.client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one, 'the connection in use still works').to.equal(1);
+    busy.release();
+    await oursReach(watcher, 0);
+    // The next invocation connects again.
+    const next = hold(await p.acquire(cluster.writer));
+    expect(next.client).not.to.equal(busy.client);
+    await oursReach(watcher, 1);
+  });
+
+  it('opens connections ahead of a slice (warm), as many as asked up to the pool size, and its statements use them', async () => {
+    const p = poolsFor({ poolMax: 3 });
+    await p.warm(cluster.writer, 5);
+    const watcher = hold(await poolsFor().acquire(cluster.writer));
+    await oursReach(watcher, 3);
+    hold(await p.acquire(cluster.writer));
+    // A fourth connection would keep the count from settling at 3.
+    await oursReach(watcher, 3);
+  });
+
+  it('ignores a warm-up that cannot connect: the statements meet the error and count it themselves', async () => {
+    await poolsFor().warm({ host: '127.0.0.1', port: 1 }, 2);
+  });
+
+  it('hands a connection that opens after its caller gave up to the next caller: none is left checked out', async () => {
+    const late = await LateListener.start(cluster.writer);
+    try {
+      const p = poolsFor({ poolMax: 1, connectTimeoutMs: 30_000 });
+      const gaveUp = await rejection(p.acquire(late.endpoint, { waitMs: 50 }));
+      expect(gaveUp).to.be.instanceOf(ConnectionWaitError);
+      late.open();
+      // The pool's only connection: this caller gets it once the one that was too late returns it.
+      const next = hold(await p.acquire(late.endpoint));
+      expect((await next.client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).to.equal(1);
+    } finally {
+      await late.close();
+    }
+  });
+
+  it('takes in its stride a connection attempt that fails after its caller gave up: no unhandled rejection', async () => {
+    const late = await LateListener.start(cluster.writer);
+    try {
+      const p = poolsFor({ poolMax: 1, connectTimeoutMs: 300 });
+      expect(await rejection(p.acquire(late.endpoint, { waitMs: 50 }))).to.be.instanceOf(ConnectionWaitError);
+      // The attempt times out and is closed; an unhandled rejection would fail this test.
+      await late.abandonedAtLeast(1);
+      expect(await rejection(p.acquire(late.endpoint, { waitMs: 50 }))).to.be.instanceOf(ConnectionWaitError);
+    } finally {
+      await late.close();
+    }
+  });
+
+  it('survives a server that ends a connection in use between statements: no crash, the next statement fails as class 08, the next lease is a new connection', async () => {
+    const p = poolsFor({ poolMax: 1 });
+    const lease = hold(await p.acquire(cluster.writer));
+    const watcher = hold(await poolsFor().acquire(cluster.writer));
+    // The connection emits 'error' while checked out; without a listener it would crash the worker.
+    const ended = new Promise((resolve) => lease.client.once('end', resolve));
+    await terminate(watcher, lease);
+    await ended;
+    const err = await rejection(lease.client.query('SELECT 1'));
+    expect(errorClassOf(err)).to.equal('08');
+    lease.release(err);
+    const next = hold(await p.acquire(cluster.writer));
+    expect(next.client).not.to.equal(lease.client);
+    expect((await next.client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).to.equal(1);
+  });
+
+  it('logs an idle connection its server ended as one warning naming the endpoint, and carries on', async () => {
+    let warned: (line: { obj: object; msg: string }) => void = () => undefined;
+    const warning = new Promise<{ obj: object; msg: string }>((resolve) => { warned = resolve; });
+    const p = new Pools(configFor(cluster, { poolMax: 1 }), new StaticCredentials(cluster.user, cluster.password), { warn: (obj, msg) => warned({ obj, msg }) });
+    pools.push(p);
+    const lease = await p.acquire(cluster.writer);
+    lease.release();
+    const watcher = hold(await poolsFor().acquire(cluster.writer));
+    await terminate(watcher, lease);
+    const { obj, msg } = await warning;
+    expect(msg).to.equal('idle connection lost');
+    expect(obj).to.deep.include({ endpoint: `${cluster.writer.host}:${cluster.writer.port}` });
+    const next = hold(await p.acquire(cluster.writer));
+    expect(next.client).not.to.equal(lease.client);
+  });
+
+  it('reuses a connection for many statements without a listener per use (no MaxListenersExceededWarning in the log)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => { warnings.push(w); };
+    process.on('warning', onWarning);
+    try {
+      const p = poolsFor({ poolMax: 1 });
+      for (let i = 0; i < 15; i++) (await p.acquire(cluster.writer)).release();
+      // A round trip to the server: every warning emitted so far has been delivered.
+      const last = hold(await p.acquire(cluster.writer));
+      await last.client.query('SELECT 1');
+      expect(warnings.map((w) => w.name)).not.to.include('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+  it('runs a statement whose connection comes within its late limit', async () => {
+    const lease = hold(await poolsFor().acquire(cluster.writer, { waitMs: 30_000 }));
+    expect((await lease.client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).to.equal(1);
+  });
+
+  it('counts a wait for a busy pool as a busy pool even when an idle connection went to an earlier caller of the same moment', async () => {
+    const p = poolsFor({ poolMax: 1, connectTimeoutMs: 300 });
+    (await p.acquire(cluster.writer)).release();
+    // Both see the idle connection; the first takes it, the second waits for it.
+    const [first, second] = await Promise.allSettled([p.acquire(cluster.writer), p.acquire(cluster.writer)]);
+    if (first.status === 'fulfilled') hold(first.value);
+    expect(first.status).to.equal('fulfilled');
+    const err = second.status === 'rejected' ? (second.reason as Error) : expect.fail('two leases from a pool of one');
+    expect(err).to.be.instanceOf(PoolBusyError);
+    expect(errorClassOf(err)).to.equal('client');
+  });
+
+  it('drops a writer-endpoint connection that reached a standby, so the writer is reached again once the failover is over', async () => {
+    const proxy = await EndpointProxy.start(cluster.reader);
+    proxies.push(proxy);
+    const p = poolsFor({ poolMax: 1 });
+    const writer = { host: proxy.host, port: proxy.port };
+    expect(await rejection(p.acquire(writer, { primary: true }))).to.be.instanceOf(StandbyConnectionError);
+    // DNS now points at the new writer.
+    proxy.retarget(cluster.writer);
+    const lease = hold(await p.acquire(writer, { primary: true }));
+    expect(lease.role).to.equal('primary');
+  });
+
+  it('closes the connections of the old user when the secret rotated to the other one: none lingers', async () => {
+    const admin = hold(await poolsFor().acquire(cluster.writer));
+    await admin.client.query("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pools_other') THEN CREATE ROLE pools_other LOGIN PASSWORD 'other-password'; END IF; END $$");
+    let current: Credentials = { user: cluster.user, password: cluster.password };
+    const rotating: CredentialProvider = { get: async () => current, invalidate: () => undefined };
+    const p = new Pools(configFor(cluster, { poolMax: 1 }), rotating, quiet);
+    pools.push(p);
+    (await p.acquire(cluster.writer)).release();
+    await oursReach(admin, 1);
+    current = { user: 'pools_other', password: 'other-password' };
+    const next = hold(await p.acquire(cluster.writer));
+    expect((await next.client.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u).to.equal('pools_other');
+    // Only the other user's connection is left besides the admin's.
+    await oursReach(admin, 1);
   });
 });

@@ -158,3 +158,90 @@ describe('fleet: does a plan fit the event source and the database', () => {
     expect(fitLine(p, fitUnknown, unknown)).to.equal('fleet: up to ? invocations at once, connections ?');
   });
 });
+
+describe('fleet: the plans at the edges of the model, and what --dry-run says of them', () => {
+  it('runs a long plan without a skipped statement on a maximum concurrency exactly its peak: each ended invocation frees its place', () => {
+    const p = plan({ rate: '1000', duration: '1h' });
+    const exact = fleet({ maxConcurrency: peakConcurrency(p) });
+    const fit = checkFleet(p, exact);
+    expect(fit.expectedSkipped).to.equal(0);
+    expect(fit.allRunningAtMs).to.be.at.most(p.startLeadMs);
+  });
+
+  it('assumes no limit when the maximum concurrency is unknown: nothing expected skipped', () => {
+    const unknown = fleet({ maxConcurrency: undefined });
+    const p = plan({ rate: '2000', duration: '20m' }, unknown);
+    expect(checkFleet(p, unknown).expectedSkipped).to.equal(0);
+  });
+
+  it('says how long the scale-up takes in a --start-lead refusal when the maximum concurrency is unknown', () => {
+    const unknown = fleet({ maxConcurrency: undefined });
+    expect(refusal(() => plan({ rate: '20000', duration: '10m', startLead: '5s' }, unknown)))
+      .to.match(/^--start-lead 5s is too short: the event source needs 40s to scale up from 5 to 204 concurrent invocations/);
+  });
+
+  it('honours a --start-lead shorter than the scale-up margin when no scale-up is needed', () => {
+    expect(plan({ rate: '300', duration: '10m', startLead: '1s' }).startLeadMs).to.equal(1_000);
+  });
+
+  it('passes --workers, --late-limit and --writer HOST on to every slice', () => {
+    const p = plan({ rate: '300', duration: '10m', workers: '4', lateLimit: '3s', writer: 'db.example.com' });
+    expect(p.workers).to.equal(4);
+    const first = JSON.parse(p.body(0, 1_000, 1_000)) as { lateLimitMs?: number; hosts?: unknown };
+    expect(first.lateLimitMs).to.equal(3_000);
+    expect(first.hosts).to.deep.equal({ writer: 'db.example.com' });
+  });
+
+  it('refuses a statements-mode plan whose pools would exceed max_connections, saying what to lower', () => {
+    const f = fleet({ maxConcurrency: 100, maxConnections: 500 });
+    const p = buildPlan(resolveRunOptions({ queueUrl: QUEUE, stalenessProbe: false, mode: 'statements', rate: '100', duration: '1m' }), f);
+    expect(refusal(() => checkFleet(p, f))).to.equal(
+      'plan needs up to 100 invocations (the maximum concurrency; statements mode keeps its pools) x 8 connections (pool of 4 x 2 endpoint(s)) = 800, '
+      + 'but max_connections is 500 (5 kept free): --max-concurrency lower, or a database with more connections',
+    );
+  });
+
+  it('refuses a first slice whose scale-up lead leaves no room in one invocation, and names the scale-up as the cause', () => {
+    const unknown = fleet({ maxConcurrency: undefined });
+    const p = plan({ rate: '400000', duration: '20m', workerRate: '100' }, unknown);
+    expect(refusal(() => checkFleet(p, unknown))).to.match(/: the event source needs that lead to scale up; use more --worker-rate \(fewer workers\) or --no-scale-up$/);
+  });
+
+  it('says how short a --start-lead must be when it leaves a slice no room in one invocation', () => {
+    const f = fleet({ scaleUp: false });
+    const p = plan({ rate: '300', duration: '20m', startLead: '14m' }, f);
+    expect(refusal(() => checkFleet(p, f))).to.match(/: use --start-lead \S+ or less$/);
+  });
+
+  it('names only the workers in a peak refusal when none hands over (a run of one slice)', () => {
+    const small = fleet({ maxConcurrency: 10 });
+    const p = plan({ rate: '2000', duration: '5m' }, fleet({ scaleUp: false }));
+    expect(refusal(() => checkFleet(p, small))).to.match(/^plan needs 20 invocations at once at its peak \(20 workers\) but the maximum concurrency is 10: about 10 workers fit/);
+  });
+
+  it('describes a small ramped plan on an unknown fleet: no scale-up needed, full rate after the ramp, connections unchecked', () => {
+    const unknown = fleet({ maxConcurrency: undefined });
+    const p = plan({ rate: '300', duration: '10m', ramp: '1m' }, unknown);
+    expect(describeFit(p, checkFleet(p, unknown), unknown)).to.deep.equal([
+      'peak concurrency: 4 invocations (3 workers + 1 handing over); the maximum concurrency is unknown (pass --max-concurrency)',
+      'scale-up: none needed (the event source starts with 5): first slices sent 5s ahead',
+      'time to full rate: 1m5s after sending begins (after the ramp)',
+      'connections: up to 32 (4 x 2 endpoint(s) per invocation), not checked: pass --max-connections',
+      'expected skipped statements under the scale-up model: 0',
+    ]);
+  });
+
+  it('says in statements mode that one invocation runs the staleness probe', () => {
+    const f = fleet({ maxConcurrency: 10 });
+    const p = buildPlan(resolveRunOptions({ queueUrl: QUEUE, stalenessProbe: true, mode: 'statements', rate: '100', duration: '1m' }), f);
+    expect(describeFit(p, checkFleet(p, f), f)[0]).to.equal('statements mode: up to 10 invocations at once, as the event source scales (one of them runs the staleness probe)');
+  });
+
+  it('warns at the start of a run sent too late for the scale-up how many statements it expects skipped', () => {
+    const p = plan({ rate: '20000', duration: '10m' }, fleet({ scaleUp: false }));
+    const f = fleet();
+    const fit = checkFleet(p, f);
+    expect(fit.expectedSkipped).to.be.greaterThan(0);
+    expect(fitLine(p, fit, f)).to.match(new RegExp(`; ${fit.expectedSkipped} statements expected skipped while the event source scales up$`));
+  });
+});

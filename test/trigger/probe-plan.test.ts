@@ -76,6 +76,39 @@ describe('trigger: the staleness probe in the send plan', () => {
     expect(probes.map((p) => p.kind === 'probe' && [p.startAt, p.durationMs])).to.deep.equal([[T0, 20_000]]);
   });
 
+  it('gives the last of an evenly split load\'s probe messages the milliseconds left over, so the load is covered to its end', () => {
+    expect(layoutProbe(601_000, 300_000)).to.deep.equal([{ offsetMs: 0, durationMs: 200_333 }, { offsetMs: 200_333, durationMs: 200_333 }, { offsetMs: 400_666, durationMs: 200_334 }]);
+  });
+
+  it('sends one probe message for a load of exactly one slice, which no worker hands over in', () => {
+    const one = { ...spec, durationMs: 60_000, rampMs: 0 };
+    expect(withStalenessProbe(planSlices(one, slicing), one).probe!.map((c) => [c.offsetMs, c.durationMs])).to.deep.equal([[0, 60_000]]);
+  });
+
+  it('hands over no later than the load\'s end: no probe message of no time', () => {
+    // One worker hands over at 60 s; the probe halfway before it, at 30 s, then 90 s: the end.
+    const odd = { ...spec, rate: 100, durationMs: 90_000, rampMs: 0 };
+    expect(withStalenessProbe(planSlices(odd, slicing), odd).probe!.map((c) => [c.offsetMs, c.durationMs])).to.deep.equal([[0, 30_000], [30_000, 60_000]]);
+  });
+
+  it('splits a long statements-mode load into probe messages no longer than a slice, each sent as its stretch starts', () => {
+    const long = { ...spec, rampMs: 0, durationMs: 720_000 };
+    const probes = messages(withStalenessProbe(planStatements(long, 10), long)).filter((m) => m.kind === 'probe');
+    expect(probes.map((p) => p.kind === 'probe' && [p.startAt - T0, p.durationMs])).to.deep.equal([[0, 240_000], [240_000, 240_000], [480_000, 240_000]]);
+  });
+
+  it('counts a probe message as due only from its send time: the sender does not send them all at once', () => {
+    expect(plan.probe!.length).to.be.greaterThan(1);
+    expect(plan.dueBy(0)).to.equal(base.dueBy(0) + 1);
+    expect(plan.dueBy(plan.loadDurationMs + plan.startLeadMs)).to.equal(plan.total);
+  });
+
+  it('sends the probe to the explicit hosts of the run, as the load goes', () => {
+    const hosted = { ...spec, rampMs: 0, durationMs: 20_000, hosts: { writer: 'db.example.com' } };
+    const probes = messages(withStalenessProbe(planStatements(hosted, 10), hosted)).filter((m) => m.kind === 'probe');
+    expect(probes.map((p) => p.hosts)).to.deep.equal([{ writer: 'db.example.com' }]);
+  });
+
   it('splits a long load evenly', () => {
     expect(layoutProbe(150_000, 60_000)).to.deep.equal([{ offsetMs: 0, durationMs: 50_000 }, { offsetMs: 50_000, durationMs: 50_000 }, { offsetMs: 100_000, durationMs: 50_000 }]);
   });

@@ -134,6 +134,23 @@ describe('trigger: slice planning', () => {
     expect(planSlices(spec(250, 150_000), { ...opts, lateLimitMs: 300 })).to.include({ lateLimitMs: 300 });
   });
 
+  it('carries a ramp longer than a slice across the handover: each slice climbs from where the one before it ended', () => {
+    const plan = planSlices(spec(100, 180_000, 90_000), { ...opts, workers: 1 });
+    const [first, second, third] = byWorker(plan).get(0)!;
+    expect(first).to.include({ offsetMs: 0, durationMs: 60_000, startRate: 0, rampMs: 60_000 });
+    expect(first!.rate).to.be.closeTo(200 / 3, 1e-9);
+    expect(second).to.include({ offsetMs: 60_000, durationMs: 60_000, rate: 100, rampMs: 30_000 });
+    expect(second!.startRate).to.be.closeTo(200 / 3, 1e-9);
+    expect(third).to.include({ offsetMs: 120_000, durationMs: 60_000, rate: 100 });
+    expect(third).not.to.have.property('rampMs');
+  });
+
+  it('writes the run\'s -D variables into every slice', () => {
+    const plan = planSlices(spec(300, 120_000, 0, { vars: { scale: '10' } }), opts);
+    const bodies = plan.slices.map((_, i) => JSON.parse(plan.body(i, 0, 0)) as { vars?: unknown });
+    expect(bodies.map((b) => b.vars)).to.deep.equal(plan.slices.map(() => ({ scale: '10' })));
+  });
+
   it('cuts a ramp at a handover: the slice that spans the ramp\'s end climbs to full rate, then holds it', () => {
     const plan = planSlices(spec(100, 120_000, 45_000), { ...opts, workers: 1 });
     const [first, second] = byWorker(plan).get(0)!;

@@ -69,8 +69,6 @@ export interface FleetFit {
   readonly connectionsNeeded: number | undefined;
   /** Statements the model expects to be skipped: slices received later than their start plus the late limit. */
   readonly expectedSkipped: number;
-  /** Of those, statements due after the first minute of the load. */
-  readonly expectedSkippedAfterFirstMinute: number;
 }
 
 /** When the first slices must be sent, ms before the load, for the event source to reach `peak` in time. */
@@ -158,7 +156,7 @@ class MinHeap {
  * slice ends. A slice received after its start skips the statements already later than the late
  * limit, as the worker does.
  */
-export function simulate(plan: SlicePlan, fleet: Pick<Fleet, 'scaleUp' | 'maxConcurrency'>): Pick<FleetFit, 'allRunningAtMs' | 'expectedSkipped' | 'expectedSkippedAfterFirstMinute'> {
+export function simulate(plan: SlicePlan, fleet: Pick<Fleet, 'scaleUp' | 'maxConcurrency'>): Pick<FleetFit, 'allRunningAtMs' | 'expectedSkipped'> {
   const items = holds(plan);
   const model = new ScaleUpModel(fleet.scaleUp, fleet.maxConcurrency ?? Math.max(1, items.length));
   const lateLimit = plan.lateLimitMs ?? DEFAULT_LATE_LIMIT_MS;
@@ -169,7 +167,6 @@ export function simulate(plan: SlicePlan, fleet: Pick<Fleet, 'scaleUp' | 'maxCon
   let t = 0;
   let allRunningAt = 0;
   let skipped = 0;
-  let skippedLater = 0;
   let waitingFlag = false;
   while (next < items.length || head < waiting.length) {
     // The next moment anything can change: an arrival, an invocation ending, the capacity growing.
@@ -189,16 +186,13 @@ export function simulate(plan: SlicePlan, fleet: Pick<Fleet, 'scaleUp' | 'maxCon
       if (slice.offsetMs === 0) allRunningAt = Math.max(allRunningAt, t);
       const lateBy = t - lateLimit - start;
       if (lateBy > 0) {
-        const n = Math.min(slice.statements, Math.ceil(dueWithin(slice, lateBy) - 1e-9));
-        skipped += n;
-        const firstMinuteEnds = 60_000 - slice.offsetMs;
-        skippedLater += firstMinuteEnds <= 0 ? n : Math.max(0, n - Math.ceil(dueWithin(slice, firstMinuteEnds) - 1e-9));
+        skipped += Math.min(slice.statements, Math.ceil(dueWithin(slice, lateBy) - 1e-9));
       }
     }
     waitingFlag = head < waiting.length;
     cap = model.capacity(t, waitingFlag);
   }
-  return { allRunningAtMs: allRunningAt, expectedSkipped: skipped, expectedSkippedAfterFirstMinute: skippedLater };
+  return { allRunningAtMs: allRunningAt, expectedSkipped: skipped };
 }
 
 /**
@@ -226,7 +220,7 @@ export function checkFleet(plan: SendPlan, fleet: Fleet): FleetFit {
     checkConnections(connections, fleet, `up to ${fleet.maxConcurrency} invocations (the maximum concurrency; statements mode keeps its pools)`, () => '--max-concurrency lower, or a database with more connections');
     return {
       peakConcurrency: fleet.maxConcurrency ?? 0, scaleUpMs: 0, allRunningAtMs: 0, fullRateAtMs: 0,
-      connectionsNeeded: connections, expectedSkipped: 0, expectedSkippedAfterFirstMinute: 0,
+      connectionsNeeded: connections, expectedSkipped: 0,
     };
   }
   const slices = plan as SlicePlan;
@@ -273,7 +267,6 @@ export function checkFleet(plan: SendPlan, fleet: Fleet): FleetFit {
     fullRateAtMs: Math.max(slices.startLeadMs, sim.allRunningAtMs) + rampMs,
     connectionsNeeded: connections,
     expectedSkipped: sim.expectedSkipped,
-    expectedSkippedAfterFirstMinute: sim.expectedSkippedAfterFirstMinute,
   };
 }
 

@@ -64,9 +64,10 @@ function probeChunks(base: StatementsPlan | SlicePlan): ProbeChunk[] {
  * `base` with the probe's messages merged in. They are sent as one worker's slices are: the first
  * with the plan's start lead (the first slices' lead, long enough for the event source to scale
  * up), each later one a handover lead before its start; at equal times the load's message goes
- * first. Probe messages are numbered after the load's (`seq` from `base.total`).
+ * first. Probe messages are numbered after the load's (`seq` from `base.total`), and carry no
+ * interval: the worker marks at its default one.
  */
-export function withStalenessProbe<P extends StatementsPlan | SlicePlan>(base: P, spec: RunSpec, intervalMs: number = PROBE_LIMITS.defaultIntervalMs): P {
+export function withStalenessProbe<P extends StatementsPlan | SlicePlan>(base: P, spec: RunSpec): P {
   const slices = base.mode === 'slice' ? (base as SlicePlan) : undefined;
   const probe: PlannedProbe[] = probeChunks(base)
     .map((c) => ({ ...c, leadMs: c.offsetMs === 0 ? base.startLeadMs : Math.min(base.startLeadMs, slices?.handoverLeadMs ?? 0) }));
@@ -90,12 +91,11 @@ export function withStalenessProbe<P extends StatementsPlan | SlicePlan>(base: P
       const msg: ProbeMessage = {
         v: PROTOCOL_VERSION, kind: 'probe', runId: spec.runId, seq: base.total + j, sentAt, workload: spec.workload,
         startAt: t0 + base.startLeadMs + c.offsetMs, durationMs: c.durationMs,
-        ...(intervalMs !== PROBE_LIMITS.defaultIntervalMs ? { intervalMs } : {}),
         ...(spec.hosts ? { hosts: spec.hosts } : {}),
       };
       return JSON.stringify(msg);
     },
     probe,
-    description: `${base.description} (+ staleness probe: a marker every ${round(intervalMs)} ms, one invocation of its own)`,
+    description: `${base.description} (+ staleness probe: a marker every ${round(PROBE_LIMITS.defaultIntervalMs)} ms, one invocation of its own)`,
   };
 }
