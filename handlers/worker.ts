@@ -5,6 +5,7 @@ import { credentialProvider, type CredentialProvider } from './db/credentials';
 import { allowlistOf, endpointKey, resolveEndpoint } from './db/allowlist';
 import { ConnectionWaitError, describeError, errorClassOf, PoolBusyError } from './db/errors';
 import { Pools, type Lease } from './db/pools';
+import { preparedConnection } from './db/prepared';
 import { invocationTimes } from './deadline';
 import { SeenMessages } from './seen-messages';
 import { Collector, recordError, recordSkip, recordSuccess } from './metrics/collector';
@@ -191,7 +192,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     try {
       const variables = await route.variables(lease.client);
       const script = { parsed: route.script.parsed, statementPrefix: `s${route.script.hash}_` };
-      await runTransaction(script, lease.client, { variables, rng: route.rng, sleep });
+      await runTransaction(script, preparedConnection(lease.client), { variables, rng: route.rng, sleep });
     } catch (err) {
       if (counted()) failedStatement(route.series, err, lagMs);
       return err;

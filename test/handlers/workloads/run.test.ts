@@ -12,13 +12,18 @@ import { Variables } from '../../../handlers/workloads/script/variables';
 class FakeConnection implements ScriptConnection {
   readonly sent: Array<{ text: string; values?: (string | null)[] }> = [];
   private status = 'I';
-  constructor(private readonly results: Record<string, { rows: unknown[][]; fields: Array<{ name: string }> }> = {}) {}
+  constructor(private readonly results: Record<string, { rows: (string | null)[][]; fields: string[] }> = {}) {}
 
-  query(config: { text: string; values: (string | null)[] }): Promise<{ rows: unknown[][]; fields: Array<{ name: string }> }>;
-  query(text: string): Promise<unknown>;
-  async query(q: string | { text: string; values: (string | null)[] }): Promise<{ rows: unknown[][]; fields: Array<{ name: string }> }> {
-    const text = typeof q === 'string' ? q : q.text;
-    this.sent.push(typeof q === 'string' ? { text } : { text, values: q.values });
+  execute(_name: string, text: string, values: readonly (string | null)[]): Promise<{ rows: (string | null)[][]; fields: string[] }> {
+    return this.run(text, [...values]);
+  }
+
+  query(text: string): Promise<unknown> {
+    return this.run(text);
+  }
+
+  private async run(text: string, values?: (string | null)[]): Promise<{ rows: (string | null)[][]; fields: string[] }> {
+    this.sent.push(values ? { text, values } : { text });
     if (/^BEGIN/i.test(text)) this.status = 'T';
     if (/^(END|COMMIT|ROLLBACK)/i.test(text)) this.status = 'I';
     if (/fail/.test(text)) {
@@ -75,7 +80,7 @@ describe('script interpreter', () => {
   });
 
   it('feeds \\gset results to later commands, as text', async () => {
-    const conn = new FakeConnection({ 'SELECT max(id) AS top FROM t': { rows: [['41']], fields: [{ name: 'top' }] } });
+    const conn = new FakeConnection({ 'SELECT max(id) AS top FROM t': { rows: [['41']], fields: ['top'] } });
     await runner('SELECT max(id) AS top FROM t \\gset\n\\set next :top + 1\nINSERT INTO t VALUES (:next);').run(conn);
     expect(conn.sent[1]).to.deep.equal({ text: 'INSERT INTO t VALUES ($1);', values: ['42'] });
   });
