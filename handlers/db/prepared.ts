@@ -56,6 +56,8 @@ class PreparedExecution {
     readonly text: string,
     private readonly values: readonly (string | null)[],
     public callback: Callback,
+    /** Called as the answer (or the error) arrives, before the callback. */
+    private readonly onAnswer: (() => void) | undefined,
   ) {}
 
   submit(connection: WireConnection): Error | null {
@@ -81,10 +83,12 @@ class PreparedExecution {
   handlePortalSuspended(): void {}
 
   handleError(err: Error): void {
+    this.onAnswer?.();
     this.callback(err);
   }
 
   handleReadyForQuery(): void {
+    this.onAnswer?.();
     this.callback(null, { rows: this.resultRows, fields: this.resultFields });
   }
 
@@ -140,11 +144,12 @@ function encode(text: string | undefined, name: string, values: readonly (string
 
 /**
  * Execute the named prepared statement `name` (`text`, parsed on this connection the first time)
- * with `values` bound as text parameters, and wait for its result: one round trip.
+ * with `values` bound as text parameters, and wait for its result: one round trip. `onAnswer` runs
+ * in the I/O callback that brings the answer (a Clock's nudge).
  */
-export function executePrepared(client: pg.ClientBase, name: string, text: string, values: readonly (string | null)[]): Promise<TextResult> {
+export function executePrepared(client: pg.ClientBase, name: string, text: string, values: readonly (string | null)[], onAnswer?: () => void): Promise<TextResult> {
   return new Promise<TextResult>((resolve, reject) => {
-    client.query(new PreparedExecution(name, text, values, (err, result) => (err ? reject(err) : resolve(result!))) as unknown as pg.Submittable);
+    client.query(new PreparedExecution(name, text, values, (err, result) => (err ? reject(err) : resolve(result!)), onAnswer) as unknown as pg.Submittable);
   });
 }
 
@@ -156,9 +161,9 @@ export interface PreparedConnection {
 }
 
 /** `client` with its SQL commands run by {@link executePrepared}; other queries (ROLLBACK) go through it as usual. */
-export function preparedConnection(client: pg.ClientBase): PreparedConnection {
+export function preparedConnection(client: pg.ClientBase, onAnswer?: () => void): PreparedConnection {
   return {
-    execute: (name, text, values) => executePrepared(client, name, text, values),
+    execute: (name, text, values) => executePrepared(client, name, text, values, onAnswer),
     query: (text) => client.query(text),
     getTransactionStatus: () => client.getTransactionStatus(),
   };
