@@ -141,10 +141,12 @@ async function main(): Promise<void> {
       for (const b of s.seconds.values()) for (const [cls, n] of b.errors) out[cls] = (out[cls] ?? 0) + n;
       return out;
     };
+    // One runId per case and seed: the worker does not run a copy of a message it already ran
+    // (same runId and seq), and the distributions case runs twice.
     const runWorker = async (c: Case, seed: string): Promise<void> => {
       const script = catalog.get(c.workload)!.scripts.get(path.basename(c.file, '.sql'))!;
       const body = JSON.stringify({
-        v: 1, kind: 'statements', runId: `compat-${c.name}`, seq: 0, sentAt: Date.now(), workload: c.workload,
+        v: 1, kind: 'statements', runId: `compat-${c.name}-${seed}`, seq: 0, sentAt: Date.now(), workload: c.workload,
         op: script.name, hash: script.hash, count: c.transactions, clientId: 0, randomSeed: seed, ...(c.defines ? { vars: c.defines } : {}),
       });
       const res = await worker.handle(sqsEventOf([body]), lambdaContext);
