@@ -59,7 +59,7 @@ export interface PreciseWaitStats {
 }
 
 /** A nudge this recent says I/O is flowing: the next wait relies on nudges instead of turns. */
-export const NUDGED_RECENTLY_MS = 1;
+const NUDGED_RECENTLY_MS = 1;
 
 export class PreciseWait {
   readonly stats: PreciseWaitStats = { precise: 0, coarse: 0, turnMs: 0, nudged: 0 };
