@@ -15,6 +15,11 @@ export interface Clock {
    * 100 ms at a time), since it cannot be interrupted.
    */
   sleepUntil(t: number): Promise<void>;
+  /**
+   * An I/O event was handled (a database response): a sleepUntil whose moment has come may end now
+   * rather than on its timer or by turning the loop (handlers/precise-wait.ts). @default no-op
+   */
+  nudge?(): void;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -40,4 +45,5 @@ export const systemClock: Clock = {
     signal?.addEventListener('abort', done, { once: true });
   }),
   sleepUntil: (t) => systemWait.until(t),
+  nudge: () => systemWait.nudge(),
 };

@@ -5,6 +5,7 @@ import { credentialProvider, type CredentialProvider } from './db/credentials';
 import { allowlistOf, endpointKey, resolveEndpoint } from './db/allowlist';
 import { ConnectionWaitError, describeError, errorClassOf, PoolBusyError } from './db/errors';
 import { Pools, type Lease } from './db/pools';
+import { preparedConnection } from './db/prepared';
 import { invocationTimes } from './deadline';
 import { SeenMessages } from './seen-messages';
 import { Collector, recordError, recordSkip, recordSuccess } from './metrics/collector';
@@ -107,6 +108,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   const logger = deps.logger ?? createLogger();
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? Math.random;
+  // Each database answer lets a slice's schedule start a statement that is due (clock.ts).
+  const nudge = clock.nudge ? () => clock.nudge!() : undefined;
   const live: LiveCounters = deps.live ?? { ok: 0, errors: 0 };
   const failedStatement = (series: OpSeries, err: unknown, lagMs?: number): void => {
     recordError(series, errorClassOf(err), clock.now(), lagMs);
@@ -191,7 +194,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     try {
       const variables = await route.variables(lease.client);
       const script = { parsed: route.script.parsed, statementPrefix: `s${route.script.hash}_` };
-      await runTransaction(script, lease.client, { variables, rng: route.rng, sleep });
+      await runTransaction(script, preparedConnection(lease.client, nudge), { variables, rng: route.rng, sleep });
     } catch (err) {
       if (counted()) failedStatement(route.series, err, lagMs);
       return err;

@@ -141,6 +141,8 @@ async function main(): Promise<void> {
       for (const b of s.seconds.values()) for (const [cls, n] of b.errors) out[cls] = (out[cls] ?? 0) + n;
       return out;
     };
+    // One runId per case and seed: the worker does not run a copy of a message it already ran
+    // (same runId and seq), and the distributions case runs twice.
     const runWorker = async (c: Case, seed: string): Promise<void> => {
       const script = catalog.get(c.workload)!.scripts.get(path.basename(c.file, '.sql'))!;
       const body = JSON.stringify({

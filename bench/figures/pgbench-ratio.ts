@@ -14,12 +14,14 @@
  * CHECKPOINT, so no run pays for the one before it.
  *
  * The driver's own limit, in the same rounds: a bare node-postgres loop of the same TPC-B
- * transaction (the seven statements of tpcb.sql as named prepared statements, its random draws
- * done in plain JavaScript) on C clients, closed loop, with no worker around it: no script
- * interpreter, no pool, no timing, no metrics. The worker cannot be faster than that.
+ * transaction (the seven statements of tpcb.sql as named prepared statements, sent the way the
+ * worker sends them, handlers/db/prepared.ts; its random draws done in plain JavaScript) on C
+ * clients, closed loop, with no worker around it: no script interpreter, no pool, no timing, no
+ * metrics. The worker cannot be faster than that.
  */
 import * as path from 'node:path';
 import pg from 'pg';
+import { executePrepared } from '../../handlers/db/prepared';
 import { PROJECT_WORKLOADS_DIR, projectCatalog } from '../../handlers/workloads/project';
 import { currentScale } from '../../handlers/workloads/tpcb';
 import type { LocalCluster } from '../../trigger/local/cluster';
@@ -134,7 +136,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
           const bid = draw(1, scale);
           const tid = draw(1, 10 * scale);
           const delta = draw(-5000, 5000);
-          for (const [i, [text, values]] of BARE_TPCB(aid, bid, tid, delta).entries()) await c.query({ name: `bare${i}`, text, values });
+          for (const [i, [text, values]] of BARE_TPCB(aid, bid, tid, delta).entries()) await executePrepared(c, `bare${i}`, text, values);
           transactions++;
         }
       }));
@@ -243,7 +245,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
       spread: { median: main.ratio, min: Math.min(...main.rounds.map((r) => r.ratio)), max: Math.max(...main.rounds.map((r) => r.ratio)) },
       clients: o.clients,
       seconds: o.seconds,
-      bareMethod: `${o.clients} pg.Clients, each a closed loop of tpcb.sql's seven statements as named prepared statements (BEGIN ... END), random aid/bid/tid/delta drawn in JavaScript`,
+      bareMethod: `${o.clients} pg.Clients, each a closed loop of tpcb.sql's seven statements as named prepared statements sent as the worker sends them (handlers/db/prepared.ts: Bind, Describe, Execute, Sync in one write), random aid/bid/tid/delta drawn in JavaScript`,
       method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared -f workloads/tpcb/<op>.sql -s ${scale} vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; alternating, VACUUM + TRUNCATE history + CHECKPOINT before each run`,
       pinnedMeans: 'all PostgreSQL processes on CPU 1, the client on CPU 0',
       series: all,
@@ -252,8 +254,8 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
 }
 
 /** tpcb.sql's seven statements as a bare loop sends them: text and bind values, in order. */
-function BARE_TPCB(aid: number, bid: number, tid: number, delta: number): Array<[string, number[]]> {
-  return [
+function BARE_TPCB(aid: number, bid: number, tid: number, delta: number): Array<[string, string[]]> {
+  return ([
     ['BEGIN', []],
     ['UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2', [delta, aid]],
     ['SELECT abalance FROM pgbench_accounts WHERE aid = $1', [aid]],
@@ -261,7 +263,7 @@ function BARE_TPCB(aid: number, bid: number, tid: number, delta: number): Array<
     ['UPDATE pgbench_branches SET bbalance = bbalance + $1 WHERE bid = $2', [delta, bid]],
     ['INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP)', [tid, bid, aid, delta]],
     ['END', []],
-  ];
+  ] as Array<[string, number[]]>).map(([text, values]) => [text, values.map(String)]);
 }
 
 function roundSide(s: Side): Side {

@@ -64,7 +64,7 @@ interface Side {
   readonly cpuUsPerTx: number;
   /** Worker only: CPU spent turning the event loop to start on time (handlers/precise-wait.ts), µs per transaction. */
   readonly turnUsPerTx?: number;
-  /** Worker only: share of statement starts that were precise (in turns) rather than on a timer, %. */
+  /** Worker only: share of statement starts that were precise (in turns, or on a database answer's nudge) rather than on a timer, %. */
   readonly preciseStartsPct?: number;
 }
 
@@ -163,7 +163,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     await new Sender(plan, new LocalTransport(engine.queue), { clock: systemClock }).run();
     await engine.idle(plan.startLeadMs + plan.loadDurationMs + 60_000);
     const cpu = process.cpuUsage(cpu0);
-    const precise = systemWait.stats.precise - waits0.precise;
+    const precise = systemWait.stats.precise - waits0.precise + systemWait.stats.nudged - waits0.nudged;
     const coarse = systemWait.stats.coarse - waits0.coarse;
     const turnMs = systemWait.stats.turnMs - waits0.turnMs;
     const latency = new Histogram();

@@ -89,6 +89,52 @@ describe('precise wait', () => {
     expect(wait.stats).to.include({ precise: 0, coarse: 0 });
   });
 
+  /**
+   * Simulated time where database answers arrive every `ioMs` while a timer runs, each one nudging
+   * the wait, as the worker does; a timer fires `earlyMs` early.
+   */
+  function flowing(ioMs: number, earlyMs: number): { sim: ReturnType<typeof simulated>; wait: PreciseWait } {
+    const sim = simulated({ earlyMs });
+    const wait = new PreciseWait({
+      ...sim,
+      now: () => sim.t,
+      timer: async (ms) => {
+        sim.timers++;
+        const end = sim.t + Math.max(0.05, ms - earlyMs);
+        while (sim.t < end) {
+          sim.t = Math.min(end, sim.t + ioMs);
+          wait.nudge();
+          // The next answer comes in a later turn of the loop.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      },
+    });
+    return { sim, wait };
+  }
+
+  it('while answers flow, ends on the first one after its moment, without turning', async () => {
+    const { sim, wait } = flowing(0.1, 0.9);
+    wait.nudge();
+    const due = sim.t + 0.73;
+    await wait.until(due);
+    const endedAt = sim.t;
+    expect(endedAt).to.be.at.least(due);
+    expect(endedAt - due).to.be.below(0.1 + 1e-9);
+    expect(sim.turns).to.equal(0);
+    expect(wait.stats).to.include({ nudged: 1, precise: 0, coarse: 0, turnMs: 0 });
+  });
+
+  it('is not ended by a nudge before its moment', async () => {
+    const sim = simulated({ earlyMs: 0.9, turnMs: 0.01 });
+    const wait = new PreciseWait(sim);
+    wait.nudge();
+    const due = sim.t + 1;
+    const done = wait.until(due);
+    wait.nudge();
+    await done;
+    expect(sim.t).to.be.at.least(due);
+  });
+
   it('refuses a share outside 0-1', () => {
     const sim = simulated({ earlyMs: 0 });
     expect(() => new PreciseWait(sim, { turnShare: 1.5 })).to.throw(RangeError, /turnShare must be within 0-1, got 1.5/);

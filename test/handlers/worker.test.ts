@@ -4,6 +4,7 @@ import { LocalCluster } from '../../trigger/local/cluster';
 import { projectCatalog } from '../../handlers/workloads/project';
 import { createWorker, type Worker } from '../../handlers/worker';
 import { Histogram } from '../../handlers/metrics/histogram';
+import { systemClock } from '../../handlers/clock';
 import { buildCatalog } from '../../handlers/workloads/catalog';
 import { tpcbBalances } from '../../handlers/workloads/tpcb';
 import { CapturedLog, MemorySink, body, configFor, context, readerCaughtUp, sqsEvent, totalsOf } from '../helpers/worker-fixture';
@@ -48,6 +49,19 @@ describe('worker (against a real writer + hot standby)', function () {
     expect(res.batchItemFailures).to.deep.equal([]);
     expect(last('select', 'reader').answeredBy).to.deep.equal({ standby: 5 });
     expect(last('insert', 'writer').answeredBy).to.deep.equal({ primary: 5 });
+  });
+
+  it('nudges its clock on every database answer, so a due slice statement can start on it instead of a timer', async () => {
+    let nudges = 0;
+    const nudged = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: log.logger, clock: { ...systemClock, nudge: () => { nudges++; } } });
+    try {
+      const res = await nudged.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 3 })]), context);
+      expect(res.batchItemFailures).to.deep.equal([]);
+    } finally {
+      await nudged.close();
+    }
+    // select.sql's one SQL command, three times.
+    expect(nudges).to.equal(3);
   });
 
   it('fails a write sent to the reader with SQLSTATE 25006 and returns it as an item failure', async () => {

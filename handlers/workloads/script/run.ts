@@ -12,15 +12,14 @@ import type { PgPrng } from './prng';
 import { ScriptRuntimeError, truth } from './value';
 import type { Variables } from './variables';
 
-/** What the interpreter needs of a node-postgres client (pg.ClientBase has both). */
+/** What the interpreter needs of a connection (handlers/db/prepared.ts gives it for a node-postgres client). */
 export interface ScriptConnection {
-  query(config: {
-    readonly name: string;
-    readonly text: string;
-    readonly values: (string | null)[];
-    readonly rowMode: 'array';
-    readonly types: { getTypeParser: () => (value: string) => string };
-  }): Promise<{ rows: unknown[][]; fields: Array<{ name: string }> }>;
+  /**
+   * Run one SQL command as the named prepared statement `name` (`text`, parsed the first time),
+   * its parameters bound as text, one round trip; the result comes back as PostgreSQL's text, as
+   * libpq's PQgetvalue gives it to pgbench.
+   */
+  execute(name: string, text: string, values: readonly (string | null)[]): Promise<{ rows: (string | null)[][]; fields: string[] }>;
   query(text: string): Promise<unknown>;
   /** 'I' idle, 'T' in a transaction block, 'E' in a failed one; null before the first query. */
   getTransactionStatus(): string | null;
@@ -42,9 +41,6 @@ export interface RunnableScript {
   readonly statementPrefix: string;
 }
 
-/** Results come back as PostgreSQL's text, as libpq's PQgetvalue gives them to pgbench. */
-const TEXT_TYPES = { getTypeParser: () => (value: string): string => value };
-
 export async function runTransaction(script: RunnableScript, conn: ScriptConnection, ctx: RunContext): Promise<void> {
   const vars = ctx.variables.child();
   const evalCtx = { lookup: (name: string) => vars.value(name), rng: ctx.rng };
@@ -56,7 +52,7 @@ export async function runTransaction(script: RunnableScript, conn: ScriptConnect
       switch (c.kind) {
         case 'sql': {
           const values = c.params.map((p) => vars.text(p));
-          const result = await conn.query({ name: `${script.statementPrefix}${pc}`, text: c.text, values, rowMode: 'array', types: TEXT_TYPES });
+          const result = await conn.execute(`${script.statementPrefix}${pc}`, c.text, values);
           if (c.store) store(c.store, result, vars);
           pc++;
           break;
@@ -109,17 +105,16 @@ function branch(commands: readonly Command[], at: number, ctx: Parameters<typeof
 }
 
 /** \gset: exactly one row, into variables; \aset: the last row of a non-empty result. */
-function store(s: { mode: 'gset' | 'aset'; prefix: string }, result: { rows: unknown[][]; fields: Array<{ name: string }> }, vars: Variables): void {
+function store(s: { mode: 'gset' | 'aset'; prefix: string }, result: { rows: (string | null)[][]; fields: string[] }, vars: Variables): void {
   const n = result.rows.length;
   if (s.mode === 'gset' && n !== 1) throw new ScriptRuntimeError(`\\gset expected one row, got ${n}`);
   if (n === 0) return;
   const row = result.rows[n - 1]!;
   result.fields.forEach((f, i) => {
-    const name = `${s.prefix}${f.name}`;
+    const name = `${s.prefix}${f}`;
     if (!isVariableName(name)) throw new ScriptRuntimeError(`\\${s.mode}: invalid variable name "${name}"`);
     // libpq gives an empty string for NULL; pgbench stores that.
-    const v = row[i];
-    vars.setText(name, v === null ? '' : String(v));
+    vars.setText(name, row[i] ?? '');
   });
 }
 

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { types as pgTypes } from 'pg';
 import { parseScript } from '../../../handlers/workloads/script/parse';
 import { PgPrng } from '../../../handlers/workloads/script/prng';
 import { runTransaction, type ScriptConnection } from '../../../handlers/workloads/script/run';
@@ -9,13 +8,14 @@ import { Variables } from '../../../handlers/workloads/script/variables';
 /** A canned result: PostgreSQL's text for each cell (null: NULL) and each column's type. */
 interface Canned {
   rows: Array<Array<string | null>>;
-  fields: Array<{ name: string; dataTypeID?: number }>;
+  /** Column names (a type OID is only documentation: the connection answers in text, as handlers/db/prepared.ts does). */
+  fields: Array<string | { name: string; dataTypeID?: number }>;
 }
 
 /**
  * A connection that records what it is sent, tracks the transaction status as PostgreSQL reports
- * it, and answers from a table of canned results the way node-postgres does: each cell through
- * the query's type parsers (pg's own when it gives none), rows as arrays only with rowMode 'array'.
+ * it, and answers from a table of canned results as handlers/db/prepared.ts does: rows of
+ * PostgreSQL's text, column names.
  */
 class FakeConnection implements ScriptConnection {
   readonly sent: Array<{ text: string; values?: (string | null)[] }> = [];
@@ -24,12 +24,17 @@ class FakeConnection implements ScriptConnection {
   private status = 'I';
   constructor(private readonly results: Record<string, Canned> = {}) {}
 
-  query(config: { name: string; text: string; values: (string | null)[]; rowMode: 'array'; types: { getTypeParser: () => (value: string) => string } }): Promise<{ rows: unknown[][]; fields: Array<{ name: string }> }>;
-  query(text: string): Promise<unknown>;
-  async query(q: string | { name: string; text: string; values: (string | null)[]; rowMode?: string; types?: { getTypeParser: (oid: number, format: string) => (value: string) => unknown } }): Promise<{ rows: unknown[]; fields: Array<{ name: string }> }> {
-    const text = typeof q === 'string' ? q : q.text;
-    this.sent.push(typeof q === 'string' ? { text } : { text, values: q.values });
-    if (typeof q !== 'string') this.names.push(q.name);
+  execute(name: string, text: string, values: readonly (string | null)[]): Promise<{ rows: (string | null)[][]; fields: string[] }> {
+    this.names.push(name);
+    return this.run(text, [...values]);
+  }
+
+  query(text: string): Promise<unknown> {
+    return this.run(text);
+  }
+
+  private async run(text: string, values?: (string | null)[]): Promise<{ rows: (string | null)[][]; fields: string[] }> {
+    this.sent.push(values ? { text, values } : { text });
     if (/^BEGIN/i.test(text)) this.status = 'T';
     if (/^(END|COMMIT|ROLLBACK)/i.test(text)) this.status = 'I';
     if (/fail/.test(text)) {
@@ -37,11 +42,7 @@ class FakeConnection implements ScriptConnection {
       throw Object.assign(new Error('boom'), { code: '22012' });
     }
     const canned = this.results[text] ?? { rows: [], fields: [] };
-    const types = (typeof q === 'string' ? undefined : q.types) ?? pgTypes;
-    const parsers = canned.fields.map((f) => types.getTypeParser(f.dataTypeID ?? 25, 'text'));
-    const rows = canned.rows.map((r) => r.map((cell, i) => (cell === null ? null : parsers[i]!(cell))));
-    const arrays = typeof q !== 'string' && q.rowMode === 'array';
-    return { rows: arrays ? rows : rows.map((r) => Object.fromEntries(canned.fields.map((f, i) => [f.name, r[i]]))), fields: canned.fields };
+    return { rows: canned.rows.map((r) => [...r]), fields: canned.fields.map((f) => (typeof f === 'string' ? f : f.name)) };
   }
 
   getTransactionStatus(): string {
@@ -91,7 +92,7 @@ describe('script interpreter', () => {
   });
 
   it('feeds \\gset results to later commands, as text', async () => {
-    const conn = new FakeConnection({ 'SELECT max(id) AS top FROM t': { rows: [['41']], fields: [{ name: 'top' }] } });
+    const conn = new FakeConnection({ 'SELECT max(id) AS top FROM t': { rows: [['41']], fields: ['top'] } });
     await runner('SELECT max(id) AS top FROM t \\gset\n\\set next :top + 1\nINSERT INTO t VALUES (:next);').run(conn);
     expect(conn.sent[1]).to.deep.equal({ text: 'INSERT INTO t VALUES ($1);', values: ['42'] });
   });

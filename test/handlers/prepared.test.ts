@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import pg from 'pg';
+import { executePrepared } from '../../handlers/db/prepared';
+import { LocalCluster } from '../../trigger/local/cluster';
+
+/** The error a promise rejects with (the test fails if it resolves). */
+async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('prepared statements on the hot path (executePrepared)', function () {
+  this.timeout(120_000);
+  let cluster: LocalCluster;
+  const clients: pg.Client[] = [];
+
+  const connect = async (opts: pg.ClientConfig = {}): Promise<pg.Client> => {
+    const c = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database, ...opts });
+    await c.connect();
+    clients.push(c);
+    return c;
+  };
+
+  /** The first byte of every chunk the client writes from now on: the protocol messages it starts with. */
+  const sentMessageTypes = (c: pg.Client): string[] => {
+    const seen: string[] = [];
+    const stream = (c as unknown as { connection: { stream: { write(b: Buffer): boolean } } }).connection.stream;
+    const write = stream.write.bind(stream);
+    stream.write = (b: Buffer) => {
+      seen.push(String.fromCharCode(b[0]!));
+      return write(b);
+    };
+    return seen;
+  };
+
+  before(async () => {
+    cluster = await LocalCluster.start();
+  });
+
+  after(async () => {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await cluster?.stop();
+  });
+
+  it('gives rows and column names as PostgreSQL prints them, NULL as null', async () => {
+    const c = await connect();
+    const r = await executePrepared(c, 'text_result', 'SELECT $1::int + 1 AS n, 1.50::numeric AS price, true AS yes, NULL::text AS nothing', ['41']);
+    expect(r).to.deep.equal({ rows: [['42', '1.50', 't', null]], fields: ['n', 'price', 'yes', 'nothing'] });
+  });
+
+  it('binds text parameters byte for byte, NULL as SQL NULL', async () => {
+    const c = await connect();
+    const r = await executePrepared(c, 'params', 'SELECT $1::text AS a, octet_length($1::text) AS len, $2::text IS NULL AS b', ['héllo ✓', null]);
+    expect(r.rows).to.deep.equal([['héllo ✓', '10', 't']]);
+  });
+
+  it('parses a statement once per connection, then only binds and executes it', async () => {
+    const c = await connect();
+    const sent = sentMessageTypes(c);
+    for (let i = 0; i < 3; i++) await executePrepared(c, 'once', 'SELECT $1::int AS i', [String(i)]);
+    expect(sent).to.deep.equal(['P', 'B', 'B']);
+    const prepared = await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_prepared_statements WHERE name = 'once'");
+    expect(prepared.rows[0]!.n).to.equal('1');
+  });
+
+  it('fails with the server\'s SQLSTATE and leaves the connection usable', async () => {
+    const c = await connect();
+    const err = await rejection(executePrepared(c, 'div', 'SELECT 1 / $1::int AS q', ['0']));
+    expect(err.code).to.equal('22012');
+    expect((await executePrepared(c, 'div', 'SELECT 1 / $1::int AS q', ['1'])).rows).to.deep.equal([['1']]);
+  });
+
+  it('parses again a statement whose parse failed', async () => {
+    const c = await connect();
+    const text = 'SELECT count(*) AS n FROM prepared_later';
+    expect((await rejection(executePrepared(c, 'later', text, []))).code).to.equal('42P01');
+    await c.query('CREATE TABLE prepared_later (x int)');
+    expect((await executePrepared(c, 'later', text, [])).rows).to.deep.equal([['0']]);
+  });
+
+  it('refuses a name already used for another statement on the connection', async () => {
+    const c = await connect();
+    await executePrepared(c, 'taken', 'SELECT 1 AS one', []);
+    const err = await rejection(executePrepared(c, 'taken', 'SELECT 2 AS two', []));
+    expect(err.message).to.match(/Prepared statements must be unique - 'taken'/);
+  });
+
+  it('keeps the client\'s transaction status', async () => {
+    const c = await connect();
+    await executePrepared(c, 'begin', 'BEGIN', []);
+    expect(c.getTransactionStatus()).to.equal('T');
+    await executePrepared(c, 'end', 'END', []);
+    expect(c.getTransactionStatus()).to.equal('I');
+  });
+
+  it('is bounded by the client\'s query_timeout', async () => {
+    const c = await connect({ query_timeout: 200 });
+    const err = await rejection(executePrepared(c, 'slow', 'SELECT pg_sleep(5)', []));
+    expect(err.message).to.equal('Query read timeout');
+  });
+});
