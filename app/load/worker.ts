@@ -163,6 +163,8 @@ export class Worker extends Construct {
         ...WORKER_BUNDLING,
         bundleAwsSDK: WORKER_BUNDLING.bundleAwsSDK,
         externalModules: [...WORKER_BUNDLING.externalModules],
+        mainFields: [...WORKER_BUNDLING.mainFields],
+        esbuildArgs: { ...WORKER_BUNDLING.esbuildArgs },
         // The scripts travel inside index.js (see worker-bundling.ts), so a change to one is a new asset.
         inject: [bundled.inject],
         forceDockerBundling: false,
