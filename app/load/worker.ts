@@ -230,7 +230,7 @@ export class Worker extends Construct {
     );
     acknowledge(
       'AwsSolutions-L1',
-      'The worker is pinned to nodejs22.x on purpose: a runtime change is a reviewed, tested change (pg, pino and the RDS CA handling run on it), not an automatic one.',
+      'The worker is pinned to nodejs22.x on purpose: a runtime change is a reviewed, tested change (pg and the RDS CA handling run on it), not an automatic one.',
     );
   }
 }
