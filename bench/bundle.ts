@@ -1,7 +1,8 @@
 /**
  * Builds the worker bundle exactly as the pipeline's NodejsFunction does (aws-cdk-lib's
  * aws-lambda-nodejs runs `esbuild --bundle <entry> --target=node22 --platform=node --minify
- * --sourcemap --sources-content=false --external:...`, CommonJS, into index.js), so its size and
+ * --sourcemap --sources-content=false --external:... --main-fields=module,main
+ * --supported:dynamic-import=false`, CommonJS, into index.js), so its size and
  * cold start are the ones Lambda gets. `npm run build` runs this after the type check.
  *
  * {@link WORKER_BUNDLING} lives in app/load/worker-bundling.ts: the stack's NodejsFunction spreads
