@@ -20,7 +20,7 @@ export type Level = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Readonly<Record<Level, number>> = { debug: 20, info: 30, warn: 40, error: 50 };
 
 /** Field names whose values are never written. */
-export const REDACTED: ReadonlySet<string> = new Set(['password', 'secret', 'SecretString']);
+const REDACTED: ReadonlySet<string> = new Set(['password', 'secret', 'SecretString']);
 const CENSOR = '[redacted]';
 
 export interface Logger {
