@@ -1,7 +1,8 @@
 /**
  * Builds the worker bundle exactly as the pipeline's NodejsFunction does (aws-cdk-lib's
  * aws-lambda-nodejs runs `esbuild --bundle <entry> --target=node22 --platform=node --minify
- * --sourcemap --sources-content=false --external:...`, CommonJS, into index.js), so its size and
+ * --sourcemap --sources-content=false --external:... --main-fields=module,main
+ * --supported:dynamic-import=false`, CommonJS, into index.js), so its size and
  * cold start are the ones Lambda gets. `npm run build` runs this after the type check.
  *
  * {@link WORKER_BUNDLING} lives in app/load/worker-bundling.ts: the stack's NodejsFunction spreads
@@ -43,10 +44,23 @@ export function workerEsbuildOptions(outdir: string = WORKER_OUTDIR, opts: { sdk
     minify: WORKER_BUNDLING.minify,
     sourcemap: WORKER_BUNDLING.sourceMap,
     sourcesContent: WORKER_BUNDLING.sourcesContent,
+    mainFields: [...WORKER_BUNDLING.mainFields],
+    supported: supportedFromArgs(WORKER_BUNDLING.esbuildArgs),
     inject: [inject],
     external: opts.sdkExternal ? [...WORKER_BUNDLING.externalModules, '@aws-sdk/*'] : [...WORKER_BUNDLING.externalModules],
     logLevel: 'warning',
   };
+}
+
+/** NodejsFunction's `esbuildArgs` (`--supported:<feature>`: `true`/`false`) as esbuild's `supported` option; any other argument is refused, so the two stay the same build. */
+export function supportedFromArgs(args: Readonly<Record<string, string>>): Record<string, boolean> {
+  const supported: Record<string, boolean> = {};
+  for (const [key, value] of Object.entries(args)) {
+    const m = /^--supported:([a-z-]+)$/.exec(key);
+    if (!m || (value !== 'true' && value !== 'false')) throw new Error(`bench/bundle.ts does not translate the esbuild argument ${key}=${value}: add it to workerEsbuildOptions`);
+    supported[m[1]!] = value === 'true';
+  }
+  return supported;
 }
 
 export interface BundleResult {

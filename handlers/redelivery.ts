@@ -69,7 +69,7 @@ interface Logger {
   warn(obj: object, msg: string): void;
 }
 
-type SqsModule = typeof import('@aws-sdk/client-sqs');
+type SqsModule = typeof import('./sdk/sqs');
 
 /**
  * SQS ChangeMessageVisibilityBatch, one call per queue and 10 messages. The SQS client is loaded
@@ -91,7 +91,7 @@ export class SqsRedelivery implements Redelivery {
       for (let i = 0; i < list.length; i += 10) {
         const chunk = list.slice(i, i + 10);
         try {
-          this.sqs ??= require('@aws-sdk/client-sqs') as SqsModule;
+          this.sqs ??= require('./sdk/sqs') as SqsModule;
           this.client ??= new this.sqs.SQSClient({ ...AWS_CLIENT_CONFIG });
           if (signal?.aborted) throw new Error('out of time before the invocation\'s deadline');
           const out = await this.client.send(new this.sqs.ChangeMessageVisibilityBatchCommand({

@@ -163,6 +163,8 @@ export class Worker extends Construct {
         ...WORKER_BUNDLING,
         bundleAwsSDK: WORKER_BUNDLING.bundleAwsSDK,
         externalModules: [...WORKER_BUNDLING.externalModules],
+        mainFields: [...WORKER_BUNDLING.mainFields],
+        esbuildArgs: { ...WORKER_BUNDLING.esbuildArgs },
         // The scripts travel inside index.js (see worker-bundling.ts), so a change to one is a new asset.
         inject: [bundled.inject],
         forceDockerBundling: false,
@@ -228,7 +230,7 @@ export class Worker extends Construct {
     );
     acknowledge(
       'AwsSolutions-L1',
-      'The worker is pinned to nodejs22.x on purpose: a runtime change is a reviewed, tested change (pg, pino and the RDS CA handling run on it), not an automatic one.',
+      'The worker is pinned to nodejs22.x on purpose: a runtime change is a reviewed, tested change (pg and the RDS CA handling run on it), not an automatic one.',
     );
   }
 }

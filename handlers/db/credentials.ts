@@ -1,7 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_CLIENT_CONFIG, type CredentialSource } from '../config';
 
-type SecretsManagerModule = typeof import('@aws-sdk/client-secrets-manager');
+type SecretsManagerModule = typeof import('../sdk/secrets-manager');
 
 /** A user name and a password. The password is non-enumerable, so it never reaches a log line. */
 export interface Credentials {
@@ -63,7 +63,7 @@ export class SecretsManagerCredentials implements CredentialProvider {
   private async read(): Promise<Credentials> {
     let out;
     try {
-      this.sdk ??= require('@aws-sdk/client-secrets-manager') as SecretsManagerModule;
+      this.sdk ??= require('../sdk/secrets-manager') as SecretsManagerModule;
       this.client ??= new this.sdk.SecretsManagerClient({ ...AWS_CLIENT_CONFIG });
       out = await this.client.send(new this.sdk.GetSecretValueCommand({ SecretId: this.secretId }));
     } catch (err) {

@@ -179,7 +179,7 @@ export interface CloudWatchSinkOptions {
 export class CloudWatchSink implements MetricsSink {
   readonly #clock: Clock;
   readonly #random: () => number;
-  private sdk?: typeof import('@aws-sdk/client-cloudwatch');
+  private sdk?: typeof import('../sdk/cloudwatch');
 
   /**
    * @param client @default a client with the worker's timeouts (AWS_CLIENT_CONFIG, one attempt per
@@ -237,7 +237,7 @@ export class CloudWatchSink implements MetricsSink {
 
   /** One PutMetricData, cut off at `by` whether or not the SDK has given up on it. */
   async #attempt(input: PutMetricDataCommandInput, by: number): Promise<void> {
-    this.sdk ??= require('@aws-sdk/client-cloudwatch') as typeof import('@aws-sdk/client-cloudwatch');
+    this.sdk ??= require('../sdk/cloudwatch') as typeof import('../sdk/cloudwatch');
     this.client ??= new this.sdk.CloudWatchClient({ ...AWS_CLIENT_CONFIG, maxAttempts: 1 });
     const { PutMetricDataCommand } = this.sdk;
     if (by === Infinity) {

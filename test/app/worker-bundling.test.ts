@@ -62,4 +62,13 @@ describe('worker bundling: the scripts travel with the worker', function () {
     // The clients the worker makes on first use are in it.
     for (const command of ['GetSecretValueCommand', 'PutMetricDataCommand', 'ChangeMessageVisibilityBatchCommand']) expect(source).to.include(command);
   });
+
+  it('builds the SDK from its ES modules and leaves Node\'s ES module loader out of a cold start', async () => {
+    const { file } = await buildWorkerBundle(path.join(dir, 'bundle-esm'));
+    const source = readFileSync(file, 'utf8');
+    // Only the ES modules let esbuild leave out the browser user-agent parser the CommonJS build carries.
+    expect(source).not.to.include('bowser');
+    // An import() in a CommonJS bundle starts Node's ES module loader: none is left.
+    expect(source.match(/\bimport\(/g) ?? []).to.deep.equal([]);
+  });
 });

@@ -9,7 +9,7 @@ import { projectCatalog } from '../../handlers/workloads/project';
 import type { LocalCluster } from '../../trigger/local/cluster';
 import { localWorkerConfig } from '../../trigger/local/worker-config';
 
-/** Log lines captured from the worker's pino logger. */
+/** Log lines captured from the worker's logger (handlers/log.ts). */
 export class CapturedLog {
   readonly lines: string[] = [];
   readonly logger: Logger = createLogger({ write: (s: string) => { this.lines.push(s); } });
