@@ -3,8 +3,9 @@ import { ScaleUpModel, SCALE_UP_DEFAULTS } from '../../handlers/event-source';
 import { UsageError } from '../../trigger/errors';
 import { resolveRunOptions, type RawRunOptions } from '../../trigger/options/run-options';
 import { buildPlan } from '../../trigger/plan/build';
-import { checkFleet, describeFit, fitLine, fleetOf, peakConcurrency, type Fleet } from '../../trigger/plan/fleet';
-import type { SlicePlan } from '../../trigger/plan/slice-plan';
+import { checkFleet, describeFit, fitLine, fleetOf, HOLD_MS, peakConcurrency, simulate, type Fleet, type ModelledPlan } from '../../trigger/plan/fleet';
+import type { PlannedProbe } from '../../trigger/plan/probe-plan';
+import type { PlannedSlice, SlicePlan } from '../../trigger/plan/slice-plan';
 
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/LoadTest-Queue';
 const fleet = (over: Partial<Parameters<typeof fleetOf>[0]> = {}): Fleet => fleetOf({ maxConcurrency: 1000, poolMax: 4, endpoints: 2, maxConnections: undefined, scaleUp: true, ...over });
@@ -243,5 +244,55 @@ describe('fleet: the plans at the edges of the model, and what --dry-run says of
     const fit = checkFleet(p, f);
     expect(fit.expectedSkipped).to.be.greaterThan(0);
     expect(fitLine(p, fit, f)).to.match(new RegExp(`; ${fit.expectedSkipped} statements expected skipped while the event source scales up$`));
+  });
+});
+
+/**
+ * A slice of worker `worker` at 10 statements/s for `seconds`, starting `offsetMs` after the load
+ * and sent `leadMs` before: a small plan written by hand, so that its run can be worked out by hand.
+ */
+const slice = (worker: number, seconds: number, offsetMs = 0, leadMs = 0): PlannedSlice =>
+  ({ worker, offsetMs, leadMs, rate: 10, durationMs: seconds * 1000, statements: 10 * seconds });
+/** An event source held at `n` invocations: the binding capacity of a scale-up, without its growth. */
+const heldAt = (n: number) => ({ scaleUp: null, maxConcurrency: n });
+
+describe('fleet: the simulated run when every invocation is taken (what --dry-run expects skipped)', () => {
+  // Every plan here starts its load as sending begins (startLeadMs 0); an invocation is held
+  // until its slice ends and HOLD_MS more; a slice received late skips the statements due before
+  // its receipt minus the late limit (1 s unless given), at 10/s: 10 per second late.
+  before(() => expect(HOLD_MS).to.equal(1_000));
+
+  it('starts a message that finds every invocation taken when the first of them ends, whichever started first', () => {
+    // 3 invocations, taken by slices of 15, 10 and 5 s, sent in that order; they end at 16, 11
+    // and 6 s. The fourth (60 s) starts at 6 s: 6 s late, 5 s past the late limit, 50 skipped.
+    const plan: ModelledPlan = { startLeadMs: 0, slices: [slice(0, 15), slice(1, 10), slice(2, 5), slice(3, 60)] };
+    expect(simulate(plan, heldAt(3))).to.deep.equal({ allRunningAtMs: 6_000, expectedSkipped: 50 });
+  });
+
+  it('starts waiting messages one by one as the running invocations end, in the order they end', () => {
+    // 6 invocations, ending at 2, 3, 4, 21, 22 and 5 s (slices of 1, 2, 3, 20, 21 and 4 s); four
+    // 60 s slices wait and start at 2, 3, 4 and 5 s: 10 + 20 + 30 + 40 = 100 skipped.
+    const plan: ModelledPlan = {
+      startLeadMs: 0,
+      slices: [slice(0, 1), slice(1, 2), slice(2, 3), slice(3, 20), slice(4, 21), slice(5, 4), slice(6, 60), slice(7, 60), slice(8, 60), slice(9, 60)],
+    };
+    expect(simulate(plan, heldAt(6))).to.deep.equal({ allRunningAtMs: 5_000, expectedSkipped: 100 });
+  });
+
+  it('skips exactly the statements due before the late limit: none due at the limit itself', () => {
+    // The waiting slice starts at 2 s, 2 s late, 1 s past a 1 s limit: its statements due at 0 ms,
+    // 100 ms, ... 900 ms are skipped (10); the one due at 1 s is exactly at the limit and runs.
+    const plan: ModelledPlan = { startLeadMs: 0, slices: [slice(0, 1), slice(1, 60)] };
+    expect(simulate(plan, heldAt(1)).expectedSkipped).to.equal(10);
+  });
+
+  it('puts a staleness-probe message in the queue when it is sent, ahead of a handover sent after it', () => {
+    // 2 invocations. Worker 0: 0-30 s, then a handover slice sent at 25 s for 30-60 s. The probe:
+    // 0-20 s, then its next message sent at 15 s for 20-60 s, which takes the invocation freed at
+    // 21 s. The handover then waits for worker 0's first invocation to end (31 s): 1 s late, past
+    // a 500 ms late limit by 500 ms, 5 skipped. The load's first slice starts at once.
+    const probe: PlannedProbe[] = [{ offsetMs: 0, durationMs: 20_000, leadMs: 0 }, { offsetMs: 20_000, durationMs: 40_000, leadMs: 5_000 }];
+    const plan: ModelledPlan = { startLeadMs: 0, lateLimitMs: 500, slices: [slice(0, 30), slice(0, 30, 30_000, 5_000)], probe };
+    expect(simulate(plan, heldAt(2))).to.deep.equal({ allRunningAtMs: 0, expectedSkipped: 5 });
   });
 });

@@ -80,6 +80,9 @@ export function firstLeadFor(peak: number, fleet: Pick<Fleet, 'scaleUp' | 'maxCo
   return Math.max(startLeadMs, Math.ceil((needed + SCALE_UP_MARGIN_MS) / 1000) * 1000);
 }
 
+/** What the model reads of a slice plan: its messages, when they are sent, the late limit. */
+export type ModelledPlan = Pick<SlicePlan, 'slices' | 'probe' | 'startLeadMs' | 'lateLimitMs'>;
+
 /** An invocation a plan holds: from receipt to release, ms after sending begins; `slice` unless it is the probe's. */
 interface Hold {
   readonly from: number;
@@ -91,7 +94,7 @@ interface Hold {
  * The invocations a slice plan holds, in order of receipt: each slice's, and each staleness probe
  * message's (sent as a worker's slices are: probe-plan.ts); at equal times, the load's first.
  */
-function holds(plan: SlicePlan): Hold[] {
+function holds(plan: ModelledPlan): Hold[] {
   const held = (m: { offsetMs: number; leadMs: number; durationMs: number }) => ({
     from: plan.startLeadMs + m.offsetMs - m.leadMs, to: plan.startLeadMs + m.offsetMs + m.durationMs + HOLD_MS,
   });
@@ -100,7 +103,7 @@ function holds(plan: SlicePlan): Hold[] {
 }
 
 /** The most invocations a slice plan holds at once (the staleness probe's included), with no limit on concurrency. */
-export function peakConcurrency(plan: SlicePlan): number {
+export function peakConcurrency(plan: ModelledPlan): number {
   const events: Array<[number, number]> = [];
   for (const h of holds(plan)) events.push([h.from, 1], [h.to, -1]);
   // Ends before starts at the same moment: an invocation that ends frees its place.
@@ -156,7 +159,7 @@ class MinHeap {
  * slice ends. A slice received after its start skips the statements already later than the late
  * limit, as the worker does.
  */
-export function simulate(plan: SlicePlan, fleet: Pick<Fleet, 'scaleUp' | 'maxConcurrency'>): Pick<FleetFit, 'allRunningAtMs' | 'expectedSkipped'> {
+export function simulate(plan: ModelledPlan, fleet: Pick<Fleet, 'scaleUp' | 'maxConcurrency'>): Pick<FleetFit, 'allRunningAtMs' | 'expectedSkipped'> {
   const items = holds(plan);
   const model = new ScaleUpModel(fleet.scaleUp, fleet.maxConcurrency ?? Math.max(1, items.length));
   const lateLimit = plan.lateLimitMs ?? DEFAULT_LATE_LIMIT_MS;

@@ -125,7 +125,8 @@ export function planSlices(spec: RunSpec, opts: SliceOptions): SlicePlan {
     for (const s of workerSlices(w, workers, spec, opts.sliceMs)) slices.push({ ...s, leadMs: s.offsetMs === 0 ? firstLeadMs : opts.startLeadMs });
   }
   const sendAt = (s: PlannedSlice): number => firstLeadMs + s.offsetMs - s.leadMs;
-  slices.sort((a, b) => sendAt(a) - sendAt(b) || a.worker - b.worker);
+  // Array.prototype.sort is stable: slices sent at the same moment stay in worker order, as pushed.
+  slices.sort((a, b) => sendAt(a) - sendAt(b));
   const sendTimes = slices.map(sendAt);
   const statements = slices.reduce((n, s) => n + s.statements, 0);
   const longest = slices.reduce((m, s) => Math.max(m, s.durationMs), 0);
