@@ -106,8 +106,10 @@ function holds(plan: ModelledPlan): Hold[] {
 export function peakConcurrency(plan: ModelledPlan): number {
   const events: Array<[number, number]> = [];
   for (const h of holds(plan)) events.push([h.from, 1], [h.to, -1]);
-  // Ends before starts at the same moment: an invocation that ends frees its place.
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  // Ends before starts at the same moment (an invocation that ends frees its place): a hold that
+  // ends at T was received before T, so it comes before any hold received at T and its end was
+  // pushed before their starts; Array.prototype.sort is stable.
+  events.sort((a, b) => a[0] - b[0]);
   let now = 0;
   let peak = 0;
   for (const [, d] of events) {
