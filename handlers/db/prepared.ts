@@ -30,6 +30,7 @@ interface WireConnection {
   readonly parsedStatements: Record<string, string | undefined>;
   readonly submittedNamedStatements: Record<string, string | undefined>;
   sendCopyFail(message: string): void;
+  sync(): void;
 }
 
 type Callback = (err: Error | null, result?: TextResult) => void;
@@ -92,9 +93,15 @@ class PreparedExecution {
     this.callback(null, { rows: this.resultRows, fields: this.resultFields });
   }
 
-  /** A COPY ... FROM STDIN has no data to send here, as with node-postgres's own queries. */
+  /**
+   * A COPY ... FROM STDIN has no data to send here, as with node-postgres's own queries. The Sync
+   * sent with the Execute was ignored in copy-in mode, and after the CopyFail the server discards
+   * everything until a Sync ("COPY Operations", PostgreSQL protocol flow): without a second one
+   * the connection would wait for ReadyForQuery until the query timeout.
+   */
   handleCopyInResponse(connection: WireConnection): void {
     connection.sendCopyFail('No source stream defined');
+    connection.sync();
   }
 
   handleCopyData(): void {}

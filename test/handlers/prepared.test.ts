@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { executePrepared } from '../../handlers/db/prepared';
+import { executePrepared, preparedConnection } from '../../handlers/db/prepared';
 import { LocalCluster } from '../../trigger/local/cluster';
 
 /** The error a promise rejects with (the test fails if it resolves). */
@@ -101,5 +101,36 @@ describe('prepared statements on the hot path (executePrepared)', function () {
     const c = await connect({ query_timeout: 200 });
     const err = await rejection(executePrepared(c, 'slow', 'SELECT pg_sleep(5)', []));
     expect(err.message).to.equal('Query read timeout');
+  });
+
+  it('gives no rows and no columns for a statement that returns none', async () => {
+    const c = await connect();
+    expect(await executePrepared(c, 'no_rows_begin', 'BEGIN', [])).to.deep.equal({ rows: [], fields: [] });
+    await c.query('ROLLBACK');
+  });
+
+  it('fails at once, in one line, when the connection\'s socket is already closed', async () => {
+    const c = await connect();
+    c.on('error', () => undefined); // the end of the socket is reported later as well: not this test's subject
+    (c as unknown as { connection: { stream: { end(): void } } }).connection.stream.end();
+    expect((await rejection(executePrepared(c, 'after_close', 'SELECT 1', []))).message).to.equal('the connection is closed');
+  });
+
+  it('fails a COPY ... FROM STDIN as node-postgres does, and the connection stays usable', async () => {
+    const c = await connect();
+    await c.query('CREATE TABLE IF NOT EXISTS prepared_copy (x int)');
+    const err = await rejection(executePrepared(c, 'copy_in', 'COPY prepared_copy FROM STDIN', []));
+    expect(err.message).to.match(/No source stream defined/);
+    expect((await executePrepared(c, 'after_copy', 'SELECT 1 AS one', [])).rows).to.deep.equal([['1']]);
+  });
+
+  it('drives a client as the script interpreter does: statements prepared, ROLLBACK as a plain query, the transaction status', async () => {
+    const c = await connect();
+    const conn = preparedConnection(c);
+    expect((await conn.execute('pc_begin', 'BEGIN', [])).rows).to.deep.equal([]);
+    expect(conn.getTransactionStatus()).to.equal('T');
+    expect((await conn.execute('pc_sel', 'SELECT $1::int * 2 AS d', ['21'])).rows).to.deep.equal([['42']]);
+    await conn.query('ROLLBACK');
+    expect(conn.getTransactionStatus()).to.equal('I');
   });
 });
