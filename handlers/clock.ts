@@ -20,15 +20,24 @@ export interface Clock {
    * rather than on its timer or by turning the loop (handlers/precise-wait.ts). @default no-op
    */
   nudge?(): void;
+  /**
+   * A transaction starts whose answers must be handled as they arrive: until the returned function
+   * is called, sleepUntil does not block the thread (handlers/precise-wait.ts). @default no-op
+   */
+  hold?(): () => void;
 }
 
 const now = (): number => performance.timeOrigin + performance.now();
+
+/** What a blocking wait sleeps on: nobody ever notifies it, so Atomics.wait sleeps its whole timeout. */
+const blockCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** The real clock's precise waits (handlers/precise-wait.ts); its stats say what they cost. */
 export const systemWait = new PreciseWait({
   now,
   timer: (ms) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms))),
   turn: () => new Promise<void>((resolve) => setImmediate(resolve)),
+  block: (ms) => { Atomics.wait(blockCell, 0, 0, ms); },
 });
 
 /** The real clock: the high-resolution timer on the epoch's axis, and timers. */
@@ -46,4 +55,5 @@ export const systemClock: Clock = {
   }),
   sleepUntil: (t) => systemWait.until(t),
   nudge: () => systemWait.nudge(),
+  hold: () => systemWait.hold(),
 };

@@ -20,6 +20,16 @@
  * {@link PreciseWait.nudge}, which ends a wait whose moment has come, as a turn would, for free.
  * A wait that began within {@link NUDGED_RECENTLY_MS} of a nudge expects more of them and does not
  * turn: it ends on the first nudge at or after its moment, or on its timer if none comes.
+ *
+ * And while nothing is in flight (no transaction holds the wait, {@link PreciseWait.hold}), no
+ * answer can arrive for the loop to handle, so the last stretch needs no turning at all: the wait
+ * blocks the thread (`Atomics.wait`, a futex sleep that the kernel ends on a high-resolution timer)
+ * until {@link SPIN_MS} before its moment, then spins on the clock for that last bit. That costs a
+ * timer's wake-up plus at most SPIN_MS of CPU, instead of about a millisecond of turns. Blocking
+ * delays only what no transaction waits for (an SQS or CloudWatch call), by at most `fineMs`.
+ * Measured on the 2-core VM, 1,500 waits 3.3 ms apart: timer then turns, 0.003 / 0.24 ms late
+ * (p50 / p99) for 2,243 µs of CPU a wait (unbudgeted); block then spin, 0.037 / 0.62 ms for 174 µs;
+ * a timer alone, 134 µs but three waits in four end up to 1 ms early.
  */
 
 /** The real-time primitives the wait is built from (injected, so it is tested on simulated time). */
@@ -30,6 +40,8 @@ export interface WaitPrimitives {
   timer(ms: number): Promise<void>;
   /** One turn of the event loop: I/O and timers due run, then it resolves. */
   turn(): Promise<void>;
+  /** Block the thread for `ms` (sub-millisecond); nothing else runs meanwhile. @default none: such waits turn instead */
+  block?(ms: number): void;
 }
 
 export interface PreciseWaitOptions {
@@ -56,15 +68,22 @@ export interface PreciseWaitStats {
   turnMs: number;
   /** Waits ended by a nudge (an I/O event at or after their moment), without turning. */
   nudged: number;
+  /** Waits that blocked, then spun, to their moment with nothing in flight (on time; the spin counts in turnMs). */
+  blocked: number;
 }
 
 /** A nudge this recent says I/O is flowing: the next wait relies on nudges instead of turns. */
 const NUDGED_RECENTLY_MS = 1;
 
+/** A blocking wait wakes this long before its moment and spins the rest: the futex timer's slack. */
+export const SPIN_MS = 0.1;
+
 export class PreciseWait {
-  readonly stats: PreciseWaitStats = { precise: 0, coarse: 0, turnMs: 0, nudged: 0 };
+  readonly stats: PreciseWaitStats = { precise: 0, coarse: 0, turnMs: 0, nudged: 0, blocked: 0 };
+  /** Transactions in flight ({@link hold}): while any is, answers may come, and a wait must not block. */
+  private held = 0;
   /** Waits in their last `fineMs` that a nudge may end: their moment, and how to end them. */
-  private readonly waiting = new Set<{ readonly t: number; readonly end: () => void }>();
+  private readonly waiting = new Set<{ readonly t: number; readonly end: (why: 'nudge' | 'quiet') => void }>();
   private nudgedAt = -Infinity;
   private readonly share: number;
   private readonly burstMs: number;
@@ -89,16 +108,30 @@ export class PreciseWait {
     let now = this.p.now();
     if (now >= t) return;
     for (;;) {
+      if (t - now <= this.fineMs && this.held === 0 && this.p.block) {
+        // Spinning is CPU too: with the budget spent, the futex wakes at the moment itself.
+        const spin = this.refill(now) > 0 ? SPIN_MS : 0;
+        if (t - spin > now) this.p.block(t - spin - now);
+        const from = this.p.now();
+        now = from;
+        while (now < t) now = this.p.now();
+        this.tokens -= now - from;
+        this.stats.turnMs += now - from;
+        this.stats.blocked += 1;
+        return;
+      }
       if (t - now <= this.fineMs && now - this.nudgedAt <= NUDGED_RECENTLY_MS) {
-        if (await this.nudgedOrTimer(t, now)) {
+        const ended = await this.nudgedOrTimer(t, now);
+        now = this.p.now();
+        if (ended === 'nudge' || (ended === 'quiet' && now >= t)) {
           this.stats.nudged += 1;
           return;
         }
-        now = this.p.now();
         if (now >= t) {
           this.stats.coarse += 1;
           return;
         }
+        // The last transaction in flight ended before the moment: block for the rest.
         continue;
       }
       if (t - now <= this.fineMs && this.refill(now) > 0) {
@@ -113,13 +146,31 @@ export class PreciseWait {
         this.stats.precise += 1;
         return;
       }
-      await this.p.timer(t - now);
+      // A timer may fire late: with blocking to finish on, aim it a millisecond early, so the wait
+      // reaches its last stretch before its moment.
+      await this.p.timer(this.p.block && t - now > this.fineMs ? t - now - 1 : t - now);
       now = this.p.now();
       if (now >= t) {
         this.stats.coarse += 1;
         return;
       }
     }
+  }
+
+  /**
+   * A transaction starts whose answers the loop must handle as they come: until the returned
+   * function is called, waits do not block the thread.
+   */
+  hold(): () => void {
+    this.held += 1;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.held -= 1;
+      // No more answers are coming: a wait counting on one would end on its timer, late; it can block instead.
+      if (this.held === 0 && this.p.block) for (const w of this.waiting) w.end('quiet');
+    };
   }
 
   /**
@@ -130,18 +181,21 @@ export class PreciseWait {
     const now = this.p.now();
     this.nudgedAt = now;
     if (this.waiting.size === 0) return;
-    for (const w of this.waiting) if (now >= w.t) w.end();
+    for (const w of this.waiting) if (now >= w.t) w.end('nudge');
   }
 
-  /** Wait for a nudge at or after `t`, or the timer: true when a nudge ended it. */
-  private async nudgedOrTimer(t: number, now: number): Promise<boolean> {
-    let entry: { t: number; end: () => void } | undefined;
-    const nudged = new Promise<boolean>((resolve) => {
-      entry = { t, end: () => resolve(true) };
+  /**
+   * Wait for a nudge at or after `t` ('nudge'), the last transaction in flight ending ('quiet',
+   * only where waits can block), or the timer ('timer').
+   */
+  private async nudgedOrTimer(t: number, now: number): Promise<'nudge' | 'quiet' | 'timer'> {
+    let entry: { t: number; end: (why: 'nudge' | 'quiet') => void } | undefined;
+    const ended = new Promise<'nudge' | 'quiet'>((resolve) => {
+      entry = { t, end: resolve };
       this.waiting.add(entry);
     });
     try {
-      return await Promise.race([nudged, this.p.timer(t - now).then(() => false)]);
+      return await Promise.race([ended, this.p.timer(t - now).then(() => 'timer' as const)]);
     } finally {
       this.waiting.delete(entry!);
     }

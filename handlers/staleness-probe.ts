@@ -100,53 +100,65 @@ export async function runStalenessProbe(msg: ProbeMessage, series: StalenessSeri
       if (due >= endAt) return;
       if (!(await sleepUntil(due, env))) return;
 
-      // Write the marker.
-      let id: string;
-      let ackAt: number;
-      let writer: Lease | undefined;
+      // From the write until the marker is seen (or given up), the probe's answers must be handled
+      // as they arrive: no slice's wait blocks the thread meanwhile (handlers/precise-wait.ts).
+      const hold = clock.hold?.();
       try {
-        writer = await env.acquire(env.writer);
-        const w = writer;
-        await env.once(PROBE_TABLE, () => createTable(w));
-        id = String((await w.client.query<{ id: string }>(INSERT, [msg.runId])).rows[0]!.id);
-        ackAt = clock.now();
-        writer.release();
-      } catch (err) {
-        writer?.release(err);
-        warn('a marker could not be written', err);
-        recordMarkerLost(series, 'failed', clock.now());
-        continue;
-      }
-
-      // Read it back on the reader.
-      let seen = false;
-      for (;;) {
-        try {
-          reader ??= await env.acquire(env.reader);
-          if ((await reader.client.query(SELECT, [id])).rowCount) {
-            seen = true;
-            break;
-          }
-        } catch (err) {
-          // Not there yet (a fresh table not replayed, a recovery conflict) or the reader is gone.
-          reader?.release(err);
-          reader = undefined;
-        }
-        const waited = clock.now() - ackAt;
-        if (waited >= PROBE_DEFAULTS.giveUpMs || env.stopped() || clock.now() >= env.deadline) break;
-        await clock.sleep(Math.min(PROBE_DEFAULTS.pollMaxMs, Math.max(PROBE_DEFAULTS.pollMinMs, waited * PROBE_DEFAULTS.pollShare)));
-      }
-      const at = clock.now();
-      if (seen) recordStaleness(series, at - ackAt, at);
-      else if (at - ackAt >= PROBE_DEFAULTS.giveUpMs) recordMarkerLost(series, 'unseen', at);
-
-      if (at - lastPrune >= PROBE_DEFAULTS.pruneEveryMs) {
-        lastPrune = at;
-        await prune(env).catch((err: unknown) => warn('old markers could not be deleted', err));
+        await probeOne();
+      } finally {
+        hold?.();
       }
     }
   } finally {
     reader?.release();
+  }
+
+  /** One marker: written, then read back on the reader until seen or given up; old ones pruned now and then. */
+  async function probeOne(): Promise<void> {
+    // Write the marker.
+    let id: string;
+    let ackAt: number;
+    let writer: Lease | undefined;
+    try {
+      writer = await env.acquire(env.writer);
+      const w = writer;
+      await env.once(PROBE_TABLE, () => createTable(w));
+      id = String((await w.client.query<{ id: string }>(INSERT, [msg.runId])).rows[0]!.id);
+      ackAt = clock.now();
+      writer.release();
+    } catch (err) {
+      writer?.release(err);
+      warn('a marker could not be written', err);
+      recordMarkerLost(series, 'failed', clock.now());
+      return;
+    }
+
+    // Read it back on the reader.
+    let seen = false;
+    for (;;) {
+      try {
+        reader ??= await env.acquire(env.reader);
+        if ((await reader.client.query(SELECT, [id])).rowCount) {
+          seen = true;
+          break;
+        }
+      } catch (err) {
+        // Not there yet (a fresh table not replayed, a recovery conflict) or the reader is gone.
+        reader?.release(err);
+        reader = undefined;
+      }
+      const waited = clock.now() - ackAt;
+      if (waited >= PROBE_DEFAULTS.giveUpMs || env.stopped() || clock.now() >= env.deadline) break;
+      await clock.sleep(Math.min(PROBE_DEFAULTS.pollMaxMs, Math.max(PROBE_DEFAULTS.pollMinMs, waited * PROBE_DEFAULTS.pollShare)));
+    }
+    const at = clock.now();
+    if (seen) recordStaleness(series, at - ackAt, at);
+    else if (at - ackAt >= PROBE_DEFAULTS.giveUpMs) recordMarkerLost(series, 'unseen', at);
+
+    if (at - lastPrune >= PROBE_DEFAULTS.pruneEveryMs) {
+      lastPrune = at;
+      await prune(env).catch((err: unknown) => warn('old markers could not be deleted', err));
+    }
   }
 }
 

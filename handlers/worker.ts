@@ -5,7 +5,7 @@ import { credentialProvider, type CredentialProvider } from './db/credentials';
 import { allowlistOf, endpointKey, resolveEndpoint } from './db/allowlist';
 import { ConnectionWaitError, describeError, errorClassOf, PoolBusyError } from './db/errors';
 import { Pools, type Lease } from './db/pools';
-import { preparedConnection } from './db/prepared';
+import { preparedConnection, type PreparedConnection } from './db/prepared';
 import { invocationTimes } from './deadline';
 import { SeenMessages } from './seen-messages';
 import { Collector, recordError, recordSkip, recordSuccess } from './metrics/collector';
@@ -19,7 +19,7 @@ import type { Catalog, Script, Target, WorkloadName } from './workloads/catalog'
 import { initWorkload } from './workloads/init';
 import { checkInit, messageContext, scriptFor } from './workloads/resolve';
 import type { PgPrng } from './workloads/script/prng';
-import { runTransaction } from './workloads/script/run';
+import { runTransaction, type RunnableScript } from './workloads/script/run';
 import { int, ScriptRuntimeError } from './workloads/script/value';
 import type { Variables } from './workloads/script/variables';
 import { currentScale } from './workloads/tpcb';
@@ -83,10 +83,15 @@ interface EndpointCache {
 /** How one script of a message runs: where, with which variables, drawing from which generator. */
 interface Route {
   readonly script: Script;
+  /** The script as the interpreter runs it: its commands and statement names (built once per route). */
+  readonly runnable: RunnableScript;
   readonly endpoint: Endpoint;
   readonly series: OpSeries;
-  /** The message's variables plus `:scale` when the script reads it (looked up on `client` once per endpoint). */
-  variables(client: pg.ClientBase): Promise<Variables>;
+  /**
+   * The message's variables plus `:scale` when the script reads it (looked up on `client` once per
+   * endpoint): a promise only until they are known, so the transactions after the first do not wait a turn for them.
+   */
+  variables(client: pg.ClientBase): Variables | Promise<Variables>;
   readonly rng: PgPrng;
 }
 
@@ -114,6 +119,13 @@ export function createWorker(deps: WorkerDeps): Worker {
   const failedStatement = (series: OpSeries, err: unknown, lagMs?: number): void => {
     recordError(series, errorClassOf(err), clock.now(), lagMs);
     live.errors += 1;
+  };
+  /** Each pooled client's interpreter connection, made once rather than per transaction. */
+  const connections = new WeakMap<pg.ClientBase, PreparedConnection>();
+  const connectionOf = (client: pg.ClientBase): PreparedConnection => {
+    let c = connections.get(client);
+    if (!c) connections.set(client, (c = preparedConnection(client, nudge)));
+    return c;
   };
   const pools = new Pools(config, deps.credentials ?? credentialProvider(config.credentials), logger, clock);
   const allowlist = allowlistOf(config);
@@ -149,8 +161,9 @@ export function createWorker(deps: WorkerDeps): Worker {
     const cache = endpointCache(endpoint);
     const workload = catalog.get(msg.workload)!;
     let scaled: Promise<Variables> | undefined;
-    const variables = (client: pg.ClientBase): Promise<Variables> => {
-      if (!script.parsed.reads.has('scale') || base.variables.has('scale')) return Promise.resolve(base.variables);
+    let known: Variables | undefined = !script.parsed.reads.has('scale') || base.variables.has('scale') ? base.variables : undefined;
+    const variables = (client: pg.ClientBase): Variables | Promise<Variables> => {
+      if (known) return known;
       scaled ??= (async () => {
         const scale = !workload.builtinLoader ? 1 : await cache.cached('scale', async () => {
           const n = await currentScale(client);
@@ -159,12 +172,14 @@ export function createWorker(deps: WorkerDeps): Worker {
         });
         const v = base.variables.child();
         v.setValue('scale', int(BigInt(scale)));
+        known = v;
         return v;
       })();
       scaled.catch(() => { scaled = undefined; });
       return scaled;
     };
-    return { script, endpoint, series: collector.op(msg.runId, msg.workload, script.name, target), variables, rng: base.rng };
+    const runnable = { parsed: script.parsed, statementPrefix: `s${script.hash}_` };
+    return { script, runnable, endpoint, series: collector.op(msg.runId, msg.workload, script.name, target), variables, rng: base.rng };
   }
 
   /**
@@ -192,9 +207,9 @@ export function createWorker(deps: WorkerDeps): Worker {
   async function runOne(lease: Lease, route: Route, sleep: (ms: number) => Promise<void>, since?: number, lagMs?: number, counted: () => boolean = () => true): Promise<unknown> {
     const t0 = since ?? clock.now();
     try {
-      const variables = await route.variables(lease.client);
-      const script = { parsed: route.script.parsed, statementPrefix: `s${route.script.hash}_` };
-      await runTransaction(script, preparedConnection(lease.client, nudge), { variables, rng: route.rng, sleep });
+      const known = route.variables(lease.client);
+      const variables = known instanceof Promise ? await known : known;
+      await runTransaction(route.runnable, connectionOf(lease.client), { variables, rng: route.rng, sleep });
     } catch (err) {
       if (counted()) failedStatement(route.series, err, lagMs);
       return err;
@@ -221,6 +236,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
     const sleep = sleeper(publishBy);
     let failure: unknown;
+    // Its answers must be handled as they arrive: no slice's wait blocks the thread meanwhile.
+    const hold = clock.hold?.();
     try {
       for (let i = 0; i < msg.count && failure === undefined; i++) {
         if (clock.now() > lastStart) {
@@ -230,6 +247,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         failure = await runOne(lease, route, sleep);
       }
     } finally {
+      hold?.();
       lease.release(failure);
     }
     // The rest of the message is not run: it comes back as an item failure and SQS redelivers it.
@@ -264,6 +282,35 @@ export function createWorker(deps: WorkerDeps): Worker {
     const running = new Map<symbol, { series: OpSeries; lag: number }>();
     let gaveUp = false;
     const counted = (): boolean => !gaveUp;
+    /** Lease a connection for one due statement (a skip when none comes by the late limit) and run it. */
+    const startOne = async (op: string, due: number): Promise<void> => {
+      const route = routes.get(op)!;
+      let lease: Lease;
+      try {
+        // A connection later than the late limit is a skip (pgbench -L), whether the pool was
+        // busy or a new connection was slow: only a connection that failed is an error.
+        lease = await pools.acquire(route.endpoint, { waitMs: due + lateLimitMs - clock.now(), primary: route.series.target === 'writer' });
+      } catch (err) {
+        if (!counted()) return;
+        if (err instanceof ConnectionWaitError || err instanceof PoolBusyError) recordSkip(route.series, clock.now());
+        else failedStatement(route.series, err);
+        return;
+      }
+      const lag = clock.now() - due;
+      if (lag > lateLimitMs) {
+        lease.release();
+        if (counted()) recordSkip(route.series, clock.now());
+        return;
+      }
+      const id = Symbol(op);
+      running.set(id, { series: route.series, lag });
+      try {
+        const err = await runOne(lease, route, sleep, due, lag, counted);
+        lease.release(err);
+      } finally {
+        running.delete(id);
+      }
+    };
     const { abandoned } = await runSchedule(
       {
         startAt: msg.startAt, rate: msg.rate, durationMs: msg.durationMs,
@@ -274,31 +321,14 @@ export function createWorker(deps: WorkerDeps): Worker {
         skip: (op) => { recordSkip(routes.get(op)!.series, clock.now()); },
         stopped: () => interrupted,
         start: async (op, due) => {
-          const route = routes.get(op)!;
-          let lease: Lease;
+          // From now until it ends, this statement's connection and answers need the event loop:
+          // the schedule's next wait must not block the thread (clock.ts, handlers/precise-wait.ts).
+          // Taken before the first await, so the schedule cannot reach its next wait first.
+          const release = clock.hold?.();
           try {
-            // A connection later than the late limit is a skip (pgbench -L), whether the pool was
-            // busy or a new connection was slow: only a connection that failed is an error.
-            lease = await pools.acquire(route.endpoint, { waitMs: due + lateLimitMs - clock.now(), primary: route.series.target === 'writer' });
-          } catch (err) {
-            if (!counted()) return;
-            if (err instanceof ConnectionWaitError || err instanceof PoolBusyError) recordSkip(route.series, clock.now());
-            else failedStatement(route.series, err);
-            return;
-          }
-          const lag = clock.now() - due;
-          if (lag > lateLimitMs) {
-            lease.release();
-            if (counted()) recordSkip(route.series, clock.now());
-            return;
-          }
-          const id = Symbol(op);
-          running.set(id, { series: route.series, lag });
-          try {
-            const err = await runOne(lease, route, sleep, due, lag, counted);
-            lease.release(err);
+            await startOne(op, due);
           } finally {
-            running.delete(id);
+            release?.();
           }
         },
       },

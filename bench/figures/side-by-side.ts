@@ -21,6 +21,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import pg from 'pg';
 import { systemClock, systemWait } from '../../handlers/clock';
 import { Histogram } from '../../handlers/metrics/histogram';
@@ -64,8 +65,16 @@ interface Side {
   readonly cpuUsPerTx: number;
   /** Worker only: CPU spent turning the event loop to start on time (handlers/precise-wait.ts), µs per transaction. */
   readonly turnUsPerTx?: number;
-  /** Worker only: share of statement starts that were precise (in turns, or on a database answer's nudge) rather than on a timer, %. */
+  /** Worker only: share of statement starts that were precise (in turns, on a database answer's nudge, or blocking with nothing in flight) rather than on a timer, %. */
   readonly preciseStartsPct?: number;
+  /**
+   * Worker only: the longest the bench process's event loop was held up (perf_hooks
+   * monitorEventLoopDelay, 1 ms resolution) and its garbage-collection pauses, ms. A lag p99 well
+   * above the longest stall came from the connections being busy (the server), not from our process.
+   */
+  readonly loopDelayMaxMs?: number;
+  readonly gcPauseMaxMs?: number;
+  readonly gcPauseTotalMs?: number;
 }
 
 interface Round {
@@ -92,7 +101,7 @@ const WARMUP_S = 3;
 const RATIOS = ['latencyRatioP50', 'latencyRatioP99', 'lagRatioP99'] as const;
 const GOALS = { latencyRatioP50: 1.25, latencyRatioP99: 1.1, lagRatioP99: 1.1 } as const;
 
-function sideOf(latency: Histogram, lag: Histogram, skipped: number, cpuUsPerTx: number, extra: Pick<Side, 'turnUsPerTx' | 'preciseStartsPct'> = {}): Side {
+function sideOf(latency: Histogram, lag: Histogram, skipped: number, cpuUsPerTx: number, extra: Pick<Side, 'turnUsPerTx' | 'preciseStartsPct' | 'loopDelayMaxMs' | 'gcPauseMaxMs' | 'gcPauseTotalMs'> = {}): Side {
   return {
     transactions: latency.count,
     skipped,
@@ -158,12 +167,19 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
       { workers: 1, maxWorkerRate: SLICE_DEFAULTS.maxWorkerRate, startLeadMs: RUN_DEFAULTS.startLeadMs.local, sliceMs: SLICE_DEFAULTS.sliceMs },
     );
     engine.sink.invocations.length = 0;
+    const gcPauses: number[] = [];
+    const gc = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcPauses.push(e.duration); });
+    gc.observe({ entryTypes: ['gc'] });
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const waits0 = { ...systemWait.stats };
     const cpu0 = process.cpuUsage();
     await new Sender(plan, new LocalTransport(engine.queue), { clock: systemClock }).run();
     await engine.idle(plan.startLeadMs + plan.loadDurationMs + 60_000);
     const cpu = process.cpuUsage(cpu0);
-    const precise = systemWait.stats.precise - waits0.precise + systemWait.stats.nudged - waits0.nudged;
+    gc.disconnect();
+    loop.disable();
+    const precise = systemWait.stats.precise - waits0.precise + systemWait.stats.nudged - waits0.nudged + systemWait.stats.blocked - waits0.blocked;
     const coarse = systemWait.stats.coarse - waits0.coarse;
     const turnMs = systemWait.stats.turnMs - waits0.turnMs;
     const latency = new Histogram();
@@ -186,6 +202,9 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     return sideOf(latency, lag, skipped, (cpu.user + cpu.system) / latency.count, {
       turnUsPerTx: round((turnMs * 1000) / latency.count, 0),
       preciseStartsPct: round((100 * precise) / Math.max(1, precise + coarse), 1),
+      loopDelayMaxMs: round(loop.max / 1e6, 1),
+      gcPauseMaxMs: round(Math.max(0, ...gcPauses), 1),
+      gcPauseTotalMs: round(gcPauses.reduce((a, b) => a + b, 0), 0),
     });
   };
 
@@ -218,7 +237,8 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
       rounds.push(r);
       o.log(`    round ${i + 1}/${o.rounds} (${r.order}), worker vs pgbench: latency p50 ${w!.latencyP50Ms} vs ${p!.latencyP50Ms} ms, p99 ${w!.latencyP99Ms} vs ${p!.latencyP99Ms} ms; `
         + `lag p50 ${w!.lagP50Ms} vs ${p!.lagP50Ms} ms, p99 ${w!.lagP99Ms} vs ${p!.lagP99Ms} ms; skipped ${w!.skipped} vs ${p!.skipped}; `
-        + `client CPU/tx ${w!.cpuUsPerTx} vs ${p!.cpuUsPerTx} µs (${w!.turnUsPerTx} µs of it turning, ${w!.preciseStartsPct}% of starts precise); others ${r.othersCpuPct}%`);
+        + `client CPU/tx ${w!.cpuUsPerTx} vs ${p!.cpuUsPerTx} µs (${w!.turnUsPerTx} µs of it turning, ${w!.preciseStartsPct}% of starts precise); `
+        + `worker's longest event-loop stall ${w!.loopDelayMaxMs} ms, GC pauses up to ${w!.gcPauseMaxMs} ms (${w!.gcPauseTotalMs} ms in all); others ${r.othersCpuPct}%`);
     }
     const spread = Object.fromEntries(RATIOS.map((k) => [k, spreadOf(rounds.map((r) => r[k]))])) as Series['spread'];
     return { rate, why, rounds, spread };

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PreciseWait, type WaitPrimitives } from '../../handlers/precise-wait';
+import { PreciseWait, SPIN_MS, type WaitPrimitives } from '../../handlers/precise-wait';
 
 /**
  * Simulated time for PreciseWait: a timer fires `earlyMs` before (negative: after) the time asked
@@ -133,6 +133,89 @@ describe('precise wait', () => {
     wait.nudge();
     await done;
     expect(sim.t).to.be.at.least(due);
+  });
+
+  /** Simulated time that can also block the thread: a futex sleep that wakes `slackMs` after its timeout. */
+  function blocking(opts: { earlyMs: number; slackMs: number; turnMs?: number }): ReturnType<typeof simulated> & { blocks: number[] } {
+    const sim = Object.assign(simulated(opts), { blocks: [] as number[] });
+    return Object.assign(sim, {
+      block: (ms: number) => {
+        sim.blocks.push(ms);
+        sim.t += ms + opts.slackMs;
+      },
+      // Reading the clock in the last spin takes time, as a real one does.
+      now: () => (sim.t += 0.001),
+    });
+  }
+
+  it('with nothing in flight, blocks until just before its moment and spins the rest: on time, without turning', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05 });
+    const wait = new PreciseWait(sim);
+    const due = sim.t + 20;
+    await wait.until(due);
+    expect(sim.t).to.be.at.least(due);
+    expect(sim.t - due).to.be.below(0.01);
+    expect(sim.turns).to.equal(0);
+    expect(sim.blocks).to.have.length(1);
+    expect(wait.stats).to.include({ blocked: 1, precise: 0, coarse: 0 });
+    // Only the spin is CPU: at most SPIN_MS a wait, instead of the timer's earliness in turns.
+    expect(wait.stats.turnMs).to.be.at.most(SPIN_MS + 0.01);
+  });
+
+  it('never blocks while a transaction is in flight: its answers must be handled as they come', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05, turnMs: 0.01 });
+    const wait = new PreciseWait(sim);
+    const release = wait.hold();
+    await wait.until(sim.t + 20);
+    expect(sim.blocks).to.deep.equal([]);
+    expect(wait.stats).to.include({ blocked: 0, precise: 1 });
+    release();
+    await wait.until(sim.t + 20);
+    expect(sim.blocks).to.have.length(1);
+  });
+
+  it('blocks again only once every transaction that held it has ended', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05, turnMs: 0.01 });
+    const wait = new PreciseWait(sim);
+    const first = wait.hold();
+    const second = wait.hold();
+    first();
+    // Releasing twice must not count for the other transaction.
+    first();
+    await wait.until(sim.t + 20);
+    expect(sim.blocks).to.deep.equal([]);
+    second();
+    await wait.until(sim.t + 20);
+    expect(sim.blocks).to.have.length(1);
+  });
+
+  it('a wait counting on an answer blocks for the rest as soon as the last transaction in flight ends', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05 });
+    // A timer that would fire well after the moment: only the end of the transaction can make this wait precise.
+    const wait = new PreciseWait({ ...sim, timer: async () => { await new Promise((r) => setTimeout(r, 5)); sim.t += 10; } });
+    const release = wait.hold();
+    wait.nudge();
+    const due = sim.t + 1;
+    const done = wait.until(due);
+    // The transaction ends (its last answer came before the moment): no nudge will follow.
+    await new Promise((r) => setImmediate(r));
+    release();
+    await done;
+    expect(sim.t).to.be.at.least(due);
+    expect(sim.t - due).to.be.below(0.1);
+    expect(sim.blocks).to.have.length(1);
+    expect(wait.stats).to.include({ blocked: 1, coarse: 0 });
+  });
+
+  it('with the turn budget spent, blocks to the moment itself rather than spinning', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05 });
+    const wait = new PreciseWait(sim, { turnShare: 0, burstMs: 0 });
+    const due = sim.t + 20;
+    await wait.until(due);
+    expect(sim.t).to.be.at.least(due);
+    expect(sim.blocks).to.have.length(1);
+    expect(sim.t - sim.blocks[0]! - 0.05).to.be.at.most(due);
+    expect(wait.stats.turnMs).to.be.below(0.01);
   });
 
   it('refuses a share outside 0-1', () => {

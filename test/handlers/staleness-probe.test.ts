@@ -3,6 +3,7 @@ import pg from 'pg';
 import { METRIC } from '../../handlers/contract';
 import { toDatums } from '../../handlers/metrics/cloudwatch-sink';
 import type { StalenessSeries } from '../../handlers/metrics/types';
+import { systemClock } from '../../handlers/clock';
 import { PROBE_TABLE } from '../../handlers/staleness-probe';
 import { createWorker, type Worker } from '../../handlers/worker';
 import { projectCatalog } from '../../handlers/workloads/project';
@@ -59,6 +60,39 @@ describe('staleness probe (against a real writer + hot standby)', function () {
     const datums = toDatums(sink.invocations.at(-1)!);
     expect(datums.filter((d) => d.MetricName === METRIC.staleness).reduce((n, d) => n + d.Counts!.reduce((a, b) => a + b, 0), 0)).to.equal(o.seen);
     expect(datums.some((d) => d.MetricName === METRIC.markers && d.Dimensions!.some((x) => x.Value === 'seen'))).to.equal(true);
+  });
+
+  it('holds its clock from each marker\'s write until it is read back, so no slice wait blocks the thread on the probe, and lets go of every hold', async () => {
+    let held = 0;
+    let holds = 0;
+    let pgQueriesWhileFree = 0;
+    const clock = {
+      ...systemClock,
+      hold: () => {
+        held++;
+        holds++;
+        let done = false;
+        return () => { if (!done) { done = true; held--; } };
+      },
+    };
+    const holding = createWorker({ config: configFor(cluster), catalog: projectCatalog(), sink, logger: log.logger, clock });
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      if (held === 0) pgQueriesWhileFree++;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      const res = await holding.handle(sqsEvent([probe('probe-held', 500)]), context);
+      expect(res.batchItemFailures).to.deep.equal([]);
+    } finally {
+      pg.Client.prototype.query = query;
+      await holding.close();
+    }
+    expect(outcomes(seriesOf('probe-held')).seen).to.be.at.least(4);
+    expect(holds).to.be.at.least(4);
+    expect(held).to.equal(0);
+    // Every query the probe sends (a new connection's role query included) goes out while it holds.
+    expect(pgQueriesWhileFree).to.equal(0);
   });
 
   it('creates its own table when it is missing, also with two workers probing at once', async () => {

@@ -64,6 +64,33 @@ describe('worker (against a real writer + hot standby)', function () {
     expect(nudges).to.equal(3);
   });
 
+  it('holds its clock while a slice statement is in flight, so the schedule\'s next wait never blocks the thread on it, and lets go of every hold', async () => {
+    let held = 0;
+    let waitsWhileHeld = 0;
+    const clock = {
+      ...systemClock,
+      hold: () => {
+        held++;
+        let done = false;
+        return () => { if (!done) { done = true; held--; } };
+      },
+      sleepUntil: (t: number) => {
+        if (held > 0) waitsWhileHeld++;
+        return systemClock.sleepUntil(t);
+      },
+    };
+    const holding = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: log.logger, clock });
+    try {
+      // One statement every 20 ms: each start is followed at once by the wait for the next one.
+      const res = await holding.handle(sqsEvent([body({ kind: 'slice', mix: [{ op: 'select', weight: 1 }], rate: 50, durationMs: 200, startAt: Date.now() + 100 })]), context);
+      expect(res.batchItemFailures).to.deep.equal([]);
+    } finally {
+      await holding.close();
+    }
+    expect(waitsWhileHeld).to.be.at.least(9);
+    expect(held).to.equal(0);
+  });
+
   it('fails a write sent to the reader with SQLSTATE 25006 and returns it as an item failure', async () => {
     const event = sqsEvent([body({ kind: 'statements', op: 'insert', count: 1, target: 'reader' })]);
     const res = await worker.handle(event, context);

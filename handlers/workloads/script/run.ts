@@ -41,7 +41,20 @@ export interface RunnableScript {
   readonly statementPrefix: string;
 }
 
+/** Each SQL command's statement name (`prefix + index`), built once per script rather than per execution. */
+const statementNames = new WeakMap<RunnableScript, readonly string[]>();
+
+function namesOf(script: RunnableScript): readonly string[] {
+  let names = statementNames.get(script);
+  if (!names) {
+    names = script.parsed.commands.map((_, pc) => `${script.statementPrefix}${pc}`);
+    statementNames.set(script, names);
+  }
+  return names;
+}
+
 export async function runTransaction(script: RunnableScript, conn: ScriptConnection, ctx: RunContext): Promise<void> {
+  const names = namesOf(script);
   const vars = ctx.variables.child();
   const evalCtx = { lookup: (name: string) => vars.value(name), rng: ctx.rng };
   const commands = script.parsed.commands;
@@ -52,7 +65,7 @@ export async function runTransaction(script: RunnableScript, conn: ScriptConnect
       switch (c.kind) {
         case 'sql': {
           const values = c.params.map((p) => vars.text(p));
-          const result = await conn.execute(`${script.statementPrefix}${pc}`, c.text, values);
+          const result = await conn.execute(names[pc]!, c.text, values);
           if (c.store) store(c.store, result, vars);
           pc++;
           break;
