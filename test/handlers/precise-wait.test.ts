@@ -159,7 +159,53 @@ describe('precise wait', () => {
     expect(sim.blocks).to.have.length(1);
     expect(wait.stats).to.include({ blocked: 1, precise: 0, coarse: 0 });
     // Only the spin is CPU: at most SPIN_MS a wait, instead of the timer's earliness in turns.
-    expect(wait.stats.turnMs).to.be.at.most(SPIN_MS + 0.01);
+    expect(wait.stats.turnMs).to.be.within(SPIN_MS - 0.06, SPIN_MS + 0.01);
+  });
+
+  it('blocks only in its last stretch, after a timer: never for the whole wait', async () => {
+    const sim = blocking({ earlyMs: 0, slackMs: 0.05 });
+    const wait = new PreciseWait(sim, { fineMs: 1.5 });
+    const due = sim.t + 100;
+    await wait.until(due);
+    expect(sim.timers).to.be.at.least(1);
+    expect(sim.blocks).to.have.length(1);
+    expect(sim.blocks[0]).to.be.at.most(1.5);
+    expect(sim.t).to.be.at.least(due);
+  });
+
+  it('with blocking to finish on, a timer that fires late still leaves the wait on time: it is aimed a millisecond early', async () => {
+    // Timers 0.4 ms late: aimed at the moment itself, every wait would end late, on its timer.
+    const sim = blocking({ earlyMs: -0.4, slackMs: 0.05 });
+    const wait = new PreciseWait(sim);
+    const due = sim.t + 20;
+    await wait.until(due);
+    expect(sim.t - due).to.be.below(0.01);
+    expect(wait.stats).to.include({ blocked: 1, coarse: 0 });
+  });
+
+  it('does not block when its last stretch begins closer to the moment than the spin: it spins', async () => {
+    // The timer lands 0.05 ms before the moment, inside the 0.1 ms spin.
+    const sim = blocking({ earlyMs: 0, slackMs: 0.05 });
+    const wait = new PreciseWait({ ...sim, timer: async (ms: number) => { sim.timers++; sim.t += ms + 1 - 0.05; } });
+    const due = sim.t + 20;
+    await wait.until(due);
+    expect(sim.blocks).to.deep.equal([]);
+    expect(sim.t).to.be.at.least(due);
+    expect(wait.stats.blocked).to.equal(1);
+  });
+
+  it('pays its spin from the turning budget: once spent, the next wait blocks to its moment itself', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0 });
+    const wait = new PreciseWait(sim, { turnShare: 0, burstMs: 0.05 });
+    await wait.until(sim.t + 20);
+    const spent = wait.stats.turnMs;
+    expect(spent).to.be.above(0.05);
+    const due = sim.t + 20;
+    await wait.until(due);
+    // No budget left: the futex wakes at the moment, no spin.
+    expect(sim.blocks).to.have.length(2);
+    expect(sim.t).to.be.at.least(due);
+    expect(wait.stats.turnMs - spent).to.be.below(0.01);
   });
 
   it('never blocks while a transaction is in flight: its answers must be handled as they come', async () => {
@@ -172,6 +218,17 @@ describe('precise wait', () => {
     release();
     await wait.until(sim.t + 20);
     expect(sim.blocks).to.have.length(1);
+  });
+
+  it('never blocks while another wait is in progress: that one\'s moment may come first', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05, turnMs: 0.01 });
+    const wait = new PreciseWait(sim);
+    // Two slices due at the same moment: neither may stop the other's turns by blocking.
+    const due = sim.t + 20;
+    await Promise.all([wait.until(due), wait.until(due)]);
+    expect(sim.blocks).to.deep.equal([]);
+    expect(sim.t - due).to.be.below(0.05);
+    expect(wait.stats).to.include({ blocked: 0, precise: 2 });
   });
 
   it('blocks again only once every transaction that held it has ended', async () => {
