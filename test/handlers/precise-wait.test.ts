@@ -34,6 +34,8 @@ describe('precise wait', () => {
     expect(sim.t).to.be.at.least(due);
     expect(sim.t - due).to.be.below(0.005 + 1e-9);
     expect(wait.stats).to.include({ precise: 1, coarse: 0 });
+    // The turns are counted as what they cost: about the timer's earliness.
+    expect(wait.stats.turnMs).to.be.within(0.75, 0.85);
   });
 
   it('never ends before its moment, whatever the timer does', async () => {
@@ -183,6 +185,16 @@ describe('precise wait', () => {
     expect(wait.stats).to.include({ blocked: 1, coarse: 0 });
   });
 
+  it('a wait far off is not one that counts on answers, even right after one: its timer is aimed early and it blocks on time', async () => {
+    const sim = blocking({ earlyMs: -0.4, slackMs: 0.05 });
+    const wait = new PreciseWait(sim);
+    wait.nudge();
+    const due = sim.t + 20;
+    await wait.until(due);
+    expect(sim.t - due).to.be.below(0.01);
+    expect(wait.stats).to.include({ blocked: 1, coarse: 0, nudged: 0 });
+  });
+
   it('does not block when its last stretch begins closer to the moment than the spin: it spins', async () => {
     // The timer lands 0.05 ms before the moment, inside the 0.1 ms spin.
     const sim = blocking({ earlyMs: 0, slackMs: 0.05 });
@@ -278,5 +290,117 @@ describe('precise wait', () => {
   it('refuses a share outside 0-1', () => {
     const sim = simulated({ earlyMs: 0 });
     expect(() => new PreciseWait(sim, { turnShare: 1.5 })).to.throw(RangeError, /turnShare must be within 0-1, got 1.5/);
+    expect(() => new PreciseWait(sim, { turnShare: -0.1 })).to.throw(RangeError, /turnShare must be within 0-1, got -0.1/);
+  });
+
+  it('accepts the bounds: a whole core to turn, no burst, no fine stretch', () => {
+    const sim = simulated({ earlyMs: 0 });
+    expect(() => new PreciseWait(sim, { turnShare: 1, burstMs: 0, fineMs: 0 })).not.to.throw();
+  });
+
+  it('refuses a negative burst or fine stretch, naming it', () => {
+    const sim = simulated({ earlyMs: 0 });
+    expect(() => new PreciseWait(sim, { burstMs: -1 })).to.throw(RangeError, /^burstMs must be at least 0, got -1$/);
+    expect(() => new PreciseWait(sim, { fineMs: -2 })).to.throw(RangeError, /^fineMs must be at least 0, got -2$/);
+  });
+
+  it('returns at once for a moment that is now', async () => {
+    const sim = simulated({ earlyMs: 0.5 });
+    const wait = new PreciseWait(sim);
+    await wait.until(sim.t);
+    expect(wait.stats).to.include({ precise: 0, coarse: 0, blocked: 0, nudged: 0 });
+  });
+
+  it('turns only from its budget: spent turning time leaves less, and it refills at its share of the time passed', async () => {
+    const sim = simulated({ earlyMs: 0.9, turnMs: 0.01 });
+    const wait = new PreciseWait(sim, { turnShare: 0.05, burstMs: 2 });
+    // Each wait turns about 0.9 ms and refills 0.25: the 2 ms burst pays for three (the last overdraws it).
+    for (let k = 0; k < 3; k++) await wait.until(sim.t + 5);
+    expect(wait.stats).to.include({ precise: 3, coarse: 0 });
+    // Right after, the budget is spent...
+    await wait.until(sim.t + 1.2);
+    expect(wait.stats.coarse).to.equal(1);
+    // ...and 10 ms later it has refilled by 0.5 ms (5% of the time passed), enough for one more.
+    sim.t += 10;
+    await wait.until(sim.t + 5);
+    expect(wait.stats.precise).to.equal(4);
+  });
+
+  it('pays several spins from one budget before it is spent', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0 });
+    const wait = new PreciseWait(sim, { turnShare: 0, burstMs: 1 });
+    for (let k = 0; k < 3; k++) await wait.until(sim.t + 20);
+    // Three spins of about 0.1 ms each fit in the 1 ms burst.
+    expect(wait.stats.turnMs).to.be.within(0.2, 0.35);
+  });
+
+  it('with a transaction in flight and the budget spent, sleeps once on a timer: no rapid re-arming', async () => {
+    const sim = blocking({ earlyMs: 0, slackMs: 0.05 });
+    const wait = new PreciseWait(sim, { turnShare: 0, burstMs: 0 });
+    wait.hold();
+    await wait.until(sim.t + 1);
+    expect(sim.timers).to.equal(1);
+    expect(wait.stats.coarse).to.equal(1);
+  });
+
+  it('counting on an answer that does not come, ends on its timer, late, and says so', async () => {
+    const sim = simulated({ earlyMs: -0.3 });
+    const wait = new PreciseWait(sim);
+    wait.hold();
+    wait.nudge();
+    const due = sim.t + 1;
+    await wait.until(due);
+    expect(sim.t).to.be.at.least(due);
+    expect(sim.t - due).to.be.below(0.5);
+    expect(sim.timers).to.equal(1);
+    expect(wait.stats).to.include({ coarse: 1, nudged: 0 });
+  });
+
+  it('ended by the last transaction finishing at or after its moment, counts as ended on an answer', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05 });
+    const wait = new PreciseWait({ ...sim, timer: () => new Promise<void>(() => undefined) });
+    const release = wait.hold();
+    wait.nudge();
+    const due = sim.t + 1;
+    const done = wait.until(due);
+    await new Promise((r) => setImmediate(r));
+    sim.t = due + 0.02;
+    release();
+    await done;
+    expect(sim.blocks).to.deep.equal([]);
+    expect(wait.stats).to.include({ nudged: 1, coarse: 0, blocked: 0 });
+  });
+
+  it('is not woken by a transaction ending while another is still in flight', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05 });
+    let timers = 0;
+    const wait = new PreciseWait({ ...sim, timer: async (ms: number) => { timers++; await new Promise((r) => setTimeout(r, 2)); sim.t += ms; } });
+    const first = wait.hold();
+    wait.hold();
+    wait.nudge();
+    const due = sim.t + 1;
+    const done = wait.until(due);
+    await new Promise((r) => setImmediate(r));
+    first();
+    await done;
+    // One timer, the one the wait set: ending the first transaction did not make it start over.
+    expect(timers).to.equal(1);
+    expect(sim.t).to.be.at.least(due);
+  });
+
+  it('a wait counting on answers is still ended by a nudge after a blocking wait ended on time', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05 });
+    const wait = new PreciseWait({ ...sim, timer: async (ms: number) => { await new Promise((r) => setTimeout(r, 2)); sim.t += Math.max(0.05, ms - 0.8); } });
+    await wait.until(sim.t + 20);
+    const release = wait.hold();
+    wait.nudge();
+    const due = sim.t + 1;
+    const done = wait.until(due);
+    await new Promise((r) => setImmediate(r));
+    sim.t = due + 0.01;
+    wait.nudge();
+    await done;
+    release();
+    expect(wait.stats).to.include({ blocked: 1, nudged: 1, coarse: 0 });
   });
 });
