@@ -3,12 +3,11 @@ import pg from 'pg';
 import { METRIC } from '../../handlers/contract';
 import { toDatums } from '../../handlers/metrics/cloudwatch-sink';
 import type { StalenessSeries } from '../../handlers/metrics/types';
-import { systemClock } from '../../handlers/clock';
 import { PROBE_TABLE } from '../../handlers/staleness-probe';
 import { createWorker, type Worker } from '../../handlers/worker';
 import { projectCatalog } from '../../handlers/workloads/project';
 import { LocalCluster } from '../../trigger/local/cluster';
-import { CapturedLog, MemorySink, body, configFor, context, sqsEvent } from '../helpers/worker-fixture';
+import { CapturedLog, MemorySink, body, configFor, context, holdCountingClock, sqsEvent } from '../helpers/worker-fixture';
 
 /** Markers of a probe's series, by outcome. */
 function outcomes(s: StalenessSeries | undefined): { seen: number; unseen: number; failed: number; maxMs: number } {
@@ -63,22 +62,12 @@ describe('staleness probe (against a real writer + hot standby)', function () {
   });
 
   it('holds its clock from each marker\'s write until it is read back, so no slice wait blocks the thread on the probe, and lets go of every hold', async () => {
-    let held = 0;
-    let holds = 0;
+    const counts = holdCountingClock();
     let pgQueriesWhileFree = 0;
-    const clock = {
-      ...systemClock,
-      hold: () => {
-        held++;
-        holds++;
-        let done = false;
-        return () => { if (!done) { done = true; held--; } };
-      },
-    };
-    const holding = createWorker({ config: configFor(cluster), catalog: projectCatalog(), sink, logger: log.logger, clock });
+    const holding = createWorker({ config: configFor(cluster), catalog: projectCatalog(), sink, logger: log.logger, clock: counts.clock });
     const query = pg.Client.prototype.query;
     pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      if (held === 0) pgQueriesWhileFree++;
+      if (counts.held === 0) pgQueriesWhileFree++;
       return (query as (...a: unknown[]) => unknown).apply(this, args);
     } as typeof query;
     try {
@@ -89,8 +78,8 @@ describe('staleness probe (against a real writer + hot standby)', function () {
       await holding.close();
     }
     expect(outcomes(seriesOf('probe-held')).seen).to.be.at.least(4);
-    expect(holds).to.be.at.least(4);
-    expect(held).to.equal(0);
+    expect(counts.holds).to.be.at.least(4);
+    expect(counts.held).to.equal(0);
     // Every query the probe sends (a new connection's role query included) goes out while it holds.
     expect(pgQueriesWhileFree).to.equal(0);
   });

@@ -7,7 +7,7 @@ import { Histogram } from '../../handlers/metrics/histogram';
 import { systemClock } from '../../handlers/clock';
 import { buildCatalog } from '../../handlers/workloads/catalog';
 import { tpcbBalances } from '../../handlers/workloads/tpcb';
-import { CapturedLog, MemorySink, body, configFor, context, readerCaughtUp, sqsEvent, totalsOf } from '../helpers/worker-fixture';
+import { CapturedLog, MemorySink, body, configFor, context, holdCountingClock, readerCaughtUp, sqsEvent, totalsOf } from '../helpers/worker-fixture';
 
 describe('worker (against a real writer + hot standby)', function () {
   this.timeout(120_000);
@@ -65,21 +65,8 @@ describe('worker (against a real writer + hot standby)', function () {
   });
 
   it('holds its clock while a slice statement is in flight, so the schedule\'s next wait never blocks the thread on it, and lets go of every hold', async () => {
-    let held = 0;
-    let waitsWhileHeld = 0;
-    const clock = {
-      ...systemClock,
-      hold: () => {
-        held++;
-        let done = false;
-        return () => { if (!done) { done = true; held--; } };
-      },
-      sleepUntil: (t: number) => {
-        if (held > 0) waitsWhileHeld++;
-        return systemClock.sleepUntil(t);
-      },
-    };
-    const holding = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: log.logger, clock });
+    const counts = holdCountingClock();
+    const holding = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: log.logger, clock: counts.clock });
     try {
       // One statement every 20 ms: each start is followed at once by the wait for the next one.
       const res = await holding.handle(sqsEvent([body({ kind: 'slice', mix: [{ op: 'select', weight: 1 }], rate: 50, durationMs: 200, startAt: Date.now() + 100 })]), context);
@@ -87,8 +74,8 @@ describe('worker (against a real writer + hot standby)', function () {
     } finally {
       await holding.close();
     }
-    expect(waitsWhileHeld).to.be.at.least(9);
-    expect(held).to.equal(0);
+    expect(counts.waitsWhileHeld).to.be.at.least(9);
+    expect(counts.held).to.equal(0);
   });
 
   it('fails a write sent to the reader with SQLSTATE 25006 and returns it as an item failure', async () => {

@@ -1,5 +1,6 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../../handlers/clock';
 import type { WorkerConfig } from '../../handlers/config';
 import { SERVER_ROLES, type ServerRole } from '../../handlers/contract';
 import type { OpSeries } from '../../handlers/metrics/types';
@@ -95,4 +96,35 @@ export function totalsOf(s: OpSeries): { ok: number; lag: number; skipped: numbe
     for (const r of SERVER_ROLES) if (b.answeredBy[r]) t.answeredBy[r] = (t.answeredBy[r] ?? 0) + b.answeredBy[r];
   }
   return t;
+}
+
+/**
+ * The real clock, counting its holds (Clock.hold): `held` is how many are taken and not yet
+ * released, `holds` how many were ever taken, `waitsWhileHeld` how many sleepUntil calls began
+ * while one was.
+ */
+export function holdCountingClock(): { clock: Clock; held: number; holds: number; waitsWhileHeld: number } {
+  const counts = {
+    held: 0,
+    holds: 0,
+    waitsWhileHeld: 0,
+    clock: {
+      ...systemClock,
+      hold: () => {
+        counts.held++;
+        counts.holds++;
+        let done = false;
+        return () => {
+          if (done) return;
+          done = true;
+          counts.held--;
+        };
+      },
+      sleepUntil: (t: number) => {
+        if (counts.held > 0) counts.waitsWhileHeld++;
+        return systemClock.sleepUntil(t);
+      },
+    } as Clock,
+  };
+  return counts;
 }
