@@ -160,9 +160,12 @@ export class PreciseWait {
         this.stats.precise += 1;
         return;
       }
-      // A timer may fire late: with blocking to finish on, aim it a millisecond early, so the wait
-      // reaches its last stretch before its moment.
-      await this.p.timer(this.p.block && t - now > this.fineMs ? t - now - 1 : t - now);
+      // A timer may fire late: when the last stretch will likely block (nothing in flight, no
+      // other wait), aim it a millisecond early, so the wait reaches that stretch before its
+      // moment. Otherwise the stretch would be turned, from the budget: aim at the moment.
+      // (A blockable wait gets here only while more than `fineMs` away: closer, it blocked above.)
+      const blockable = this.p.block !== undefined && this.held === 0 && this.waits === 1;
+      await this.p.timer(blockable ? t - now - 1 : t - now);
       now = this.p.now();
       if (now >= t) {
         this.stats.coarse += 1;

@@ -195,6 +195,18 @@ describe('precise wait', () => {
     expect(wait.stats).to.include({ blocked: 1, coarse: 0, nudged: 0 });
   });
 
+  it('aims its timer at the moment itself when it could not block (a transaction in flight, or another wait): no budget spent turning a millisecond it need not', async () => {
+    const sim = blocking({ earlyMs: 0, slackMs: 0.05, turnMs: 0.01 });
+    const wait = new PreciseWait(sim);
+    const release = wait.hold();
+    await wait.until(sim.t + 20);
+    expect(sim.turns).to.equal(0);
+    release();
+    await Promise.all([wait.until(sim.t + 20), wait.until(sim.t + 20)]);
+    expect(sim.turns).to.equal(0);
+    expect(sim.blocks).to.deep.equal([]);
+  });
+
   it('does not block when its last stretch begins closer to the moment than the spin: it spins', async () => {
     // The timer lands 0.05 ms before the moment, inside the 0.1 ms spin.
     const sim = blocking({ earlyMs: 0, slackMs: 0.05 });
