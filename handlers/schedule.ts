@@ -137,7 +137,14 @@ export async function runSchedule(run: SliceRun, cb: SliceCallbacks, clock: Cloc
       continue;
     }
     started += 1;
-    const p = cb.start(op, due).finally(() => inFlight.delete(p));
+    // Until it ends, the statement's connection and answers need the event loop: the next wait
+    // must not block the thread (Clock.hold, handlers/precise-wait.ts). Taken before the start
+    // runs, so no await can let the next wait come first.
+    const release = clock.hold?.();
+    const p = cb.start(op, due).finally(() => {
+      release?.();
+      inFlight.delete(p);
+    });
     inFlight.add(p);
   }
   const abandoned = await settle(inFlight, run.giveUpAt, clock);

@@ -282,35 +282,6 @@ export function createWorker(deps: WorkerDeps): Worker {
     const running = new Map<symbol, { series: OpSeries; lag: number }>();
     let gaveUp = false;
     const counted = (): boolean => !gaveUp;
-    /** Lease a connection for one due statement (a skip when none comes by the late limit) and run it. */
-    const startOne = async (op: string, due: number): Promise<void> => {
-      const route = routes.get(op)!;
-      let lease: Lease;
-      try {
-        // A connection later than the late limit is a skip (pgbench -L), whether the pool was
-        // busy or a new connection was slow: only a connection that failed is an error.
-        lease = await pools.acquire(route.endpoint, { waitMs: due + lateLimitMs - clock.now(), primary: route.series.target === 'writer' });
-      } catch (err) {
-        if (!counted()) return;
-        if (err instanceof ConnectionWaitError || err instanceof PoolBusyError) recordSkip(route.series, clock.now());
-        else failedStatement(route.series, err);
-        return;
-      }
-      const lag = clock.now() - due;
-      if (lag > lateLimitMs) {
-        lease.release();
-        if (counted()) recordSkip(route.series, clock.now());
-        return;
-      }
-      const id = Symbol(op);
-      running.set(id, { series: route.series, lag });
-      try {
-        const err = await runOne(lease, route, sleep, due, lag, counted);
-        lease.release(err);
-      } finally {
-        running.delete(id);
-      }
-    };
     const { abandoned } = await runSchedule(
       {
         startAt: msg.startAt, rate: msg.rate, durationMs: msg.durationMs,
@@ -321,14 +292,31 @@ export function createWorker(deps: WorkerDeps): Worker {
         skip: (op) => { recordSkip(routes.get(op)!.series, clock.now()); },
         stopped: () => interrupted,
         start: async (op, due) => {
-          // From now until it ends, this statement's connection and answers need the event loop:
-          // the schedule's next wait must not block the thread (clock.ts, handlers/precise-wait.ts).
-          // Taken before the first await, so the schedule cannot reach its next wait first.
-          const release = clock.hold?.();
+          const route = routes.get(op)!;
+          let lease: Lease;
           try {
-            await startOne(op, due);
+            // A connection later than the late limit is a skip (pgbench -L), whether the pool was
+            // busy or a new connection was slow: only a connection that failed is an error.
+            lease = await pools.acquire(route.endpoint, { waitMs: due + lateLimitMs - clock.now(), primary: route.series.target === 'writer' });
+          } catch (err) {
+            if (!counted()) return;
+            if (err instanceof ConnectionWaitError || err instanceof PoolBusyError) recordSkip(route.series, clock.now());
+            else failedStatement(route.series, err);
+            return;
+          }
+          const lag = clock.now() - due;
+          if (lag > lateLimitMs) {
+            lease.release();
+            if (counted()) recordSkip(route.series, clock.now());
+            return;
+          }
+          const id = Symbol(op);
+          running.set(id, { series: route.series, lag });
+          try {
+            const err = await runOne(lease, route, sleep, due, lag, counted);
+            lease.release(err);
           } finally {
-            release?.();
+            running.delete(id);
           }
         },
       },

@@ -174,6 +174,35 @@ describe('slice schedule', () => {
     expect(Math.max(...lags)).to.be.lessThan(1e-6);
   });
 
+  it('holds the clock from each start until that statement ends, so a wait begun meanwhile never blocks the thread on it', async () => {
+    const clock = fakeClock(0);
+    let held = 0;
+    const heldAtWaits: number[] = [];
+    // Each statement runs 15 ms of simulated time: with one due every 10 ms, one is running at every wait.
+    const running: Array<{ end: number; done: () => void }> = [];
+    const tick = (): void => {
+      for (const r of running.filter((x) => clock.t >= x.end)) {
+        running.splice(running.indexOf(r), 1);
+        r.done();
+      }
+    };
+    const c: Clock = {
+      now: clock.now,
+      hold: () => { held++; return () => { held--; }; },
+      sleep: async (ms) => { await clock.sleep(ms); tick(); },
+      sleepUntil: async (t) => { heldAtWaits.push(held); await clock.sleepUntil(t); tick(); },
+    };
+    const out = await runSchedule(
+      { startAt: 0, rate: 100, durationMs: 100, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity, giveUpAt: 10_000 },
+      { start: (_op, due) => new Promise<void>((done) => { running.push({ end: due + 15, done }); }), skip: () => undefined },
+      c,
+    );
+    expect(out).to.include({ started: 10, abandoned: 0 });
+    expect(heldAtWaits).to.have.length(9);
+    expect(Math.min(...heldAtWaits)).to.equal(1);
+    expect(held).to.equal(0);
+  });
+
   it('notices an interruption within 100 ms while waiting for a statement far ahead', async () => {
     const clock = fakeClock(0);
     const out = await runSchedule(

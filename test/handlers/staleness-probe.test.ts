@@ -7,7 +7,7 @@ import { PROBE_TABLE } from '../../handlers/staleness-probe';
 import { createWorker, type Worker } from '../../handlers/worker';
 import { projectCatalog } from '../../handlers/workloads/project';
 import { LocalCluster } from '../../trigger/local/cluster';
-import { CapturedLog, MemorySink, body, configFor, context, holdCountingClock, sqsEvent } from '../helpers/worker-fixture';
+import { CapturedLog, MemorySink, body, configFor, context, holdCountingClock, queriesSentWhile, sqsEvent } from '../helpers/worker-fixture';
 
 /** Markers of a probe's series, by outcome. */
 function outcomes(s: StalenessSeries | undefined): { seen: number; unseen: number; failed: number; maxMs: number } {
@@ -63,25 +63,20 @@ describe('staleness probe (against a real writer + hot standby)', function () {
 
   it('holds its clock from each marker\'s write until it is read back, so no slice wait blocks the thread on the probe, and lets go of every hold', async () => {
     const counts = holdCountingClock();
-    let pgQueriesWhileFree = 0;
     const holding = createWorker({ config: configFor(cluster), catalog: projectCatalog(), sink, logger: log.logger, clock: counts.clock });
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      if (counts.held === 0) pgQueriesWhileFree++;
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
-    try {
-      const res = await holding.handle(sqsEvent([probe('probe-held', 500)]), context);
-      expect(res.batchItemFailures).to.deep.equal([]);
-    } finally {
-      pg.Client.prototype.query = query;
-      await holding.close();
-    }
+    const whileFree = await queriesSentWhile(() => counts.held === 0, async () => {
+      try {
+        const res = await holding.handle(sqsEvent([probe('probe-held', 500)]), context);
+        expect(res.batchItemFailures).to.deep.equal([]);
+      } finally {
+        await holding.close();
+      }
+    });
     expect(outcomes(seriesOf('probe-held')).seen).to.be.at.least(4);
     expect(counts.holds).to.be.at.least(4);
     expect(counts.held).to.equal(0);
     // Every query the probe sends (a new connection's role query included) goes out while it holds.
-    expect(pgQueriesWhileFree).to.equal(0);
+    expect(whileFree).to.equal(0);
   });
 
   it('creates its own table when it is missing, also with two workers probing at once', async () => {

@@ -7,7 +7,7 @@ import { Histogram } from '../../handlers/metrics/histogram';
 import { systemClock } from '../../handlers/clock';
 import { buildCatalog } from '../../handlers/workloads/catalog';
 import { tpcbBalances } from '../../handlers/workloads/tpcb';
-import { CapturedLog, MemorySink, body, configFor, context, holdCountingClock, readerCaughtUp, sqsEvent, totalsOf } from '../helpers/worker-fixture';
+import { CapturedLog, MemorySink, body, configFor, context, holdCountingClock, queriesSentWhile, readerCaughtUp, sqsEvent, totalsOf } from '../helpers/worker-fixture';
 
 describe('worker (against a real writer + hot standby)', function () {
   this.timeout(120_000);
@@ -75,6 +75,23 @@ describe('worker (against a real writer + hot standby)', function () {
       await holding.close();
     }
     expect(counts.waitsWhileHeld).to.be.at.least(9);
+    expect(counts.held).to.equal(0);
+  });
+
+  it('holds its clock through a statements message: every statement goes out while held, and the hold is let go', async () => {
+    const counts = holdCountingClock();
+    const holding = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: log.logger, clock: counts.clock });
+    const whileFree = await queriesSentWhile(() => counts.held === 0, async () => {
+      try {
+        const res = await holding.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 5 })]), context);
+        expect(res.batchItemFailures).to.deep.equal([]);
+      } finally {
+        await holding.close();
+      }
+    });
+    // The pool's role query on a new connection goes out before the message's hold; the 5 statements after it.
+    expect(whileFree).to.equal(1);
+    expect(counts.holds).to.equal(1);
     expect(counts.held).to.equal(0);
   });
 

@@ -1,5 +1,6 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { systemClock, type Clock } from '../../handlers/clock';
 import type { WorkerConfig } from '../../handlers/config';
 import { SERVER_ROLES, type ServerRole } from '../../handlers/contract';
@@ -127,4 +128,23 @@ export function holdCountingClock(): { clock: Clock; held: number; holds: number
     } as Clock,
   };
   return counts;
+}
+
+/**
+ * Run `body` counting the queries any node-postgres client sends while `free()` is true (a spy
+ * on pg.Client.prototype.query that calls through; restored after).
+ */
+export async function queriesSentWhile(free: () => boolean, body: () => Promise<void>): Promise<number> {
+  let n = 0;
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    if (free()) n++;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    await body();
+  } finally {
+    pg.Client.prototype.query = query;
+  }
+  return n;
 }
