@@ -5,8 +5,8 @@ import { credentialProvider, type CredentialProvider } from './db/credentials';
 import { allowlistOf, endpointKey, resolveEndpoint } from './db/allowlist';
 import { ConnectionWaitError, describeError, errorClassOf, PoolBusyError } from './db/errors';
 import { Pools, type Lease } from './db/pools';
-import { preparedConnection, type PreparedConnection } from './db/prepared';
-import { invocationTimes } from './deadline';
+import { WireConnection } from './db/wire';
+import { invocationTimes, queryTimeoutMs } from './deadline';
 import { SeenMessages } from './seen-messages';
 import { Collector, recordError, recordSkip, recordSuccess } from './metrics/collector';
 import { PeriodicPublish, PUBLISH_EVERY_MS } from './metrics/periodic-publish';
@@ -121,10 +121,10 @@ export function createWorker(deps: WorkerDeps): Worker {
     live.errors += 1;
   };
   /** Each pooled client's interpreter connection, made once rather than per transaction. */
-  const connections = new WeakMap<pg.ClientBase, PreparedConnection>();
-  const connectionOf = (client: pg.ClientBase): PreparedConnection => {
+  const connections = new WeakMap<pg.ClientBase, WireConnection>();
+  const connectionOf = (client: pg.ClientBase): WireConnection => {
     let c = connections.get(client);
-    if (!c) connections.set(client, (c = preparedConnection(client, nudge)));
+    if (!c) connections.set(client, (c = new WireConnection(client, queryTimeoutMs(config.statementTimeoutMs), nudge)));
     return c;
   };
   const pools = new Pools(config, deps.credentials ?? credentialProvider(config.credentials), logger, clock);

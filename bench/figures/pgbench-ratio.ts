@@ -13,15 +13,16 @@
  * tables get what pgbench does without -n: VACUUM branches and tellers, TRUNCATE history; then a
  * CHECKPOINT, so no run pays for the one before it.
  *
- * The driver's own limit, in the same rounds: a bare node-postgres loop of the same TPC-B
- * transaction (the seven statements of tpcb.sql as named prepared statements, sent the way the
- * worker sends them, handlers/db/prepared.ts; its random draws done in plain JavaScript) on C
- * clients, closed loop, with no worker around it: no script interpreter, no pool, no timing, no
- * metrics. The worker cannot be faster than that.
+ * node-postgres's own limit, in the same rounds: a bare node-postgres loop of the same TPC-B
+ * transaction (the seven statements of tpcb.sql as named prepared statements, in the same
+ * messages as the worker's, through node-postgres's cheapest path, bench/lib/pg-submittable.ts;
+ * its random draws done in plain JavaScript) on C clients, closed loop, with no worker around it:
+ * no script interpreter, no pool, no timing, no metrics. The worker reads and writes the protocol
+ * itself (handlers/db/wire.ts), so worker / bare above 1 is what that saves over node-postgres.
  */
 import * as path from 'node:path';
 import pg from 'pg';
-import { executePrepared } from '../../handlers/db/prepared';
+import { executePrepared } from '../lib/pg-submittable';
 import { PROJECT_WORKLOADS_DIR, projectCatalog } from '../../handlers/workloads/project';
 import { currentScale } from '../../handlers/workloads/tpcb';
 import type { LocalCluster } from '../../trigger/local/cluster';
@@ -227,7 +228,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
     }),
     makeRow('pgbenchRatio', main.bareRatio ?? null, '', undefined, {
       at: 'bare node-postgres',
-      note: `the driver's limit, same rounds: ${range(main.rounds.map((r) => r.bareRatio ?? NaN))}; worker / bare ${round(main.ratio / (main.bareRatio ?? NaN), 2)}; client CPU/tx ${main.bareCpuUsPerTx} µs`,
+      note: `node-postgres's limit, same rounds: ${range(main.rounds.map((r) => r.bareRatio ?? NaN))}; worker / bare ${round(main.ratio / (main.bareRatio ?? NaN), 2)}; client CPU/tx ${main.bareCpuUsPerTx} µs`,
       othersCpuPct: others,
     }),
   ];
@@ -245,7 +246,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
       spread: { median: main.ratio, min: Math.min(...main.rounds.map((r) => r.ratio)), max: Math.max(...main.rounds.map((r) => r.ratio)) },
       clients: o.clients,
       seconds: o.seconds,
-      bareMethod: `${o.clients} pg.Clients, each a closed loop of tpcb.sql's seven statements as named prepared statements sent as the worker sends them (handlers/db/prepared.ts: Bind, Describe, Execute, Sync in one write), random aid/bid/tid/delta drawn in JavaScript`,
+      bareMethod: `${o.clients} pg.Clients, each a closed loop of tpcb.sql's seven statements as named prepared statements in the worker's messages (Bind, Describe, Execute, Sync in one write) through node-postgres's cheapest path (bench/lib/pg-submittable.ts), random aid/bid/tid/delta drawn in JavaScript`,
       method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared -f workloads/tpcb/<op>.sql -s ${scale} vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; alternating, VACUUM + TRUNCATE history + CHECKPOINT before each run`,
       pinnedMeans: 'all PostgreSQL processes on CPU 1, the client on CPU 0',
       series: all,

@@ -4,6 +4,7 @@ import os from 'node:os';
 import * as path from 'node:path';
 import type { WorkerConfig } from '../../handlers/config';
 import { StaticCredentials } from '../../handlers/db/credentials';
+import { WireConnection } from '../../handlers/db/wire';
 import { Pools } from '../../handlers/db/pools';
 import { pemBlocks, regionCertificates } from '../../handlers/db/trust';
 import { localWorkerConfig } from '../../trigger/local/worker-config';
@@ -62,6 +63,24 @@ describe('database TLS: verify-full against a server whose certificate a test CA
   it('connects over TLS with the right CA and the host name the certificate names', async () => {
     const bundle = file('right.pem', ...others.map((o) => o.certPem), ca.certPem);
     expect(await connects(pools({ host: 'localhost', caFile: bundle, region: 'test-region-1' }), 'localhost')).to.equal(true);
+  });
+
+  it('runs the hot path\'s statements (its own protocol reader) over the verified TLS connection', async () => {
+    const bundle = file('hot.pem', ca.certPem);
+    const p = pools({ host: 'localhost', caFile: bundle, region: 'test-region-1' });
+    try {
+      const lease = await p.acquire({ host: 'localhost', port: cluster.writer.port });
+      try {
+        const w = new WireConnection(lease.client, 30_000);
+        expect((await w.execute('tls_ssl', 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()', [])).rows).to.deep.equal([['t']]);
+        // Many TLS records: an answer read across chunks.
+        expect((await w.execute('tls_many', 'SELECT repeat(\'x\', 100) FROM generate_series(1, 5000)', [])).rows).to.have.length(5000);
+      } finally {
+        lease.release();
+      }
+    } finally {
+      await p.close();
+    }
   });
 
   it('refuses a server whose certificate no CA of the file issued', async () => {

@@ -12,7 +12,7 @@ import type { PgPrng } from './prng';
 import { ScriptRuntimeError, truth } from './value';
 import type { Variables } from './variables';
 
-/** What the interpreter needs of a connection (handlers/db/prepared.ts gives it for a node-postgres client). */
+/** What the interpreter needs of a connection (handlers/db/wire.ts gives it for a node-postgres client). */
 export interface ScriptConnection {
   /**
    * Run one SQL command as the named prepared statement `name` (`text`, parsed the first time),

@@ -8,13 +8,13 @@ import { Variables } from '../../../handlers/workloads/script/variables';
 /** A canned result: PostgreSQL's text for each cell (null: NULL) and each column's type. */
 interface Canned {
   rows: Array<Array<string | null>>;
-  /** Column names (a type OID is only documentation: the connection answers in text, as handlers/db/prepared.ts does). */
+  /** Column names (a type OID is only documentation: the connection answers in text, as handlers/db/wire.ts does). */
   fields: Array<string | { name: string; dataTypeID?: number }>;
 }
 
 /**
  * A connection that records what it is sent, tracks the transaction status as PostgreSQL reports
- * it, and answers from a table of canned results as handlers/db/prepared.ts does: rows of
+ * it, and answers from a table of canned results as handlers/db/wire.ts does: rows of
  * PostgreSQL's text, column names.
  */
 class FakeConnection implements ScriptConnection {

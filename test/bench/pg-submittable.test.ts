@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import pg from 'pg';
-import { executePrepared, preparedConnection } from '../../handlers/db/prepared';
+import { executePrepared } from '../../bench/lib/pg-submittable';
 import { LocalCluster } from '../../trigger/local/cluster';
 
 /** The error a promise rejects with (the test fails if it resolves). */
@@ -13,7 +13,7 @@ async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }
   throw new Error('expected a rejection');
 }
 
-describe('prepared statements on the hot path (executePrepared)', function () {
+describe('the bare node-postgres loop\'s prepared statements (bench/lib/pg-submittable.ts)', function () {
   this.timeout(120_000);
   let cluster: LocalCluster;
   const clients: pg.Client[] = [];
@@ -122,15 +122,5 @@ describe('prepared statements on the hot path (executePrepared)', function () {
     const err = await rejection(executePrepared(c, 'copy_in', 'COPY prepared_copy FROM STDIN', []));
     expect(err.message).to.match(/No source stream defined/);
     expect((await executePrepared(c, 'after_copy', 'SELECT 1 AS one', [])).rows).to.deep.equal([['1']]);
-  });
-
-  it('drives a client as the script interpreter does: statements prepared, ROLLBACK as a plain query, the transaction status', async () => {
-    const c = await connect();
-    const conn = preparedConnection(c);
-    expect((await conn.execute('pc_begin', 'BEGIN', [])).rows).to.deep.equal([]);
-    expect(conn.getTransactionStatus()).to.equal('T');
-    expect((await conn.execute('pc_sel', 'SELECT $1::int * 2 AS d', ['21'])).rows).to.deep.equal([['42']]);
-    await conn.query('ROLLBACK');
-    expect(conn.getTransactionStatus()).to.equal('I');
   });
 });
