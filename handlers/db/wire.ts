@@ -121,8 +121,11 @@ export class WireConnection implements ScriptConnection {
   /** Statements parsed on this connection: name -> text. */
   private readonly parsed = new Map<string, string>();
   private pending: Pending | undefined;
-  /** Bytes of a message that straddles two chunks. */
-  private partial: Buffer | undefined;
+  /** The start of a message that straddles chunks, in the chunks it came in (joined once it is whole). */
+  private readonly partial: Buffer[] = [];
+  private partialBytes = 0;
+  /** How many bytes the straddling message needs: its whole length once its header is in, 5 until then. */
+  private partialNeed = 0;
   /** From the last ReadyForQuery this read; undefined once node-postgres ran a query since. */
   private status: string | undefined;
   /** Why the connection cannot be used any more (its socket closed or failed, a timeout, a protocol error). */
@@ -183,9 +186,14 @@ export class WireConnection implements ScriptConnection {
    */
   private read(chunk: Buffer): Buffer | undefined {
     let buf = chunk;
-    if (this.partial) {
-      buf = Buffer.concat([this.partial, chunk]);
-      this.partial = undefined;
+    if (this.partialBytes > 0) {
+      this.partial.push(chunk);
+      this.partialBytes += chunk.length;
+      // A long row comes in many chunks: joined once, when it is whole, not once per chunk.
+      if (this.partialBytes < this.partialNeed) return undefined;
+      buf = Buffer.concat(this.partial, this.partialBytes);
+      this.partial.length = 0;
+      this.partialBytes = 0;
     }
     let o = 0;
     while (this.pending !== undefined && o + 5 <= buf.length) {
@@ -197,7 +205,11 @@ export class WireConnection implements ScriptConnection {
       o = end;
     }
     if (this.pending !== undefined) {
-      if (o < buf.length) this.partial = buf.subarray(o);
+      if (o < buf.length) {
+        this.partial.push(buf.subarray(o));
+        this.partialBytes = buf.length - o;
+        this.partialNeed = this.partialBytes >= 5 ? 1 + buf.readInt32BE(o + 1) : 5;
+      }
       return undefined;
     }
     return o < buf.length ? buf.subarray(o) : undefined;
@@ -247,6 +259,8 @@ export class WireConnection implements ScriptConnection {
   private fail(err: Error, destroy = false): void {
     const p = this.pending;
     this.pending = undefined;
+    this.partial.length = 0;
+    this.partialBytes = 0;
     // A server that ends the connection says why first (a FATAL ErrorResponse, e.g. 57P01 when it
     // is shut down or the backend terminated): that is the statement's error, as in node-postgres.
     const reason = p?.error ?? err;

@@ -87,6 +87,13 @@ describe('the hot path\'s own protocol reader and writer (WireConnection)', func
     expect(r.rows.every((row, i) => row[0] === String(i + 1) && row[1]!.length === 100)).to.equal(true);
   });
 
+  it('reads one row far longer than a socket read (10 MB), whole', async () => {
+    const { w } = await wire();
+    const r = await w.execute('long_row', 'SELECT repeat($1::text, 5000000) AS big, 7 AS after', ['ab']);
+    expect(r.rows[0]![0]!.length).to.equal(10_000_000);
+    expect(r.rows[0]![1]).to.equal('7');
+  });
+
   it('fails with the server\'s SQLSTATE and message, as node-postgres would, and leaves the connection usable', async () => {
     const { w } = await wire();
     const err = await rejection(w.execute('div', 'SELECT 1 / $1::int AS q', ['0']));
