@@ -89,31 +89,14 @@ export interface SliceRun extends SliceRate {
   readonly giveUpAt?: number;
 }
 
-export interface SliceCallbacks<P = unknown> {
-  /**
-   * Get ready for statement `op` due at `dueAt` (the worker leases its connection), up to
-   * {@link PREPARE_AHEAD_MS} before that moment, so the work is not part of the statement's lag or
-   * latency, which run from `dueAt`. What it returns is handed to start(), or to discard() when the
-   * statement is not started after all (stopped, too late). It must not reject unless start() or
-   * discard() handles that. @default nothing to prepare
-   */
-  prepare?(op: string, dueAt: number): P;
-  /** Start statement `op` due at `dueAt`, with what prepare() gave; must not throw (record failures itself). */
-  start(op: string, dueAt: number, prepared?: P): Promise<void>;
-  /** What prepare() gave for a statement that is not started. @default dropped */
-  discard?(prepared: P): void;
+export interface SliceCallbacks {
+  /** Start statement `op` due at `dueAt`; must not throw (record failures itself). */
+  start(op: string, dueAt: number): Promise<void>;
   /** A statement that was not started: too late, or past the deadline. */
   skip(op: string): void;
   /** True once the run should end early (interrupted): nothing more starts, nothing is counted as skipped. */
   stopped?(): boolean;
 }
-
-/**
- * How long before a statement's moment prepare() runs. Long enough for a lease taken from the
- * pool on a CPU that just woke from a sleep (about 0.1-0.2 ms, handlers/README.md), short enough
- * that the connection is held idle for no more than a millisecond.
- */
-export const PREPARE_AHEAD_MS = 1;
 
 /** Longest single sleep, so an interruption is noticed within this many ms. */
 const MAX_SLEEP_MS = 100;
@@ -123,59 +106,42 @@ const MAX_SLEEP_MS = 100;
  * before it, and waits for all of them at the end, until `giveUpAt`. Returns how many were
  * started and skipped, and how many were still running when it gave up (`abandoned`).
  */
-export async function runSchedule<P>(run: SliceRun, cb: SliceCallbacks<P>, clock: Clock = systemClock): Promise<{ started: number; skipped: number; abandoned: number }> {
+export async function runSchedule(run: SliceRun, cb: SliceCallbacks, clock: Clock = systemClock): Promise<{ started: number; skipped: number; abandoned: number }> {
   const n = plannedCount(run);
   const picker = new MixPicker(run.mix);
   const inFlight = new Set<Promise<void>>();
   let started = 0;
   let skipped = 0;
-  /** Waits until `t`, at most MAX_SLEEP_MS at a time; false when stopped meanwhile. */
-  const waitUntil = async (t: number): Promise<boolean> => {
-    let now = clock.now();
-    while (t > now) {
-      if (cb.stopped?.()) return false;
-      // Precisely at `t` (Clock.sleepUntil), not a timer's millisecond late: lag the database did
-      // not cause would be added to every statement's latency.
-      await clock.sleepUntil(Math.min(t, now + MAX_SLEEP_MS));
-      now = clock.now();
-    }
-    return !cb.stopped?.();
-  };
   for (let i = 0; i < n; i++) {
     const due = dueAt(run.startAt, run, i);
     const op = picker.next();
     if (cb.stopped?.()) break;
-    let prepared: { readonly value: P } | undefined;
-    if (due > clock.now()) {
+    let now = clock.now();
+    if (due > now) {
       if (due > run.deadline) {
         skipped += 1;
         cb.skip(op);
         continue;
       }
-      if (cb.prepare) {
-        if (!(await waitUntil(due - PREPARE_AHEAD_MS))) break;
-        prepared = { value: cb.prepare(op, due) };
+      // Precisely at its due time (Clock.sleepUntil), not a timer's millisecond late: lag the
+      // database did not cause would be added to every statement's latency.
+      while (due > now && !cb.stopped?.()) {
+        await clock.sleepUntil(Math.min(due, now + MAX_SLEEP_MS));
+        now = clock.now();
       }
-      if (!(await waitUntil(due))) {
-        if (prepared) cb.discard?.(prepared.value);
-        break;
-      }
+      if (cb.stopped?.()) break;
     }
-    const now = clock.now();
     if (now > run.deadline || now - due > run.lateLimitMs) {
-      if (prepared) cb.discard?.(prepared.value);
       skipped += 1;
       cb.skip(op);
       continue;
     }
-    // Already due when its turn came (a late slice, a schedule behind): prepared now.
-    if (!prepared && cb.prepare) prepared = { value: cb.prepare(op, due) };
     started += 1;
     // Until it ends, the statement's connection and answers need the event loop: the next wait
     // must not block the thread (Clock.hold, handlers/precise-wait.ts). Taken before the start
     // runs, so no await can let the next wait come first.
     const release = clock.hold?.();
-    const p = cb.start(op, due, prepared?.value).finally(() => {
+    const p = cb.start(op, due).finally(() => {
       release?.();
       inFlight.delete(p);
     });

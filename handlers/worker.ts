@@ -291,24 +291,13 @@ export function createWorker(deps: WorkerDeps): Worker {
       {
         skip: (op) => { recordSkip(routes.get(op)!.series, clock.now()); },
         stopped: () => interrupted,
-        // The connection is leased up to a millisecond before the statement's moment, as pgbench's
-        // client already holds its own: the lease is not the database's time, and on a CPU just
-        // woken from a sleep it costs 0.1-0.2 ms (handlers/README.md).
-        prepare: (op, due) => {
-          const route = routes.get(op)!;
-          // A connection later than the late limit is a skip (pgbench -L), whether the pool was
-          // busy or a new connection was slow: only a connection that failed is an error.
-          const leasing = pools.acquire(route.endpoint, { waitMs: due + lateLimitMs - clock.now(), primary: route.series.target === 'writer' });
-          // start() or discard() takes the outcome; until then a failure is not an unhandled rejection.
-          leasing.catch(() => undefined);
-          return leasing;
-        },
-        discard: (leasing) => { leasing.then((lease) => lease.release(), () => undefined); },
-        start: async (op, due, leasing) => {
+        start: async (op, due) => {
           const route = routes.get(op)!;
           let lease: Lease;
           try {
-            lease = await leasing!;
+            // A connection later than the late limit is a skip (pgbench -L), whether the pool was
+            // busy or a new connection was slow: only a connection that failed is an error.
+            lease = await pools.acquire(route.endpoint, { waitMs: due + lateLimitMs - clock.now(), primary: route.series.target === 'writer' });
           } catch (err) {
             if (!counted()) return;
             if (err instanceof ConnectionWaitError || err instanceof PoolBusyError) recordSkip(route.series, clock.now());

@@ -21,6 +21,12 @@ export interface CredentialProvider {
   get(): Promise<Credentials>;
   /** Forget the cache, so the next get() reads the secret again (after an authentication failure). */
   invalidate(): void;
+  /**
+   * The cached credentials, if get() has resolved them and nothing invalidated them since; lets a
+   * connection ready for the next lease be handed out without an await (handlers/db/pools.ts).
+   * @default none: every lease awaits get()
+   */
+  peek?(): Credentials | undefined;
 }
 
 export class StaticCredentials implements CredentialProvider {
@@ -30,6 +36,7 @@ export class StaticCredentials implements CredentialProvider {
   }
   async get(): Promise<Credentials> { return this.creds; }
   invalidate(): void { /* nothing to re-read */ }
+  peek(): Credentials { return this.creds; }
 }
 
 /**
@@ -48,16 +55,32 @@ export class SecretsManagerCredentials implements CredentialProvider {
    */
   constructor(private readonly secretId: string, private client?: SecretsManagerClient) {}
 
+  /** What the current read resolved to (undefined while it is on its way, or after invalidate()). */
+  private resolved: Credentials | undefined;
+
   get(): Promise<Credentials> {
-    this.cached ??= this.read().catch((err: unknown) => {
-      this.cached = undefined;
-      throw err;
-    });
-    return this.cached;
+    if (this.cached) return this.cached;
+    const reading: Promise<Credentials> = this.read().then(
+      (creds) => {
+        if (this.cached === reading) this.resolved = creds;
+        return creds;
+      },
+      (err: unknown) => {
+        if (this.cached === reading) this.cached = undefined;
+        throw err;
+      },
+    );
+    this.cached = reading;
+    return reading;
   }
 
   invalidate(): void {
     this.cached = undefined;
+    this.resolved = undefined;
+  }
+
+  peek(): Credentials | undefined {
+    return this.resolved;
   }
 
   private async read(): Promise<Credentials> {

@@ -51,16 +51,45 @@ interface Logger {
 }
 
 /**
+ * How long a released connection stays ready for the next lease before it goes back to pg-pool
+ * (whose idle timeout then applies), ms.
+ */
+export const READY_MS = 1_000;
+
+/** A released connection kept checked out of pg-pool for the next lease: its role, and since when (performance.now()). */
+interface Ready {
+  readonly client: pg.PoolClient;
+  readonly role: ServerRole;
+  readonly since: number;
+}
+
+/** An endpoint's pool, the user it logs in with, and its connections ready for the next lease. */
+interface PoolEntry {
+  readonly key: string;
+  readonly pool: pg.Pool;
+  readonly user: string;
+  /** Most recently released last: a lease takes the hottest connection. */
+  readonly ready: Ready[];
+  sweep: NodeJS.Timeout | undefined;
+}
+
+/**
  * One pg.Pool per endpoint, created on first use and kept for the life of the process (module scope
  * in Lambda, so warm invocations reuse their connections). A connection that fails with a
  * connection-class error is destroyed instead of returned, so a restarted server costs the
  * statements in flight, not the pool.
  */
 export class Pools {
-  /** Each endpoint's pool and the user name it logs in with. */
-  private readonly pools = new Map<string, { readonly pool: pg.Pool; readonly user: string }>();
+  /** Each endpoint's pool, the user name it logs in with, and its ready connections. */
+  private readonly pools = new Map<string, PoolEntry>();
   private readonly roles = new WeakMap<pg.ClientBase, Promise<ServerRole>>();
   private readonly guarded = new WeakSet<pg.ClientBase>();
+  /** Clients whose connection failed or ended: never handed out again. */
+  private readonly dead = new WeakSet<pg.ClientBase>();
+  /** Ready connections ({@link keepReady}): the entry whose ready list holds each. */
+  private readonly readyIn = new WeakMap<pg.ClientBase, PoolEntry>();
+  /** Each endpoint object's key, built once. */
+  private readonly keys = new WeakMap<Endpoint, string>();
   private readonly ssl: pg.PoolConfig['ssl'];
   private readonly trust: DbTrust;
 
@@ -83,6 +112,8 @@ export class Pools {
    * is the server's or the network's.
    */
   async acquire(endpoint: Endpoint, opts: AcquireOptions = {}): Promise<Lease> {
+    const ready = this.takeReady(endpoint, opts.primary === true);
+    if (ready) return ready;
     const opening = this.open(endpoint, opts.primary === true);
     if (opts.waitMs === undefined) return opening;
     let timer: NodeJS.Timeout | undefined;
@@ -100,8 +131,100 @@ export class Pools {
     }
   }
 
+  /**
+   * A connection released within the last {@link READY_MS}, handed out at once: no pg-pool
+   * checkout (a nextTick, a connection-timeout timer, an idle timer), no wait timer, no awaits.
+   * That checkout cost 0.1-0.2 ms of every slice statement's lag on a CPU that had just woken
+   * from a sleep (handlers/README.md).
+   */
+  private takeReady(endpoint: Endpoint, primary: boolean): Lease | undefined {
+    let key = this.keys.get(endpoint);
+    if (key === undefined) this.keys.set(endpoint, (key = endpointKey(endpoint)));
+    const entry = this.pools.get(key);
+    // The secret's user, unless it has to be read (again): a rotation to the other user replaces the pool.
+    if (!entry || entry.user !== this.credentials.peek?.()?.user) return undefined;
+    for (;;) {
+      const r = entry.ready.pop();
+      if (!r) return undefined;
+      this.readyIn.delete(r.client);
+      // Its connection went while it waited, or (an endpoint used both ways) it is on a standby:
+      // the slow path opens another, and says why if it cannot.
+      if (this.dead.has(r.client) || (primary && r.role === 'standby')) {
+        r.client.release(true);
+        continue;
+      }
+      return this.leaseOf(entry, r.client, r.role);
+    }
+  }
+
+  /** `client` as a lease; released, it is kept ready for the next one (or discarded after `err`). */
+  private leaseOf(entry: PoolEntry, client: pg.PoolClient, role: ServerRole): Lease {
+    let released = false;
+    return {
+      client,
+      role,
+      release: (err?: unknown) => {
+        if (released) return;
+        released = true;
+        if (err !== undefined && mustDiscard(err)) client.release(true);
+        else this.keepReady(entry, client, role);
+      },
+    };
+  }
+
+  /**
+   * Keep a released connection ready for the next lease, unless its pool was closed or replaced
+   * (it goes back, and pg-pool closes it), its connection went, or a caller waits in pg-pool for a
+   * connection of this endpoint (it goes to that caller).
+   */
+  private keepReady(entry: PoolEntry, client: pg.PoolClient, role: ServerRole): void {
+    if (this.dead.has(client)) return client.release(true);
+    if (this.pools.get(entry.key) !== entry || entry.pool.waitingCount > 0) return client.release();
+    entry.ready.push({ client, role, since: performance.now() });
+    this.readyIn.set(client, entry);
+    entry.sweep ??= setTimeout(() => this.sweep(entry), READY_MS).unref();
+  }
+
+  /** Hand the connections unused for {@link READY_MS} back to pg-pool; its idle timeout closes them in time. */
+  private sweep(entry: PoolEntry): void {
+    entry.sweep = undefined;
+    const cutoff = performance.now() - READY_MS;
+    let stale = 0;
+    while (stale < entry.ready.length && entry.ready[stale]!.since <= cutoff) stale++;
+    for (const r of entry.ready.splice(0, stale)) {
+      this.readyIn.delete(r.client);
+      r.client.release();
+    }
+    if (entry.ready.length > 0) entry.sweep = setTimeout(() => this.sweep(entry), READY_MS).unref();
+  }
+
+  /** Give every ready connection of `entry` back to pg-pool (before its pool is ended or replaced). */
+  private handBack(entry: PoolEntry): void {
+    clearTimeout(entry.sweep);
+    entry.sweep = undefined;
+    for (const r of entry.ready.splice(0)) {
+      this.readyIn.delete(r.client);
+      r.client.release();
+    }
+  }
+
+  /**
+   * A ready connection's server or network ended it: out of the ready list and closed, logged as
+   * pg-pool logs its own idle connections that break (the pool's 'error' listener in poolFor).
+   */
+  private lostWhileReady(client: pg.PoolClient, err?: Error): void {
+    const entry = this.readyIn.get(client);
+    if (!entry) return;
+    this.readyIn.delete(client);
+    const i = entry.ready.findIndex((r) => r.client === client);
+    if (i >= 0) entry.ready.splice(i, 1);
+    client.release(true);
+    this.log.warn({ endpoint: entry.key, err: err?.message ?? 'connection ended' }, 'idle connection lost');
+  }
+
   private async open(endpoint: Endpoint, primary: boolean): Promise<Lease> {
-    let pool = await this.poolFor(endpoint);
+    let entry = await this.poolFor(endpoint);
+    let pool = entry.pool;
     let client: pg.PoolClient;
     try {
       client = await this.connect(pool, endpoint);
@@ -109,14 +232,23 @@ export class Pools {
       if (!isAuthError(err)) throw err;
       // The secret may have been rotated since we cached it, user name included: read it again, once.
       this.credentials.invalidate();
-      pool = await this.poolFor(endpoint);
+      entry = await this.poolFor(endpoint);
+      pool = entry.pool;
       client = await this.connect(pool, endpoint);
     }
     if (!this.guarded.has(client)) {
       // A checked-out client whose connection breaks emits 'error' besides failing its query;
       // without a listener that event would crash the process. The failed query is what we count.
+      // A ready connection that breaks is not handed out again.
       this.guarded.add(client);
-      client.on('error', () => undefined);
+      client.on('error', (err: Error) => {
+        this.dead.add(client);
+        this.lostWhileReady(client, err);
+      });
+      client.on('end', () => {
+        this.dead.add(client);
+        this.lostWhileReady(client);
+      });
     }
     let role: ServerRole;
     try {
@@ -129,16 +261,7 @@ export class Pools {
       client.release(true);
       throw new StandbyConnectionError(`the writer endpoint ${endpointKey(endpoint)} led to a server in recovery (a failover in progress?): connection discarded, nothing written`);
     }
-    let released = false;
-    return {
-      client,
-      role,
-      release: (err?: unknown) => {
-        if (released) return;
-        released = true;
-        client.release(err !== undefined && mustDiscard(err) ? true : undefined);
-      },
-    };
+    return this.leaseOf(entry, client, role);
   }
 
   /**
@@ -153,9 +276,10 @@ export class Pools {
 
   /** Close every pool (tests and local runs; Lambda just freezes the process). */
   async close(): Promise<void> {
-    const pools = [...this.pools.values()];
+    const entries = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map(({ pool }) => pool.end().catch(() => undefined)));
+    for (const entry of entries) this.handBack(entry);
+    await Promise.all(entries.map(({ pool }) => pool.end().catch(() => undefined)));
   }
 
   /**
@@ -166,9 +290,12 @@ export class Pools {
    * environment ever started instead of the invocations running.
    */
   drop(): void {
-    const pools = [...this.pools.values()];
+    const entries = [...this.pools.values()];
     this.pools.clear();
-    for (const { pool } of pools) pool.end().catch(() => undefined);
+    for (const entry of entries) {
+      this.handBack(entry);
+      entry.pool.end().catch(() => undefined);
+    }
   }
 
   /**
@@ -225,13 +352,17 @@ export class Pools {
   }
 
   /** The endpoint's pool, for the secret's current user name: a rotation that changed it replaces the pool. */
-  private async poolFor(endpoint: Endpoint): Promise<pg.Pool> {
+  private async poolFor(endpoint: Endpoint): Promise<PoolEntry> {
     const key = endpointKey(endpoint);
     const { user } = await this.credentials.get();
     // Looked up after the await: another message may have created it meanwhile.
     const existing = this.pools.get(key);
-    if (existing?.user === user) return existing.pool;
-    if (existing) existing.pool.end().catch(() => undefined);
+    if (existing?.user === user) return existing;
+    if (existing) {
+      this.pools.delete(key);
+      this.handBack(existing);
+      existing.pool.end().catch(() => undefined);
+    }
     const credentials = this.credentials;
     const pool = new pg.Pool({
       host: endpoint.host,
@@ -254,7 +385,8 @@ export class Pools {
     // An idle connection whose server went away emits 'error'; the pool drops it. Without a
     // listener the process would crash.
     pool.on('error', (err) => this.log.warn({ endpoint: key, err: err.message }, 'idle connection lost'));
-    this.pools.set(key, { pool, user });
-    return pool;
+    const entry: PoolEntry = { key, pool, user, ready: [], sweep: undefined };
+    this.pools.set(key, entry);
+    return entry;
   }
 }

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import type { WorkerConfig } from '../../handlers/config';
 import { StaticCredentials, type CredentialProvider, type Credentials } from '../../handlers/db/credentials';
 import { ConnectionWaitError, errorClassOf, PoolBusyError, StandbyConnectionError } from '../../handlers/db/errors';
-import { Pools, type Lease } from '../../handlers/db/pools';
+import pg from 'pg';
+import { Pools, READY_MS, type Lease } from '../../handlers/db/pools';
 import { KEEPALIVE_INITIAL_DELAY_MS } from '../../handlers/deadline';
 import { EndpointProxy } from '../../trigger/local/endpoint-proxy';
 import { LocalCluster } from '../../trigger/local/cluster';
@@ -285,6 +286,68 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
       process.off('warning', onWarning);
     }
   });
+  it('leases a connection released moments ago again at once, without a pg-pool checkout', async () => {
+    const p = poolsFor({ poolMax: 2 });
+    const first = await p.acquire(cluster.writer, { waitMs: 1_000 });
+    first.release();
+    let checkouts = 0;
+    const connect = pg.Pool.prototype.connect;
+    pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
+      checkouts++;
+      return (connect as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof connect;
+    try {
+      const again = hold(await p.acquire(cluster.writer, { waitMs: 1_000 }));
+      expect(again.client).to.equal(first.client);
+      expect(again.role).to.equal('primary');
+    } finally {
+      pg.Pool.prototype.connect = connect;
+    }
+    expect(checkouts).to.equal(0);
+  });
+
+  it(`gives a connection unused for ${READY_MS} ms back to pg-pool, whose idle timeout then applies`, async () => {
+    const p = poolsFor({ poolMax: 1 });
+    const lease = await p.acquire(cluster.writer);
+    const client = lease.client;
+    const handedBack = new Promise<unknown[]>((resolve) => {
+      const release = client.release.bind(client);
+      client.release = ((...args: Parameters<typeof release>) => {
+        release(...args);
+        resolve(args);
+      }) as typeof client.release;
+    });
+    const at = performance.now();
+    lease.release();
+    // Handed back as a healthy connection (not destroyed), once it has been unused long enough.
+    expect(await handedBack).to.deep.equal([]);
+    expect(performance.now() - at).to.be.at.least(READY_MS);
+    // pg-pool's own checkout hands it out from now on.
+    const next = hold(await p.acquire(cluster.writer));
+    expect(next.client).to.equal(client);
+  });
+
+  it('gives a released connection at once to a caller already waiting in pg-pool for one, not after it was kept ready', async () => {
+    // The caller gives up (a busy pool) before a connection kept ready would go back to pg-pool.
+    const p = poolsFor({ poolMax: 1, connectTimeoutMs: READY_MS / 2 });
+    const first = await p.acquire(cluster.writer);
+    // The second caller asks pg-pool, and waits there: its only connection is checked out.
+    const asked = new Promise<void>((resolve) => {
+      const connect = pg.Pool.prototype.connect;
+      pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
+        pg.Pool.prototype.connect = connect;
+        const out = (connect as (...a: unknown[]) => unknown).apply(this, args);
+        resolve();
+        return out;
+      } as typeof connect;
+    });
+    const waiting = p.acquire(cluster.writer);
+    await asked;
+    first.release();
+    const second = hold(await waiting);
+    expect(second.client).to.equal(first.client);
+  });
+
   it('runs a statement whose connection comes within its late limit', async () => {
     const lease = hold(await poolsFor().acquire(cluster.writer, { waitMs: 30_000 }));
     expect((await lease.client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).to.equal(1);

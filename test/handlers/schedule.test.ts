@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Clock } from '../../handlers/clock';
-import { dueAt, dueWithin, MixPicker, plannedCount, PREPARE_AHEAD_MS, runSchedule } from '../../handlers/schedule';
+import { dueAt, dueWithin, MixPicker, plannedCount, runSchedule } from '../../handlers/schedule';
 
 /** A clock whose sleeps advance simulated time instantly. */
 function fakeClock(start: number): Clock & { t: number } {
@@ -201,71 +201,6 @@ describe('slice schedule', () => {
     expect(heldAtWaits).to.have.length(9);
     expect(Math.min(...heldAtWaits)).to.equal(1);
     expect(held).to.equal(0);
-  });
-
-  it('prepares each statement a millisecond before its moment and starts it at the moment with what was prepared', async () => {
-    const clock = fakeClock(0);
-    const prepared: Array<[number, number]> = [];
-    const started: Array<[number, number, string | undefined]> = [];
-    await runSchedule(
-      { startAt: 100, rate: 100, durationMs: 50, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity },
-      {
-        prepare: (_op, due) => { prepared.push([clock.t, due]); return `lease for ${due}`; },
-        start: async (_op, due, lease) => { started.push([clock.t, due, lease]); },
-        skip: () => undefined,
-      },
-      clock,
-    );
-    expect(prepared).to.deep.equal([100, 110, 120, 130, 140].map((due) => [due - PREPARE_AHEAD_MS, due]));
-    expect(started).to.deep.equal([100, 110, 120, 130, 140].map((due) => [due, due, `lease for ${due}`]));
-  });
-
-  it('prepares a statement that is already due when its turn comes, and starts it with that', async () => {
-    const clock = fakeClock(10_000);
-    const started: Array<string | undefined> = [];
-    // Due from 9,500 ms: the first 50 within the late limit, all already due.
-    const out = await runSchedule(
-      { startAt: 9_500, rate: 100, durationMs: 500, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity },
-      { prepare: (_op, due) => `lease for ${due}`, start: async (_op, _due, lease) => { started.push(lease); }, skip: () => undefined },
-      clock,
-    );
-    expect(out.started).to.equal(50);
-    expect(started[0]).to.equal('lease for 9500');
-  });
-
-  it('hands back, unstarted, what was prepared for a statement when the run is stopped in its last millisecond', async () => {
-    const clock = fakeClock(0);
-    const discarded: string[] = [];
-    const started: string[] = [];
-    const out = await runSchedule(
-      { startAt: 100, rate: 100, durationMs: 50, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity },
-      {
-        prepare: (_op, due) => `lease for ${due}`,
-        start: async (_op, _due, lease) => { started.push(lease!); },
-        discard: (lease) => { discarded.push(lease); },
-        skip: () => undefined,
-        // Stopped once the statement due at 120 ms has been prepared.
-        stopped: () => clock.t > 120 - PREPARE_AHEAD_MS,
-      },
-      clock,
-    );
-    expect(out).to.deep.equal({ started: 2, skipped: 0, abandoned: 0 });
-    expect(started).to.deep.equal(['lease for 100', 'lease for 110']);
-    expect(discarded).to.deep.equal(['lease for 120']);
-  });
-
-  it('hands back, unstarted, what was prepared for a statement whose wait ended past the late limit, and counts it skipped', async () => {
-    // The wait for the moment of the statement due at 110 ms ends 2 s late (a frozen process).
-    const c = { t: 0, now: () => c.t, sleep: async (ms: number) => { c.t += ms; }, sleepUntil: async (t: number) => { c.t = Math.max(c.t, t === 110 ? t + 2_000 : t); } };
-    const discarded: string[] = [];
-    const skipped: number[] = [];
-    const out = await runSchedule(
-      { startAt: 100, rate: 100, durationMs: 20, mix: [{ op: 'x', weight: 1 }], lateLimitMs: 1000, deadline: Infinity },
-      { prepare: (_op, due) => `lease for ${due}`, start: async () => undefined, discard: (lease) => { discarded.push(lease); }, skip: () => { skipped.push(c.t); } },
-      c,
-    );
-    expect(out).to.deep.equal({ started: 1, skipped: 1, abandoned: 0 });
-    expect(discarded).to.deep.equal(['lease for 110']);
   });
 
   it('notices an interruption within 100 ms while waiting for a statement far ahead', async () => {

@@ -92,6 +92,20 @@ describe('worker credentials (Secrets Manager, real PostgreSQL)', function () {
     expect(log.text).not.to.include(cluster.password);
   });
 
+  it('lets the pools peek at the secret once read, and at nothing after invalidate() until it is read again', async () => {
+    sm.on(GetSecretValueCommand).resolvesOnce(secret('first')).resolves(secret('second', 'app_b'));
+    const creds = new SecretsManagerCredentials('loadtest/db', new SecretsManagerClient({ region: 'us-east-1' }));
+    expect(creds.peek()).to.equal(undefined);
+    const reading = creds.get();
+    expect(creds.peek(), 'not while the read is on its way').to.equal(undefined);
+    await reading;
+    expect(creds.peek()?.user).to.equal(cluster.user);
+    creds.invalidate();
+    expect(creds.peek()).to.equal(undefined);
+    await creds.get();
+    expect(creds.peek()?.user).to.equal('app_b');
+  });
+
   it('keeps the password out of JSON and inspect output of the credentials', () => {
     const c = makeCredentials('app', 'hunter2-secret');
     expect(JSON.stringify(c)).not.to.include('hunter2');

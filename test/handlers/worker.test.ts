@@ -5,10 +5,8 @@ import { projectCatalog } from '../../handlers/workloads/project';
 import { createWorker, type Worker } from '../../handlers/worker';
 import { Histogram } from '../../handlers/metrics/histogram';
 import { systemClock, type Clock } from '../../handlers/clock';
-import { PREPARE_AHEAD_MS } from '../../handlers/schedule';
 import { buildCatalog } from '../../handlers/workloads/catalog';
 import { tpcbBalances } from '../../handlers/workloads/tpcb';
-import { StaticCredentials } from '../../handlers/db/credentials';
 import { freePort } from '../../trigger/local/free-port';
 import { CapturedLog, MemorySink, body, configFor, context, holdCountingClock, queriesSentWhile, readerCaughtUp, sqsEvent, totalsOf } from '../helpers/worker-fixture';
 
@@ -167,40 +165,11 @@ describe('worker (against a real writer + hot standby)', function () {
     expect(Object.keys(reads.answeredBy)).to.deep.equal(['standby']);
   });
 
-  it('leases each slice statement\'s connection before the wait for its moment, so the lease is no part of its lag', async () => {
-    const events: string[] = [];
-    const credentials = new StaticCredentials(cluster.user, cluster.password);
-    const spied = createWorker({
-      catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: log.logger,
-      // A lease starts by reading the credentials (handlers/db/pools.ts): that is when it was asked for.
-      credentials: { get: () => { events.push('lease'); return credentials.get(); }, invalidate: () => credentials.invalidate() },
-      clock: { ...systemClock, sleepUntil: (t) => { events.push(`wait ${t}`); return systemClock.sleepUntil(t); } },
-    });
-    const startAt = Math.ceil(Date.now()) + 100;
-    try {
-      // One statement every 20 ms, due at startAt, startAt + 20, ...
-      const res = await spied.handle(sqsEvent([body({ kind: 'slice', mix: [{ op: 'select', weight: 1 }], rate: 50, durationMs: 200, startAt })]), context);
-      expect(res.batchItemFailures).to.deep.equal([]);
-    } finally {
-      await spied.close();
-    }
-    const dues = Array.from({ length: 10 }, (_, i) => startAt + i * 20);
-    // Between the wait for a millisecond before each statement's moment and the wait for the moment: its lease.
-    const waited = dues.filter((due) => events.includes(`wait ${due}`));
-    // A wait that ended past the next moment (a loaded machine) has no wait for that moment.
-    expect(waited.length).to.be.at.least(9);
-    for (const due of waited) {
-      const ahead = events.indexOf(`wait ${due - PREPARE_AHEAD_MS}`);
-      expect(ahead, `a wait for a millisecond before ${due}`).to.be.at.least(0);
-      expect(events.slice(ahead, events.indexOf(`wait ${due}`))).to.include('lease');
-    }
-  });
-
   it('counts each slice statement whose connection is refused as a connection error (08), the process unharmed', async () => {
     const refused = { host: '127.0.0.1', port: await freePort() };
     const sink2 = new MemorySink();
-    // Waits on timers, which never block the thread: the refusal arrives (in a fraction of a
-    // millisecond) while the statement waits for its moment, before anything awaits its lease.
+    // Waits on timers, which never block the thread: each refusal is handled as it arrives, while
+    // the schedule waits for the next statement.
     const clock: Clock = { ...systemClock, sleepUntil: (t) => new Promise((resolve) => setTimeout(resolve, t - systemClock.now())) };
     const w = createWorker({ catalog: projectCatalog(), config: configFor(cluster, { writer: refused, reader: refused }), sink: sink2, logger: log.logger, clock });
     try {
