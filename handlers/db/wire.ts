@@ -110,6 +110,10 @@ interface Pending {
   rows: (string | null)[][];
   fields: string[];
   error: Error | undefined;
+  /** The error ends the connection (FATAL, PANIC): no ReadyForQuery follows, the socket closes. */
+  fatal: boolean;
+  /** A message that only begins an answer (ParseComplete, BindComplete, ErrorResponse) has come. */
+  begun: boolean;
 }
 
 /**
@@ -158,15 +162,55 @@ export class WireConnection implements ScriptConnection {
 
   execute(name: string, text: string, values: readonly (string | null)[]): Promise<TextResult> {
     if (this.broken) return Promise.reject(this.broken);
-    if (!this.stream.writable) return Promise.reject(new Error('the connection is closed'));
+    // Worded as a lost connection (class 08, handlers/db/errors.ts), so the pool discards it.
+    if (!this.stream.writable) return Promise.reject(new Error('Connection terminated: its socket is closed'));
     if (this.pending) return Promise.reject(new Error('a statement is already in flight on this connection'));
     const known = this.parsed.get(name);
     if (known !== undefined && known !== text) return Promise.reject(new Error(`Prepared statements must be unique - '${name}' was used for a different statement`));
+    // node-postgres may still await the end of an answer to a query of its own (it fails a query
+    // on its ErrorResponse, before the ReadyForQuery that ends it): the socket is its until then.
+    if (!this.pgIdle()) return this.afterPg().then(() => this.execute(name, text, values));
     return new Promise<TextResult>((resolve, reject) => {
-      this.pending = { name, parsing: known === undefined ? text : undefined, resolve, reject, deadline: performance.now() + this.queryTimeoutMs, rows: [], fields: [], error: undefined };
+      this.pending = {
+        name, parsing: known === undefined ? text : undefined, resolve, reject, deadline: performance.now() + this.queryTimeoutMs,
+        rows: [], fields: [], error: undefined, fatal: false, begun: false,
+      };
       this.status = undefined;
       this.armTimer();
       this.stream.write(encodeExecution(known === undefined ? text : undefined, name, values));
+    });
+  }
+
+  /** True when node-postgres has no query of its own in flight or queued on the connection. */
+  private pgIdle(): boolean {
+    const c = this.client as unknown as { readyForQuery: boolean; _queryQueue: readonly unknown[] };
+    return c.readyForQuery === true && c._queryQueue.length === 0;
+  }
+
+  /**
+   * Resolves when node-postgres is done with the connection (its 'drain', after the ReadyForQuery
+   * that ends its last query); fails as the connection does if that never comes within the query
+   * timeout.
+   */
+  private afterPg(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const end = (err?: Error): void => {
+        clearTimeout(timer);
+        this.client.removeListener('drain', drained);
+        this.stream.removeListener('close', closed);
+        if (err) reject(err);
+        else resolve();
+      };
+      const drained = (): void => end();
+      const closed = (): void => end(this.broken ?? new Error('Connection terminated unexpectedly'));
+      const timer = setTimeout(() => {
+        const err = new Error('Query read timeout');
+        this.broken ??= err;
+        this.stream.destroy();
+        end(err);
+      }, this.queryTimeoutMs).unref();
+      this.client.once('drain', drained);
+      this.stream.once('close', closed);
     });
   }
 
@@ -198,7 +242,7 @@ export class WireConnection implements ScriptConnection {
     let o = 0;
     while (this.pending !== undefined && o + 5 <= buf.length) {
       const len = buf.readInt32BE(o + 1);
-      if (len < 4) return void this.fail(new Error(`received an invalid protocol message (length ${len}): connection closed`), true);
+      if (len < 4) return void this.fail(new Error(`Connection terminated: the server sent an invalid protocol message (length ${len})`), true);
       const end = o + 1 + len;
       if (end > buf.length) break;
       this.message(buf[o]!, buf, o + 5, end);
@@ -218,6 +262,14 @@ export class WireConnection implements ScriptConnection {
   /** One message of the pending statement's answer: its type, its body at [at, end). */
   private message(type: number, buf: Buffer, at: number, end: number): void {
     const p = this.pending!;
+    if (!p.begun) {
+      if (type === 0x31 || type === 0x32 || type === 0x45) p.begun = true;
+      // Anything else but an asynchronous message (a notice, a parameter change, a notification)
+      // before the answer begins belongs to another answer: the connection is out of step.
+      else if (type !== 0x4e && type !== 0x53 && type !== 0x41) {
+        return this.fail(new Error(`Connection terminated: an answer out of step with its statement began with message '${String.fromCharCode(type)}'`), true);
+      }
+    }
     switch (type) {
       case 0x31: // '1' ParseComplete
         if (p.parsing !== undefined) this.parsed.set(p.name, p.parsing);
@@ -230,6 +282,7 @@ export class WireConnection implements ScriptConnection {
         return;
       case 0x45: // 'E' ErrorResponse: the statement failed; ReadyForQuery follows
         p.error = databaseError(buf, at, end);
+        p.fatal = isFatal(buf, at, end);
         return;
       case 0x47: // 'G' CopyInResponse: no data to send, as with node-postgres's own queries
         // The Sync sent with the Execute was ignored in copy-in mode, and after the CopyFail the
@@ -263,7 +316,8 @@ export class WireConnection implements ScriptConnection {
     this.partialBytes = 0;
     // A server that ends the connection says why first (a FATAL ErrorResponse, e.g. 57P01 when it
     // is shut down or the backend terminated): that is the statement's error, as in node-postgres.
-    const reason = p?.error ?? err;
+    // An ordinary error followed by a lost connection is a lost connection (class 08).
+    const reason = p?.error !== undefined && p.fatal ? p.error : err;
     // What a later statement on it meets: the connection is gone.
     this.broken ??= err;
     if (destroy) this.stream.destroy();
@@ -325,6 +379,20 @@ function dataRow(buf: Buffer, at: number): (string | null)[] {
     }
   }
   return row;
+}
+
+/** Whether an ErrorResponse ends the session: its severity (the unlocalised V field, else S) is FATAL or PANIC. */
+function isFatal(buf: Buffer, at: number, end: number): boolean {
+  let severity: string | undefined;
+  let o = at;
+  while (o < end && buf[o] !== 0) {
+    const type = buf[o]!;
+    const z = buf.indexOf(0, o + 1);
+    if (type === 0x56) return /^(FATAL|PANIC)$/.test(buf.toString('utf8', o + 1, z)); // 'V'
+    if (type === 0x53) severity = buf.toString('utf8', o + 1, z); // 'S'
+    o = z + 1;
+  }
+  return severity === 'FATAL' || severity === 'PANIC';
 }
 
 /** ErrorResponse as node-postgres gives it (pg-protocol's DatabaseError, the same fields). */

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { WireConnection } from '../../handlers/db/wire';
 import { errorClassOf, mustDiscard } from '../../handlers/db/errors';
@@ -92,13 +93,30 @@ describe('the hot path\'s own protocol reader and writer (WireConnection)', func
     const r = await w.execute('long_row', 'SELECT repeat($1::text, 5000000) AS big, 7 AS after', ['ab']);
     expect(r.rows[0]![0]!.length).to.equal(10_000_000);
     expect(r.rows[0]![1]).to.equal('7');
+    // And the next answer, short, is read in its one chunk.
+    expect((await w.execute('after_long', 'SELECT 8 AS eight', [])).rows).to.deep.equal([['8']]);
+  });
+
+  it('times each statement from its own start: two that each take most of the query timeout both succeed', async () => {
+    const { w } = await wire(400);
+    await w.execute('nap1', 'SELECT pg_sleep(0.25)', []);
+    // Still running when the first statement's timeout would have passed.
+    await w.execute('nap2', 'SELECT pg_sleep(0.25)', []);
+  });
+
+  it('leaves a connection alone that is idle (or busy with node-postgres\'s own query) when its query timeout passes', async () => {
+    const { c, w } = await wire(100);
+    await w.execute('before_idle', 'SELECT 1', []);
+    // Longer than the query timeout, and not a statement of the hot path's.
+    await c.query('SELECT pg_sleep(0.3)');
+    expect((await w.execute('after_idle', 'SELECT 2 AS two', [])).rows).to.deep.equal([['2']]);
   });
 
   it('fails with the server\'s SQLSTATE and message, as node-postgres would, and leaves the connection usable', async () => {
     const { w } = await wire();
     const err = await rejection(w.execute('div', 'SELECT 1 / $1::int AS q', ['0']));
     expect(err).to.be.instanceOf(pg.DatabaseError);
-    expect(err).to.include({ code: '22012', message: 'division by zero', severity: 'ERROR' });
+    expect(err).to.include({ name: 'error', code: '22012', message: 'division by zero', severity: 'ERROR' });
     expect(errorClassOf(err)).to.equal('22');
     expect((await w.execute('div', 'SELECT 1 / $1::int AS q', ['1'])).rows).to.deep.equal([['1']]);
   });
@@ -180,7 +198,9 @@ describe('the hot path\'s own protocol reader and writer (WireConnection)', func
   it('fails at once, in one line, when the connection\'s socket is already closed', async () => {
     const { c, w } = await wire();
     streamOf(c).end();
-    expect((await rejection(w.execute('after_close', 'SELECT 1', []))).message).to.match(/^(the connection is closed|Connection terminated unexpectedly)$/);
+    const err = await rejection(w.execute('after_close', 'SELECT 1', []));
+    expect(err.message).to.match(/^Connection terminated/);
+    expect(mustDiscard(err)).to.equal(true);
   });
 
   it('fails a COPY ... FROM STDIN as node-postgres does, and the connection stays usable', async () => {
@@ -210,5 +230,147 @@ describe('the hot path\'s own protocol reader and writer (WireConnection)', func
     await w.execute('n1', 'SELECT 1', []).then(() => order.push('ok'));
     await w.execute('n2', 'SELECT 1 / 0', []).catch(() => order.push('failed'));
     expect(order).to.deep.equal(['nudge', 'ok', 'nudge', 'failed']);
+  });
+});
+
+/** A backend message: its type, its length, its body. */
+function msg(type: string, ...body: Buffer[]): Buffer {
+  const b = Buffer.concat(body);
+  const head = Buffer.alloc(5);
+  head[0] = type.charCodeAt(0);
+  head.writeInt32BE(4 + b.length, 1);
+  return Buffer.concat([head, b]);
+}
+const cstr = (t: string): Buffer => Buffer.from(`${t}\0`);
+const int16 = (n: number): Buffer => { const b = Buffer.alloc(2); b.writeInt16BE(n); return b; };
+const int32 = (n: number): Buffer => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
+const rowDescription = (...names: string[]): Buffer => msg('T', int16(names.length), ...names.flatMap((n) => [cstr(n), Buffer.alloc(18)]));
+const dataRow = (...values: (string | null)[]): Buffer => msg('D', int16(values.length), ...values.flatMap((v) => (v === null ? [int32(-1)] : [int32(Buffer.byteLength(v)), Buffer.from(v)])));
+const ready = (status = 'I'): Buffer => msg('Z', Buffer.from(status));
+const error = (severity: string, code: string, text: string): Buffer => msg('E', cstr(`S${severity}`), cstr(`V${severity}`), cstr(`C${code}`), cstr(`M${text}`), Buffer.from([0]));
+/** The answer to a first execution of a one-row SELECT: ParseComplete, BindComplete, columns, the row, CommandComplete, ReadyForQuery. */
+const selectAnswer = (): Buffer => Buffer.concat([msg('1'), msg('2'), rowDescription('a', 'b'), dataRow('x', null), msg('C', cstr('SELECT 1')), ready()]);
+
+/**
+ * A stand-in for a node-postgres client and its socket, for what a real server will not do on
+ * demand (bytes split anywhere, an answer out of step, a socket error): `pgSaw` is what reached
+ * node-postgres's own 'data' listener, `written` what was written.
+ */
+function fakeClient(): { client: pg.Client; socket: EventEmitter & { written: Buffer[]; writable: boolean; destroyed: boolean; destroy(): void }; pgSaw: Buffer[]; pg: EventEmitter & { readyForQuery: boolean; _queryQueue: unknown[] } } {
+  const socket = Object.assign(new EventEmitter(), {
+    written: [] as Buffer[],
+    writable: true,
+    destroyed: false,
+    write(b: Buffer): boolean { socket.written.push(b); return true; },
+    destroy(): void { socket.writable = false; socket.destroyed = true; socket.emit('close'); },
+  });
+  const pgSaw: Buffer[] = [];
+  socket.on('data', (b: Buffer) => pgSaw.push(b));
+  const client = Object.assign(new EventEmitter(), {
+    connection: { stream: socket },
+    readyForQuery: true,
+    _queryQueue: [] as unknown[],
+    getTransactionStatus: () => 'I',
+    query: async () => undefined,
+  });
+  return { client: client as unknown as pg.Client, socket, pgSaw, pg: client };
+}
+
+describe('WireConnection on bytes a server will not send on demand', () => {
+  it('hands node-postgres what follows the answer\'s ReadyForQuery in the same chunk, byte for byte', async () => {
+    const { client, socket, pgSaw } = fakeClient();
+    const w = new WireConnection(client, 30_000);
+    const answer = w.execute('s', 'SELECT', []);
+    const notice = msg('N', cstr('SNOTICE'), cstr('Mafter'), Buffer.from([0]));
+    socket.emit('data', Buffer.concat([selectAnswer(), notice]));
+    expect(await answer).to.deep.equal({ rows: [['x', null]], fields: ['a', 'b'] });
+    expect(Buffer.concat(pgSaw).equals(notice)).to.equal(true);
+  });
+
+  it('reads an answer that arrives one byte at a time', async () => {
+    const { client, socket, pgSaw } = fakeClient();
+    const w = new WireConnection(client, 30_000);
+    const answer = w.execute('s', 'SELECT', []);
+    const bytes = selectAnswer();
+    for (let i = 0; i < bytes.length; i++) socket.emit('data', bytes.subarray(i, i + 1));
+    expect(await answer).to.deep.equal({ rows: [['x', null]], fields: ['a', 'b'] });
+    expect(pgSaw).to.deep.equal([]);
+  });
+
+  it('closes a connection whose server sent an impossible message length, failing the statement as a lost connection', async () => {
+    const { client, socket } = fakeClient();
+    const w = new WireConnection(client, 30_000);
+    const answer = rejection(w.execute('s', 'SELECT', []));
+    socket.emit('data', Buffer.from([0x32, 0, 0, 0, 2]));
+    const err = await answer;
+    expect(err.message).to.equal('Connection terminated: the server sent an invalid protocol message (length 2)');
+    expect(errorClassOf(err)).to.equal('08');
+    expect(socket.destroyed).to.equal(true);
+  });
+
+  it('closes a connection whose answer is out of step with its statement (it begins mid-answer)', async () => {
+    const { client, socket } = fakeClient();
+    const w = new WireConnection(client, 30_000);
+    const answer = rejection(w.execute('s', 'SELECT', []));
+    socket.emit('data', Buffer.concat([msg('C', cstr('SELECT 1')), ready()]));
+    const err = await answer;
+    expect(err.message).to.match(/^Connection terminated: an answer out of step with its statement began with message 'C'/);
+    expect(mustDiscard(err)).to.equal(true);
+    expect(socket.destroyed).to.equal(true);
+  });
+
+  it('fails a statement in flight with its socket\'s error (a reset: class 08)', async () => {
+    const { client, socket } = fakeClient();
+    const w = new WireConnection(client, 30_000);
+    const answer = rejection(w.execute('s', 'SELECT', []));
+    socket.emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    const err = await answer;
+    expect(err.code).to.equal('ECONNRESET');
+    expect(errorClassOf(err)).to.equal('08');
+  });
+
+  it('fails a statement whose server ended the connection after an ordinary error as a lost connection, and after a FATAL one with that error', async () => {
+    const ordinary = fakeClient();
+    const a = rejection(new WireConnection(ordinary.client, 30_000).execute('s', 'SELECT', []));
+    ordinary.socket.emit('data', Buffer.concat([msg('1'), msg('2'), error('ERROR', '40001', 'could not serialize access')]));
+    ordinary.socket.destroy();
+    expect(errorClassOf(await a)).to.equal('08');
+    const fatal = fakeClient();
+    const b = rejection(new WireConnection(fatal.client, 30_000).execute('s', 'SELECT', []));
+    fatal.socket.emit('data', error('FATAL', '57P01', 'terminating connection due to administrator command'));
+    fatal.socket.destroy();
+    expect((await b).code).to.equal('57P01');
+  });
+
+  it('refuses a second statement while one is in flight on the connection, writing nothing for it', async () => {
+    const { client, socket } = fakeClient();
+    const w = new WireConnection(client, 30_000);
+    const first = w.execute('s', 'SELECT', []);
+    expect((await rejection(w.execute('t', 'SELECT 2', []))).message).to.equal('a statement is already in flight on this connection');
+    expect(socket.written).to.have.length(1);
+    socket.emit('data', selectAnswer());
+    await first;
+  });
+
+  it('waits for node-postgres to finish an answer of its own before writing a statement', async () => {
+    const { client, socket, pg: state } = fakeClient();
+    const w = new WireConnection(client, 30_000);
+    // node-postgres failed its query on the ErrorResponse; its ReadyForQuery is still to come.
+    state.readyForQuery = false;
+    const answer = w.execute('s', 'SELECT', []);
+    await new Promise(setImmediate);
+    expect(socket.written).to.have.length(0);
+    state.readyForQuery = true;
+    state.emit('drain');
+    await new Promise(setImmediate);
+    expect(socket.written).to.have.length(1);
+    socket.emit('data', selectAnswer());
+    expect((await answer).rows).to.deep.equal([['x', null]]);
+  });
+
+  it('refuses a client whose socket it does not know how to share (not node-postgres\'s one reader on it)', () => {
+    const { client, socket } = fakeClient();
+    socket.on('data', () => undefined);
+    expect(() => new WireConnection(client, 30_000)).to.throw("expected node-postgres's one 'data' listener on its socket, found 2");
   });
 });
