@@ -2,16 +2,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { executePrepared } from '../../bench/lib/pg-submittable';
 import { LocalCluster } from '../../trigger/local/cluster';
-
-/** The error a promise rejects with (the test fails if it resolves). */
-async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection, sentMessageTypes } from '../helpers/wire-spy';
 
 describe('the bare node-postgres loop\'s prepared statements (bench/lib/pg-submittable.ts)', function () {
   this.timeout(120_000);
@@ -23,18 +14,6 @@ describe('the bare node-postgres loop\'s prepared statements (bench/lib/pg-submi
     await c.connect();
     clients.push(c);
     return c;
-  };
-
-  /** The first byte of every chunk the client writes from now on: the protocol messages it starts with. */
-  const sentMessageTypes = (c: pg.Client): string[] => {
-    const seen: string[] = [];
-    const stream = (c as unknown as { connection: { stream: { write(b: Buffer): boolean } } }).connection.stream;
-    const write = stream.write.bind(stream);
-    stream.write = (b: Buffer) => {
-      seen.push(String.fromCharCode(b[0]!));
-      return write(b);
-    };
-    return seen;
   };
 
   before(async () => {

@@ -4,16 +4,7 @@ import pg from 'pg';
 import { WireConnection } from '../../handlers/db/wire';
 import { errorClassOf, mustDiscard } from '../../handlers/db/errors';
 import { LocalCluster } from '../../trigger/local/cluster';
-
-/** The error a promise rejects with (the test fails if it resolves). */
-async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection, sentMessageTypes } from '../helpers/wire-spy';
 
 type Stream = NodeJS.EventEmitter & { write(b: Buffer): boolean; end(): void };
 const streamOf = (c: pg.Client): Stream => (c as unknown as { connection: { stream: Stream } }).connection.stream;
@@ -35,18 +26,6 @@ describe('the hot path\'s own protocol reader and writer (WireConnection)', func
   const wire = async (timeoutMs = 30_000): Promise<{ c: pg.Client; w: WireConnection }> => {
     const c = await connect();
     return { c, w: new WireConnection(c, timeoutMs) };
-  };
-
-  /** The first byte of every chunk the client writes from now on: the protocol messages it starts with. */
-  const sentMessageTypes = (c: pg.Client): string[] => {
-    const seen: string[] = [];
-    const stream = streamOf(c);
-    const write = stream.write.bind(stream);
-    stream.write = (b: Buffer) => {
-      seen.push(String.fromCharCode(b[0]!));
-      return write(b);
-    };
-    return seen;
   };
 
   before(async () => {
