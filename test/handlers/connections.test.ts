@@ -348,6 +348,15 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     expect(second.client).to.equal(first.client);
   });
 
+  it('never hands a ready connection on a standby to a caller that needs a primary', async () => {
+    const p = poolsFor({ poolMax: 2 });
+    // The reader endpoint, read from and then (a write target on it) written to.
+    const read = await p.acquire(cluster.reader);
+    expect(read.role).to.equal('standby');
+    read.release();
+    expect(await rejection(p.acquire(cluster.reader, { primary: true }))).to.be.instanceOf(StandbyConnectionError);
+  });
+
   it('runs a statement whose connection comes within its late limit', async () => {
     const lease = hold(await poolsFor().acquire(cluster.writer, { waitMs: 30_000 }));
     expect((await lease.client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).to.equal(1);

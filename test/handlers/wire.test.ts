@@ -321,6 +321,40 @@ describe('WireConnection on bytes a server will not send on demand', () => {
     expect((await b).code).to.equal('57P01');
   });
 
+  it('reads an answer that a notification, a parameter change and a notice precede, and gives its rows', async () => {
+    const { client, socket } = fakeClient();
+    const w = new WireConnection(client, 30_000);
+    const answer = w.execute('s', 'SELECT', []);
+    const notification = msg('A', int32(42), cstr('channel'), cstr('payload'));
+    const parameter = msg('S', cstr('application_name'), cstr('x'));
+    const notice = msg('N', cstr('SNOTICE'), cstr('Mbefore'), Buffer.from([0]));
+    socket.emit('data', Buffer.concat([notification, parameter, notice, selectAnswer()]));
+    expect(await answer).to.deep.equal({ rows: [['x', null]], fields: ['a', 'b'] });
+  });
+
+  it('takes a FATAL error from its localised severity when the server sends no unlocalised one', async () => {
+    const { client, socket } = fakeClient();
+    const answer = rejection(new WireConnection(client, 30_000).execute('s', 'SELECT', []));
+    socket.emit('data', msg('E', cstr('SFATAL'), cstr('C57P01'), cstr('Mterminating connection'), Buffer.from([0])));
+    socket.destroy();
+    expect((await answer).code).to.equal('57P01');
+  });
+
+  it('fails a statement waiting for node-postgres when the connection closes, or when node-postgres never finishes (query timeout)', async () => {
+    const closing = fakeClient();
+    closing.pg.readyForQuery = false;
+    const a = rejection(new WireConnection(closing.client, 30_000).execute('s', 'SELECT', []));
+    closing.socket.destroy();
+    expect((await a).message).to.equal('Connection terminated unexpectedly');
+    const stuck = fakeClient();
+    stuck.pg.readyForQuery = false;
+    const w = new WireConnection(stuck.client, 50);
+    expect((await rejection(w.execute('s', 'SELECT', []))).message).to.equal('Query read timeout');
+    expect(stuck.socket.destroyed).to.equal(true);
+    expect(stuck.socket.written).to.have.length(0);
+    expect((await rejection(w.execute('t', 'SELECT', []))).message).to.equal('Query read timeout');
+  });
+
   it('refuses a second statement while one is in flight on the connection, writing nothing for it', async () => {
     const { client, socket } = fakeClient();
     const w = new WireConnection(client, 30_000);
