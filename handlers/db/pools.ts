@@ -174,12 +174,14 @@ export class Pools {
 
   /**
    * Keep a released connection ready for the next lease, unless its pool was closed or replaced
-   * (it goes back, and pg-pool closes it), its connection went, or a caller waits in pg-pool for a
-   * connection of this endpoint (it goes to that caller).
+   * (it goes back, and pg-pool closes it), its connection went, a caller waits in pg-pool for a
+   * connection of this endpoint (it goes to that caller), or the credentials cannot be peeked at
+   * (being read again, or a provider without peek(): every lease goes through pg-pool).
    */
   private keepReady(entry: PoolEntry, client: pg.PoolClient, role: ServerRole): void {
     if (this.dead.has(client)) return client.release(true);
-    if (this.pools.get(entry.key) !== entry || entry.pool.waitingCount > 0) return client.release();
+    // Kept only where takeReady() could hand it out: otherwise pg-pool's next checkout needs it.
+    if (this.pools.get(entry.key) !== entry || entry.pool.waitingCount > 0 || entry.user !== this.credentials.peek?.()?.user) return client.release();
     entry.ready.push({ client, role, since: performance.now() });
     this.readyIn.set(client, entry);
     entry.sweep ??= setTimeout(() => this.sweep(entry), READY_MS).unref();

@@ -348,6 +348,17 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     expect(second.client).to.equal(first.client);
   });
 
+  it('leases through pg-pool alone, each connection at once, when the credentials cannot be peeked at', async () => {
+    const s = new StaticCredentials(cluster.user, cluster.password);
+    const p = new Pools(configFor(cluster, { poolMax: 1, connectTimeoutMs: READY_MS / 2 }), { get: () => s.get(), invalidate: () => undefined }, quiet);
+    pools.push(p);
+    const first = await p.acquire(cluster.writer);
+    first.release();
+    // Not kept where no lease could take it: the pool's one connection is pg-pool's to give again.
+    const second = hold(await p.acquire(cluster.writer));
+    expect(second.client).to.equal(first.client);
+  });
+
   it('never hands a ready connection on a standby to a caller that needs a primary', async () => {
     const p = poolsFor({ poolMax: 2 });
     // The reader endpoint, read from and then (a write target on it) written to.
