@@ -143,18 +143,26 @@ export class Pools {
     const entry = this.pools.get(key);
     // The secret's user, unless it has to be read (again): a rotation to the other user replaces the pool.
     if (!entry || entry.user !== this.credentials.peek?.()?.user) return undefined;
-    for (;;) {
-      const r = entry.ready.pop();
-      if (!r) return undefined;
+    // Callers already wait in pg-pool (they came while nothing was ready): they go first.
+    if (entry.pool.waitingCount > 0) {
+      this.handBack(entry);
+      return undefined;
+    }
+    for (let i = entry.ready.length - 1; i >= 0; i--) {
+      const r = entry.ready[i]!;
+      // A standby's connection (an endpoint used both ways) stays for a caller that reads; the
+      // slow path says why a caller that writes cannot have one.
+      if (primary && r.role === 'standby' && !this.dead.has(r.client)) continue;
+      entry.ready.splice(i, 1);
       this.readyIn.delete(r.client);
-      // Its connection went while it waited, or (an endpoint used both ways) it is on a standby:
-      // the slow path opens another, and says why if it cannot.
-      if (this.dead.has(r.client) || (primary && r.role === 'standby')) {
+      // Its connection went while it waited.
+      if (this.dead.has(r.client)) {
         r.client.release(true);
         continue;
       }
       return this.leaseOf(entry, r.client, r.role);
     }
+    return undefined;
   }
 
   /** `client` as a lease; released, it is kept ready for the next one (or discarded after `err`). */
@@ -197,7 +205,8 @@ export class Pools {
       this.readyIn.delete(r.client);
       r.client.release();
     }
-    if (entry.ready.length > 0) entry.sweep = setTimeout(() => this.sweep(entry), READY_MS).unref();
+    // Again when the oldest left is due (a timer may fire up to a millisecond early by this clock).
+    if (entry.ready.length > 0) entry.sweep = setTimeout(() => this.sweep(entry), Math.max(1, entry.ready[0]!.since + READY_MS - performance.now() + 1)).unref();
   }
 
   /** Give every ready connection of `entry` back to pg-pool (before its pool is ended or replaced). */
@@ -226,6 +235,11 @@ export class Pools {
 
   private async open(endpoint: Endpoint, primary: boolean): Promise<Lease> {
     let entry = await this.poolFor(endpoint);
+    // A connection released while this call awaited the credentials was kept ready, out of
+    // pg-pool's sight (no caller waited in pg-pool yet): take it, rather than have pg-pool open
+    // another or queue this caller behind it. No await from here to pool.connect().
+    const ready = this.takeReady(endpoint, primary);
+    if (ready) return ready;
     let pool = entry.pool;
     let client: pg.PoolClient;
     try {
@@ -235,6 +249,8 @@ export class Pools {
       // The secret may have been rotated since we cached it, user name included: read it again, once.
       this.credentials.invalidate();
       entry = await this.poolFor(endpoint);
+      const readyNow = this.takeReady(endpoint, primary);
+      if (readyNow) return readyNow;
       pool = entry.pool;
       client = await this.connect(pool, endpoint);
     }

@@ -332,8 +332,8 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     const p = poolsFor({ poolMax: 1, connectTimeoutMs: READY_MS / 2 });
     const first = await p.acquire(cluster.writer);
     // The second caller asks pg-pool, and waits there: its only connection is checked out.
+    const connect = pg.Pool.prototype.connect;
     const asked = new Promise<void>((resolve) => {
-      const connect = pg.Pool.prototype.connect;
       pg.Pool.prototype.connect = function (this: pg.Pool, ...args: unknown[]) {
         pg.Pool.prototype.connect = connect;
         const out = (connect as (...a: unknown[]) => unknown).apply(this, args);
@@ -341,11 +341,38 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
         return out;
       } as typeof connect;
     });
-    const waiting = p.acquire(cluster.writer);
-    await asked;
+    let waiting: Promise<Lease>;
+    try {
+      waiting = p.acquire(cluster.writer);
+      await asked;
+    } finally {
+      pg.Pool.prototype.connect = connect;
+    }
     first.release();
     const second = hold(await waiting);
     expect(second.client).to.equal(first.client);
+  });
+
+  it('gives a caller the connection released while it read the credentials, not a new one nor a wait in pg-pool', async () => {
+    const s = new StaticCredentials(cluster.user, cluster.password);
+    let gate: Promise<void> = Promise.resolve();
+    let reading!: () => void;
+    const credentials: CredentialProvider = { get: async () => { reading(); await gate; return s.get(); }, invalidate: () => undefined, peek: () => s.peek() };
+    // One connection, and a caller that would give up (a busy pool) before a kept connection went back to pg-pool.
+    const p = new Pools(configFor(cluster, { poolMax: 1, connectTimeoutMs: READY_MS / 2 }), credentials, quiet);
+    pools.push(p);
+    reading = () => undefined;
+    const first = await p.acquire(cluster.writer);
+    let open!: () => void;
+    gate = new Promise<void>((resolve) => { open = resolve; });
+    const inCredentials = new Promise<void>((resolve) => { reading = resolve; });
+    // Nothing is ready (the one connection is in use): this caller takes the slow path and reads the credentials.
+    const second = p.acquire(cluster.writer);
+    await inCredentials;
+    first.release();
+    open();
+    expect((await second).client).to.equal(first.client);
+    hold(await second);
   });
 
   it('leases through pg-pool alone, each connection at once, when the credentials cannot be peeked at', async () => {
