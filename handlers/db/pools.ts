@@ -148,11 +148,15 @@ export class Pools {
       this.handBack(entry);
       return undefined;
     }
+    let skipped = false;
     for (let i = entry.ready.length - 1; i >= 0; i--) {
       const r = entry.ready[i]!;
       // A standby's connection (an endpoint used both ways) stays for a caller that reads; the
       // slow path says why a caller that writes cannot have one.
-      if (primary && r.role === 'standby' && !this.dead.has(r.client)) continue;
+      if (primary && r.role === 'standby' && !this.dead.has(r.client)) {
+        skipped = true;
+        continue;
+      }
       entry.ready.splice(i, 1);
       this.readyIn.delete(r.client);
       // Its connection went while it waited.
@@ -162,6 +166,9 @@ export class Pools {
       }
       return this.leaseOf(entry, r.client, r.role);
     }
+    // A full pool of standby connections kept ready: pg-pool can give this caller none of them
+    // (and say why) only once it has them back.
+    if (skipped && entry.pool.totalCount >= this.config.poolMax) this.handBack(entry);
     return undefined;
   }
 
@@ -201,10 +208,7 @@ export class Pools {
     const cutoff = performance.now() - READY_MS;
     let stale = 0;
     while (stale < entry.ready.length && entry.ready[stale]!.since <= cutoff) stale++;
-    for (const r of entry.ready.splice(0, stale)) {
-      this.readyIn.delete(r.client);
-      r.client.release();
-    }
+    this.toPgPool(entry.ready.splice(0, stale));
     // Again when the oldest left is due (a timer may fire up to a millisecond early by this clock).
     if (entry.ready.length > 0) entry.sweep = setTimeout(() => this.sweep(entry), Math.max(1, entry.ready[0]!.since + READY_MS - performance.now() + 1)).unref();
   }
@@ -213,7 +217,12 @@ export class Pools {
   private handBack(entry: PoolEntry): void {
     clearTimeout(entry.sweep);
     entry.sweep = undefined;
-    for (const r of entry.ready.splice(0)) {
+    this.toPgPool(entry.ready.splice(0));
+  }
+
+  /** Release connections taken off a ready list to pg-pool, as idle ones. */
+  private toPgPool(ready: readonly Ready[]): void {
+    for (const r of ready) {
       this.readyIn.delete(r.client);
       r.client.release();
     }

@@ -395,6 +395,12 @@ describe('connections: dead servers, roles, a busy pool (real PostgreSQL)', func
     expect(await rejection(p.acquire(cluster.reader, { primary: true }))).to.be.instanceOf(StandbyConnectionError);
   });
 
+  it('tells a caller that needs a primary at once that a full pool holds only standby connections, not after they went back to pg-pool', async () => {
+    const p = poolsFor({ poolMax: 1, connectTimeoutMs: READY_MS / 2 });
+    (await p.acquire(cluster.reader)).release();
+    expect(await rejection(p.acquire(cluster.reader, { primary: true }))).to.be.instanceOf(StandbyConnectionError);
+  });
+
   it('runs a statement whose connection comes within its late limit', async () => {
     const lease = hold(await poolsFor().acquire(cluster.writer, { waitMs: 30_000 }));
     expect((await lease.client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).to.equal(1);
