@@ -1,10 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspect, promisify } from 'node:util';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { LocalCluster, type ClusterEndpoint } from '../../../trigger/local/cluster';
+import { WATCHDOG_NAME } from '../../../trigger/local/exit-guard';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -45,6 +46,58 @@ function running(pid: number): boolean {
     return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
   } catch {
     return false;
+  }
+}
+
+/** Resolves once `done()` holds, checking every 20 ms (a process that is not our child sends no event when it ends); throws after `timeoutMs`. */
+async function until(what: string, done: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`still not true after ${timeoutMs} ms: ${what}`);
+    await sleep(20);
+  }
+}
+
+/** The watchdogs (trigger/local/exit-guard.ts) of process `owner` that are running. */
+function watchdogsOf(owner: number): number[] {
+  const mark = `\0${WATCHDOG_NAME}\0${owner}\0`;
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(mark) && running(Number(entry))) out.push(Number(entry));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
+}
+
+/** Starts test/trigger/local/fixtures/kill-me.ts; resolves with its pid and its cluster's once the cluster runs. */
+async function clusterInAChild(): Promise<{ pid: number; child: ChildProcess; pids: number[]; baseDir: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'kill-me.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+    });
+    child.once('exit', (code, sig) => reject(new Error(`the fixture ended (${sig ?? code}) before its cluster ran`)));
+  });
+  child.stdout.destroy();
+  child.removeAllListeners('exit');
+  const started = { pid: child.pid!, child, ...(JSON.parse(line) as { pids: number[]; baseDir: string }) };
+  children.push(started);
+  return started;
+}
+
+/** The fixtures started, so that a failed test leaves neither them nor their servers running. */
+const children: Array<{ pid: number; pids: number[]; baseDir: string }> = [];
+
+function killLeftovers(): void {
+  for (const c of children.splice(0)) {
+    for (const p of processTree([c.pid, ...c.pids]).filter(running)) process.kill(p, 'SIGKILL');
+    fs.rmSync(c.baseDir, { recursive: true, force: true });
   }
 }
 
@@ -185,9 +238,12 @@ describe('LocalCluster: failover and shutdown', function () {
   this.timeout(60_000);
   let cluster: LocalCluster | undefined;
 
-  afterEach(async () => {
+  afterEach(async function () {
     await cluster?.stop();
     cluster = undefined;
+    // A test that passed saw its fixture's processes end; their pids may belong to others by now.
+    if (this.currentTest?.state === 'failed') killLeftovers();
+    children.length = 0;
   });
 
   it('promoteReader makes the old reader accept writes, and points writer and reader at it', async () => {
@@ -229,4 +285,37 @@ describe('LocalCluster: failover and shutdown', function () {
     expect(pids.filter(running)).to.deep.equal([]);
     expect(fs.existsSync(baseDir)).to.equal(false);
   });
+
+  it('shuts the servers down and removes the directory when the process is killed (SIGKILL runs no exit hook)', async () => {
+    const { pid, pids, baseDir } = await clusterInAChild();
+    const tree = processTree(pids);
+
+    process.kill(pid, 'SIGKILL');
+
+    await until('every server process ended', () => tree.filter(running).length === 0);
+    await until('the directory is removed', () => !fs.existsSync(baseDir));
+  });
+
+  it('removes the directory when the whole process tree is killed, as a test runner kills a test that timed out', async () => {
+    const { pid, baseDir } = await clusterInAChild();
+    const tree = processTree([pid]);
+    expect(tree.length).to.be.above(4);
+
+    for (const p of tree) process.kill(p, 'SIGKILL');
+
+    await until('the directory is removed', () => !fs.existsSync(baseDir));
+  });
+
+  it('leaves no watchdog running once the process has stopped its cluster and exited', async () => {
+    const { pid, child, baseDir } = await clusterInAChild();
+    expect(watchdogsOf(pid)).to.have.length(1);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+
+    process.kill(pid, 'SIGTERM');
+    await exited;
+
+    expect(fs.existsSync(baseDir)).to.equal(false);
+    await until('the watchdog has exited', () => watchdogsOf(pid).length === 0);
+  });
 });
+
