@@ -11,7 +11,8 @@
  * killing a test process that timed out, `kill -9`). Without it a postmaster lived on without its
  * parent, holding its port, memory and data directory until someone killed it by hand (a mutation
  * run left several, which then took CPU from the benchmarks). The watchdog is a small shell that
- * is not our child (it forks and its parent exits, so killing our process tree misses it); it reads
+ * is neither our child (it forks and its parent exits, so killing our process tree misses it) nor
+ * in our process group (killing the group misses it too); it reads
  * from a pipe which postmasters and directories to clean up, and our end of the pipe closes however
  * we end. At the end of its input it asks each postmaster still listed for an immediate shutdown
  * (SIGQUIT, then SIGKILL after EXIT_GRACE_MS) and removes the directories still listed. A normal
@@ -59,9 +60,10 @@ export function releaseDir(dir: string): void {
 /**
  * The watchdog's script. The outer shell starts the watchdog in the background and exits, so it is
  * reparented away from our process tree. It reads the pipe on fd 3, not stdin: Node closes a
- * child's stdin when the child exits, which the outer shell does at once. Lines: `pid N`, `unpid N`, `dir PATH`, `undir PATH` (the path is the rest of
- * the line). Globbing is off, so a path is never expanded. It ignores the terminal's signals:
- * after Ctrl-C it must still be there to clean up if we do not.
+ * child's stdin when the child exits, which the outer shell does at once. Lines: `pid N`,
+ * `unpid N`, `dir PATH`, `undir PATH` (the path is the rest of the line). Globbing is off, so a
+ * path is never expanded. It ignores the terminal's signals: after Ctrl-C it must still be there
+ * to clean up if we do not. A pid or directory released is never touched.
  */
 const WATCHDOG_SCRIPT = `(
   set -f
@@ -83,7 +85,7 @@ const WATCHDOG_SCRIPT = `(
   while [ -n "$pids" ] && [ $i -lt ${EXIT_GRACE_MS / 100} ]; do
     alive=''; for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
     pids=$alive
-    [ -n "$pids" ] && sleep 0.1
+    [ -n "$pids" ] && { sleep 0.1 2>/dev/null || sleep 1; }
     i=$((i + 1))
   done
   for p in $pids; do kill -KILL "$p" 2>/dev/null; done
@@ -95,7 +97,7 @@ const WATCHDOG_SCRIPT = `(
 /** The watchdog's `$0`, so `ps` (and a test) can tell it and whose it is ($1, our pid). */
 export const WATCHDOG_NAME = 'aurora-lt-watchdog';
 
-/** The watchdog's pipe; null where it could not be started (no sh): the exit hook remains. */
+/** The watchdog's pipe; null where it could not be started (no /bin/sh, Windows): the exit hook remains. */
 let watchdog: { readonly pipe: Writable } | null | undefined;
 
 function tell(line: string): void {
@@ -107,9 +109,13 @@ function tell(line: string): void {
 }
 
 function startWatchdog(): { readonly pipe: Writable } | null {
+  // Windows has no /bin/sh (a Git Bash sh would not know Windows pids); the exit hook remains.
+  if (process.platform === 'win32') return null;
   try {
     // Named in `ps` as the watchdog of this process: sh -c <script> aurora-lt-watchdog <our pid>.
-    const child = spawn('sh', ['-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, String(process.pid)], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    // Its own session (detached), so a signal to our process group (`timeout -s KILL`, `kill -9
+    // -PGID`, Ctrl-C) does not reach it either.
+    const child = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, String(process.pid)], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'], detached: true });
     child.on('error', () => {
       watchdog = null;
     });

@@ -74,8 +74,8 @@ function watchdogsOf(owner: number): number[] {
 }
 
 /** Starts test/trigger/local/fixtures/kill-me.ts; resolves with its pid and its cluster's once the cluster runs. */
-async function clusterInAChild(): Promise<{ pid: number; child: ChildProcess; pids: number[]; baseDir: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'kill-me.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function clusterInAChild(opts: { ownGroup?: boolean } = {}): Promise<{ pid: number; child: ChildProcess; pids: number[]; baseDir: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'kill-me.ts')], { stdio: ['ignore', 'pipe', 'inherit'], detached: opts.ownGroup === true });
   let out = '';
   const line = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
@@ -94,9 +94,18 @@ async function clusterInAChild(): Promise<{ pid: number; child: ChildProcess; pi
 /** The fixtures started, so that a failed test leaves neither them nor their servers running. */
 const children: Array<{ pid: number; pids: number[]; baseDir: string }> = [];
 
+/** Whether `pid` is one of ours still: a fixture or a PostgreSQL process (its pid may have been reused). */
+function ours(pid: number): boolean {
+  try {
+    return /kill-me\.ts|postgres/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 function killLeftovers(): void {
   for (const c of children.splice(0)) {
-    for (const p of processTree([c.pid, ...c.pids]).filter(running)) process.kill(p, 'SIGKILL');
+    for (const p of processTree([c.pid, ...c.pids]).filter((p) => running(p) && ours(p))) process.kill(p, 'SIGKILL');
     fs.rmSync(c.baseDir, { recursive: true, force: true });
   }
 }
@@ -304,6 +313,29 @@ describe('LocalCluster: failover and shutdown', function () {
     for (const p of tree) process.kill(p, 'SIGKILL');
 
     await until('the directory is removed', () => !fs.existsSync(baseDir));
+  });
+
+  it('removes the directory when the whole process group is killed, as `timeout -s KILL` does', async () => {
+    const { pid, baseDir } = await clusterInAChild({ ownGroup: true });
+
+    process.kill(-pid, 'SIGKILL');
+
+    await until('the directory is removed', () => !fs.existsSync(baseDir));
+  });
+
+  it('leaves alone a process and a directory that were released before the process was killed', async () => {
+    const fixture = path.join(__dirname, 'fixtures', 'guard-release.ts');
+    const ran = await promisify(execFile)(process.execPath, ['--import', 'tsx', fixture], { timeout: 60_000 }).catch((err: { stdout: string; signal: string }) => err);
+    const { sleeper, released, guarded, base } = JSON.parse(ran.stdout) as { sleeper: number; released: string; guarded: string; base: string };
+    try {
+      await until('the guarded directory is removed', () => !fs.existsSync(guarded));
+
+      expect(running(sleeper)).to.equal(true);
+      expect(fs.existsSync(released)).to.equal(true);
+    } finally {
+      if (running(sleeper)) process.kill(sleeper, 'SIGKILL');
+      fs.rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('leaves no watchdog running once the process has stopped its cluster and exited', async () => {
