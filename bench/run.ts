@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       }
       if (args.only.has('side')) {
         log(`latencyRatioP50, latencyRatioP99, lagRatioP99: pgbench -R and the worker at the same rate, tpcb scale ${scale}, ${clients} connections...`);
-        const r = await sideBySide({ cluster, pgbench: pgbench!.bin, clients, ...(closedLoopTps !== undefined ? { closedLoopTps } : {}), diagnosticRates: [300], seconds: q ? 10 : 30, rounds: 3, log });
+        const r = await sideBySide({ cluster, pgbench: pgbench!.bin, clients, ...(closedLoopTps !== undefined ? { closedLoopTps } : {}), diagnosticRates: [300], pinnedDiagnostic: !q, seconds: q ? 10 : 30, rounds: 3, log });
         rows.push(...r.rows);
         for (const name of ['latencyRatioP50', 'latencyRatioP99', 'lagRatioP99'] as const) {
           record(name, r.rows.filter((x) => x.figure === name), { spread: r.spread[name], ...(name === 'latencyRatioP50' ? r.details as object : { method: 'see figures.latencyRatioP50.details' }) });

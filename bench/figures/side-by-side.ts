@@ -37,6 +37,7 @@ import { LocalTransport } from '../../trigger/send/local-transport';
 import { Sender } from '../../trigger/send/sender';
 import { urlOf } from '../lib/bench-worker';
 import { parsePgbenchLog, runPgbench } from '../lib/pgbench';
+import { allCpus, canPin, pinProcess, pinTree } from '../lib/affinity';
 import { cpuWindow } from '../lib/proc';
 import { makeRow, median, round, type Row } from '../lib/report';
 
@@ -48,6 +49,13 @@ export interface SideBySideOptions {
   readonly closedLoopTps?: number;
   /** Fixed rates also compared (diagnostics, no goal), e.g. a moderate rate where neither side is near saturation. */
   readonly diagnosticRates?: readonly number[];
+  /**
+   * Also run the diagnostic with the CPUs split, as a Lambda worker and an Aurora instance are on
+   * different machines: every PostgreSQL process on CPU 1, the client (pgbench, or this process
+   * running the worker) on CPU 0, at half of pgbench's closed-loop maximum measured so. Skipped
+   * where taskset is missing or there is one CPU.
+   */
+  readonly pinnedDiagnostic?: boolean;
   readonly seconds: number;
   readonly rounds: number;
   readonly log: (line: string) => void;
@@ -91,6 +99,8 @@ interface Series {
   readonly rate: number;
   /** Why this rate: half of pgbench's closed-loop maximum, or a fixed diagnostic rate. */
   readonly why: string;
+  /** Server and client on separate CPUs (SideBySideOptions.pinnedDiagnostic). */
+  readonly pinned: boolean;
   readonly rounds: Round[];
   readonly spread: Record<'latencyRatioP50' | 'latencyRatioP99' | 'lagRatioP99', { median: number; min: number; max: number }>;
 }
@@ -131,12 +141,16 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     await admin.query('TRUNCATE pgbench_history');
     await admin.query('CHECKPOINT');
   };
-  const pgbenchArgs = { bin: o.pgbench, ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database, clients: o.clients, extra: ['-f', script, '-s', String(scale)] };
+  let pinned = false;
+  const pgbenchArgs = (): Omit<Parameters<typeof runPgbench>[0], 'seconds'> => ({
+    bin: o.pgbench, ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database, clients: o.clients,
+    extra: ['-f', script, '-s', String(scale)], ...(pinned ? { cpus: '0' } : {}),
+  });
 
   let closedLoopTps = o.closedLoopTps;
   if (closedLoopTps === undefined) {
     await prepare();
-    closedLoopTps = (await runPgbench({ ...pgbenchArgs, seconds: 5 })).tps;
+    closedLoopTps = (await runPgbench({ ...pgbenchArgs(), seconds: 5 })).tps;
   }
 
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'bench-pgbench-log-'));
@@ -146,7 +160,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
 
   const runPgbenchSide = async (rate: number, seconds: number): Promise<Side> => {
     const prefix = path.join(logDir, `run${runs++}`);
-    const r = await runPgbench({ ...pgbenchArgs, seconds, threads: 1, rate, logPrefix: prefix });
+    const r = await runPgbench({ ...pgbenchArgs(), seconds, threads: 1, rate, logPrefix: prefix });
     if (r.failed > 0) throw new Error(`pgbench had ${r.failed} failed transactions at ${rate}/s`);
     const latency = new Histogram();
     const lag = new Histogram();
@@ -241,7 +255,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
         + `worker's longest event-loop stall ${w!.loopDelayMaxMs} ms, GC pauses up to ${w!.gcPauseMaxMs} ms (${w!.gcPauseTotalMs} ms in all); others ${r.othersCpuPct}%`);
     }
     const spread = Object.fromEntries(RATIOS.map((k) => [k, spreadOf(rounds.map((r) => r[k]))])) as Series['spread'];
-    return { rate, why, rounds, spread };
+    return { rate, why, pinned, rounds, spread };
   };
 
   const all: Series[] = [];
@@ -249,6 +263,20 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     // Half the closed-loop maximum: below saturation, where lag should be the client's and not the database's queue.
     all.push(await series(Math.max(10, Math.round(closedLoopTps / 2 / 10) * 10), `half of pgbench's closed-loop ${Math.round(closedLoopTps)} tps`));
     for (const rate of o.diagnosticRates ?? []) all.push(await series(rate, 'diagnostic'));
+    if (o.pinnedDiagnostic && canPin()) {
+      for (const pid of cluster.pids) pinTree(pid, '1');
+      pinProcess(process.pid, '0');
+      pinned = true;
+      try {
+        await prepare();
+        const tps = (await runPgbench({ ...pgbenchArgs(), seconds: 5 })).tps;
+        all.push(await series(Math.max(10, Math.round(tps / 2 / 10) * 10), `diagnostic, pinned: server on CPU 1, client on CPU 0; half of pgbench's closed-loop ${Math.round(tps)} tps so pinned`));
+      } finally {
+        pinned = false;
+        pinProcess(process.pid, allCpus());
+        for (const pid of cluster.pids) pinTree(pid, allCpus());
+      }
+    }
   } finally {
     await engine.stop();
     await admin.end();
@@ -259,7 +287,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
   for (const [i, s] of all.entries()) {
     const med = (f: (r: Round) => number): number => round(median(s.rounds.map(f)), 3);
     const others = median(s.rounds.map((r) => r.othersCpuPct));
-    const at = `${s.rate}/s`;
+    const at = `${s.rate}/s${s.pinned ? ', pinned' : ''}`;
     const notes: Record<(typeof RATIOS)[number], string> = {
       latencyRatioP50: `worker ${med((r) => r.worker.latencyP50Ms)} ms vs pgbench -R ${med((r) => r.pgbench.latencyP50Ms)} ms; tpcb, ${o.clients} connections, ${s.rounds.length} rounds of ${o.seconds} s per side`,
       latencyRatioP99: `worker ${med((r) => r.worker.latencyP99Ms)} ms vs pgbench ${med((r) => r.pgbench.latencyP99Ms)} ms`,
@@ -277,6 +305,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     details: {
       method: `pgbench -n -c ${o.clients} -j 1 -R <rate> -T ${o.seconds} -M prepared -f workloads/tpcb/${OP}.sql -s ${scale} --log, against the local engine (one worker, one slice of ${OP} at <rate>, pool of ${o.clients}); alternating which goes first, VACUUM + TRUNCATE history + CHECKPOINT before each run; ratios ours / pgbench per round, each figure the median of the rounds`,
       closedLoopTps: round(closedLoopTps, 1), clients: o.clients, seconds: o.seconds,
+      pinnedMeans: 'all PostgreSQL processes on CPU 1, the client (pgbench, or the process running the worker) on CPU 0',
       series: all,
     },
   };

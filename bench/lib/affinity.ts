@@ -31,6 +31,16 @@ export function pinTree(pid: number, cpus: string): void {
   }
 }
 
+/**
+ * Pin `pid` and every thread of it, but not its children, to `cpus`. Our own process must be pinned
+ * so: the embedded PostgreSQL servers are its children, and {@link pinTree} would take them along.
+ */
+export function pinProcess(pid: number, cpus: string): void {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  } catch { /* exited meanwhile */ }
+}
+
 /** Every CPU of the machine, as taskset writes it. */
 export function allCpus(): string {
   return `0-${os.cpus().length - 1}`;
