@@ -129,6 +129,19 @@ export function spreadOf(xs: readonly number[]): { median: number; min: number; 
   return { median: round(median(xs), 3), min: round(Math.min(...xs), 3), max: round(Math.max(...xs), 3) };
 }
 
+/**
+ * Rounds in which a side fell so far behind its schedule that it skipped transactions: the rate
+ * was beyond what that side could hold there, and its ratios measure that more than its overhead.
+ */
+export function behind(rounds: readonly Pick<Round, 'worker' | 'pgbench'>[]): string {
+  const parts: string[] = [];
+  for (const side of ['worker', 'pgbench'] as const) {
+    const skipped = rounds.map((r) => r[side].skipped).filter((n) => n > 0);
+    if (skipped.length) parts.push(`${side} fell behind in ${skipped.length} of ${rounds.length} rounds (skipped ${skipped.join(', ')})`);
+  }
+  return parts.length ? `; ${parts.join('; ')}` : '';
+}
+
 export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; details: unknown; spread: Series['spread'] }> {
   const { cluster } = o;
   const admin = new pg.Client({ ...cluster.writer, user: cluster.user, password: cluster.password, database: cluster.database });
@@ -291,7 +304,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     const notes: Record<(typeof RATIOS)[number], string> = {
       latencyRatioP50: `worker ${med((r) => r.worker.latencyP50Ms)} ms vs pgbench -R ${med((r) => r.pgbench.latencyP50Ms)} ms; tpcb, ${o.clients} connections, ${s.rounds.length} rounds of ${o.seconds} s per side`,
       latencyRatioP99: `worker ${med((r) => r.worker.latencyP99Ms)} ms vs pgbench ${med((r) => r.pgbench.latencyP99Ms)} ms`,
-      lagRatioP99: `worker ${med((r) => r.worker.lagP99Ms)} ms vs pgbench ${med((r) => r.pgbench.lagP99Ms)} ms (p50 ${med((r) => r.worker.lagP50Ms)} vs ${med((r) => r.pgbench.lagP50Ms)}); client CPU/tx ${med((r) => r.worker.cpuUsPerTx)} µs (${med((r) => r.worker.turnUsPerTx ?? 0)} turning) vs ${med((r) => r.pgbench.cpuUsPerTx)} µs`,
+      lagRatioP99: `worker ${med((r) => r.worker.lagP99Ms)} ms vs pgbench ${med((r) => r.pgbench.lagP99Ms)} ms (p50 ${med((r) => r.worker.lagP50Ms)} vs ${med((r) => r.pgbench.lagP50Ms)}); client CPU/tx ${med((r) => r.worker.cpuUsPerTx)} µs (${med((r) => r.worker.turnUsPerTx ?? 0)} turning) vs ${med((r) => r.pgbench.cpuUsPerTx)} µs${behind(s.rounds)}`,
     };
     for (const k of RATIOS) {
       rows.push(makeRow(k, s.spread[k].median, '', i === 0 ? { kind: 'atMost', limit: GOALS[k] } : undefined, {
