@@ -26,7 +26,7 @@ import { executePrepared } from '../lib/pg-submittable';
 import { PROJECT_WORKLOADS_DIR, projectCatalog } from '../../handlers/workloads/project';
 import { currentScale } from '../../handlers/workloads/tpcb';
 import type { LocalCluster } from '../../trigger/local/cluster';
-import { allCpus, canPin, pinProcess, pinTree } from '../lib/affinity';
+import { canPin, withSplitCpus } from '../lib/affinity';
 import { benchWorker, lambdaContext, sqsEventOf } from '../lib/bench-worker';
 import { runPgbench } from '../lib/pgbench';
 import { cpuWindow } from '../lib/proc';
@@ -202,15 +202,10 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
       if (canPin()) {
         // The diagnostic: every PostgreSQL process on CPU 1, the client (pgbench, or this process
         // running the worker) on CPU 0, so the client's own CPU no longer comes out of the server's.
-        for (const pid of cluster.pids) pinTree(pid, '1');
-        pinProcess(process.pid, '0');
-        try {
+        await withSplitCpus(cluster.pids, async () => {
           all.push(await series('tpcb', DIAGNOSTIC_ROUNDS, o.seconds, true));
           all.push(await series('select-only', DIAGNOSTIC_ROUNDS, Math.max(5, o.seconds / 2), true));
-        } finally {
-          pinProcess(process.pid, allCpus());
-          for (const pid of cluster.pids) pinTree(pid, allCpus());
-        }
+        });
       }
     }
   } finally {

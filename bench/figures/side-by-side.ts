@@ -37,7 +37,7 @@ import { LocalTransport } from '../../trigger/send/local-transport';
 import { Sender } from '../../trigger/send/sender';
 import { urlOf } from '../lib/bench-worker';
 import { parsePgbenchLog, runPgbench } from '../lib/pgbench';
-import { allCpus, canPin, pinProcess, pinTree } from '../lib/affinity';
+import { canPin, withSplitCpus } from '../lib/affinity';
 import { cpuWindow } from '../lib/proc';
 import { makeRow, median, round, type Row } from '../lib/report';
 
@@ -277,17 +277,15 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     all.push(await series(Math.max(10, Math.round(closedLoopTps / 2 / 10) * 10), `half of pgbench's closed-loop ${Math.round(closedLoopTps)} tps`));
     for (const rate of o.diagnosticRates ?? []) all.push(await series(rate, 'diagnostic'));
     if (o.pinnedDiagnostic && canPin()) {
-      for (const pid of cluster.pids) pinTree(pid, '1');
-      pinProcess(process.pid, '0');
       pinned = true;
       try {
-        await prepare();
-        const tps = (await runPgbench({ ...pgbenchArgs(), seconds: 5 })).tps;
-        all.push(await series(Math.max(10, Math.round(tps / 2 / 10) * 10), `diagnostic, pinned: server on CPU 1, client on CPU 0; half of pgbench's closed-loop ${Math.round(tps)} tps so pinned`));
+        await withSplitCpus(cluster.pids, async () => {
+          await prepare();
+          const tps = (await runPgbench({ ...pgbenchArgs(), seconds: 5 })).tps;
+          all.push(await series(Math.max(10, Math.round(tps / 2 / 10) * 10), `diagnostic, pinned: server on CPU 1, client on CPU 0; half of pgbench's closed-loop ${Math.round(tps)} tps so pinned`));
+        });
       } finally {
         pinned = false;
-        pinProcess(process.pid, allCpus());
-        for (const pid of cluster.pids) pinTree(pid, allCpus());
       }
     }
   } finally {

@@ -41,6 +41,23 @@ export function pinProcess(pid: number, cpus: string): void {
   } catch { /* exited meanwhile */ }
 }
 
+/**
+ * Run `fn` with the CPUs split as a Lambda worker and an Aurora instance are on separate machines:
+ * every process of the servers `serverPids` (and their children) on CPU 1, this process and what it
+ * runs in-process on CPU 0; then every CPU for all again. A client in another process (pgbench)
+ * must be started on CPU 0 itself (`taskset -c 0`).
+ */
+export async function withSplitCpus<T>(serverPids: readonly number[], fn: () => Promise<T>): Promise<T> {
+  for (const pid of serverPids) pinTree(pid, '1');
+  pinProcess(process.pid, '0');
+  try {
+    return await fn();
+  } finally {
+    pinProcess(process.pid, allCpus());
+    for (const pid of serverPids) pinTree(pid, allCpus());
+  }
+}
+
 /** Every CPU of the machine, as taskset writes it. */
 export function allCpus(): string {
   return `0-${os.cpus().length - 1}`;

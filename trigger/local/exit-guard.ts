@@ -12,11 +12,12 @@
  * parent, holding its port, memory and data directory until someone killed it by hand (a mutation
  * run left several, which then took CPU from the benchmarks). The watchdog is a small shell that
  * is neither our child (it forks and its parent exits, so killing our process tree misses it) nor
- * in our process group (killing the group misses it too); it reads
- * from a pipe which postmasters and directories to clean up, and our end of the pipe closes however
- * we end. At the end of its input it asks each postmaster still listed for an immediate shutdown
- * (SIGQUIT, then SIGKILL after EXIT_GRACE_MS) and removes the directories still listed. A normal
- * stop unlists them first, so then it just exits.
+ * in our process group (killing the group misses it too). It reads from a pipe which postmasters
+ * and directories to clean up, and our end of the pipe closes however we end. At the end of its
+ * input it asks each postmaster still listed for an immediate shutdown (SIGQUIT, then SIGKILL
+ * after EXIT_GRACE_MS) and removes the directories still listed. A normal stop unlists them first,
+ * so then it just exits. Cost: one spawn (4-9 ms, measured here) the first time something is
+ * guarded, and one idle shell.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
