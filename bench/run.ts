@@ -37,6 +37,21 @@ interface Args {
   readonly publish: boolean;
 }
 
+/**
+ * pgbenchRatio's rounds are short (2 s per side; pgbench's -T takes whole seconds) and many, each
+ * side first in turn: on a VM whose CPU other tenants take 4-18% of, second by second, three
+ * rounds of 4 s gave medians of 0.54, 0.91 and 0.69 in three runs; eight rounds of 2 s gave 0.64,
+ * 0.66 and 0.62 (2026-12-01, 2 x AMD EPYC).
+ */
+const RATIO_ROUND_S = 2;
+/**
+ * The side-by-side rounds are short too (3 s per side), 10 of them (20 in the full run): a server
+ * stall or a burst of steal decides the p99 of the round it falls in, on whichever side is running,
+ * and the median of many rounds is not moved by a few such. At 450/s here, three runs of 3 rounds
+ * of 10 s gave latencyRatioP99 medians of 1.81, 11.7 and 1.00; three runs of 10 rounds of 3 s gave
+ * 0.80, 0.99 and 1.15 (2026-12-01, same machine).
+ */
+const SIDE_ROUND_S = 3;
 const OUT_DEFAULT = path.join(__dirname, 'out', 'results.json');
 const PUBLISHED = path.join(__dirname, 'results.json');
 const README = path.join(__dirname, 'README.md');
@@ -145,14 +160,14 @@ async function main(): Promise<void> {
       }
       if (args.only.has('ratio')) {
         log(`pgbenchRatio: worker vs pgbench, tpcb scale ${scale}, ${clients} connections...`);
-        const r = await pgbenchRatio({ cluster, pgbench: pgbench!.bin, clients, seconds: q ? 4 : 10, rounds: q ? 3 : 5, full: !q, log });
+        const r = await pgbenchRatio({ cluster, pgbench: pgbench!.bin, clients, seconds: RATIO_ROUND_S, rounds: q ? 8 : 20, full: !q, log });
         rows.push(...r.rows);
         record('pgbenchRatio', r.rows, r.details);
         closedLoopTps = r.pgbenchTps;
       }
       if (args.only.has('side')) {
         log(`latencyRatioP50, latencyRatioP99, lagRatioP99: pgbench -R and the worker at the same rate, tpcb scale ${scale}, ${clients} connections...`);
-        const r = await sideBySide({ cluster, pgbench: pgbench!.bin, clients, ...(closedLoopTps !== undefined ? { closedLoopTps } : {}), diagnosticRates: [300], pinnedDiagnostic: !q, seconds: q ? 10 : 30, rounds: 3, log });
+        const r = await sideBySide({ cluster, pgbench: pgbench!.bin, clients, ...(closedLoopTps !== undefined ? { closedLoopTps } : {}), diagnosticRates: [300], pinnedDiagnostic: !q, seconds: SIDE_ROUND_S, rounds: q ? 10 : 20, log });
         rows.push(...r.rows);
         for (const name of ['latencyRatioP50', 'latencyRatioP99', 'lagRatioP99'] as const) {
           record(name, r.rows.filter((x) => x.figure === name), { spread: r.spread[name], ...(name === 'latencyRatioP50' ? r.details as object : { method: 'see figures.latencyRatioP50.details' }) });

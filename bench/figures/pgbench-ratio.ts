@@ -1,7 +1,8 @@
 /**
  * pgbenchRatio: the worker's throughput over pgbench's on the same tpcb tables, the same number of
- * connections and the same local server, measured in alternating rounds so that whatever else the
- * machine is doing hits both alike.
+ * connections and the same local server, measured in many short rounds, each side first in turn,
+ * so that whatever else the machine is doing (other tenants' steal, a slow disk) hits all alike:
+ * the figure is the median of the rounds' ratios.
  *
  * pgbench: `-n -c C -j C -T t -M prepared -f workloads/tpcb/<op>.sql -s <scale>`, the very script
  * files the worker runs (the worker also uses named prepared statements; `-s` gives the custom
@@ -49,7 +50,17 @@ interface Side {
   readonly cpuUsPerTx: number;
 }
 
+type RatioSide = 'pgbench' | 'worker' | 'bare';
+
+/** The order of round `i`: `sides` rotated by `i`, so each side goes first in turn. */
+export function sideOrder<T>(sides: readonly T[], i: number): T[] {
+  const k = i % sides.length;
+  return [...sides.slice(k), ...sides.slice(0, k)];
+}
+
 interface Round {
+  /** The sides in the order this round ran them. */
+  readonly order: string;
   readonly pgbench: Side;
   readonly worker: Side;
   readonly ratio: number;
@@ -71,7 +82,8 @@ interface Series {
   readonly workerCpuUsPerTx: number;
 }
 
-const DIAGNOSTIC_ROUNDS = 3;
+/** Rounds of each diagnostic series (select-only, pinned), of the main series' length. */
+const DIAGNOSTIC_ROUNDS = 8;
 
 /** Statements per message: about a tenth of a second of work per invocation. */
 const COUNT = { tpcb: 50, 'select-only': 500 } as const;
@@ -163,26 +175,31 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
     const out: Round[] = [];
     // Warm the pool and the prepared statements; not measured.
     await runWorker(op, 0.2);
+    // The driver's floor runs beside the TPC-B figure itself, unpinned.
+    const sides: readonly RatioSide[] = op === 'tpcb' && !pinned ? ['pgbench', 'worker', 'bare'] : ['pgbench', 'worker'];
     for (let i = 0; i < rounds; i++) {
       const window = cpuWindow();
-      await prepare();
-      const p = await runOnce(op, seconds, pinned);
-      await prepare();
-      const w = await runWorker(op, seconds);
-      const ratio = w.tps / p.tps;
-      // The driver's floor, for the TPC-B transaction of the figure itself.
+      // Each round starts with the next side, so a drift of the machine over a round (steal from
+      // other tenants, a slow disk) favours none of them.
+      const order = sideOrder(sides, i);
+      let p: Side | undefined;
+      let w: Side | undefined;
       let bare: Side | undefined;
-      if (op === 'tpcb' && !pinned) {
+      for (const side of order) {
         await prepare();
-        bare = await runBare(seconds);
+        if (side === 'pgbench') p = await runOnce(op, seconds, pinned);
+        else if (side === 'worker') w = await runWorker(op, seconds);
+        else bare = await runBare(seconds);
       }
+      const ratio = w!.tps / p!.tps;
       out.push({
-        pgbench: roundSide(p), worker: roundSide(w), ratio: round(ratio, 3),
-        ...(bare ? { bare: roundSide(bare), bareRatio: round(bare.tps / p.tps, 3) } : {}),
+        order: order.join(', '),
+        pgbench: roundSide(p!), worker: roundSide(w!), ratio: round(ratio, 3),
+        ...(bare ? { bare: roundSide(bare), bareRatio: round(bare.tps / p!.tps, 3) } : {}),
         othersCpuPct: round(window().othersPct, 1),
       });
-      o.log(`  ${op}${pinned ? ' (pinned)' : ''} round ${i + 1}/${rounds}: pgbench ${p.tps.toFixed(0)} tps, worker ${w.tps.toFixed(0)} tps, ratio ${ratio.toFixed(2)}`
-        + (bare ? `; bare node-postgres ${bare.tps.toFixed(0)} tps, ratio ${(bare.tps / p.tps).toFixed(2)}; client CPU/tx worker ${w.cpuUsPerTx.toFixed(0)} µs, bare ${bare.cpuUsPerTx.toFixed(0)} µs, pgbench ${p.cpuUsPerTx.toFixed(0)} µs` : ''));
+      o.log(`  ${op}${pinned ? ' (pinned)' : ''} round ${i + 1}/${rounds} (${order[0]} first): pgbench ${p!.tps.toFixed(0)} tps, worker ${w!.tps.toFixed(0)} tps, ratio ${ratio.toFixed(2)}`
+        + (bare ? `; bare node-postgres ${bare.tps.toFixed(0)} tps, ratio ${(bare.tps / p!.tps).toFixed(2)}; client CPU/tx worker ${w!.cpuUsPerTx.toFixed(0)} µs, bare ${bare.cpuUsPerTx.toFixed(0)} µs, pgbench ${p!.cpuUsPerTx.toFixed(0)} µs` : ''));
     }
     const bares = out.filter((r) => r.bareRatio !== undefined);
     return {
@@ -198,13 +215,13 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
   try {
     all.push(await series('tpcb', o.rounds, o.seconds, false));
     if (o.full) {
-      all.push(await series('select-only', DIAGNOSTIC_ROUNDS, Math.max(5, o.seconds / 2), false));
+      all.push(await series('select-only', DIAGNOSTIC_ROUNDS, o.seconds, false));
       if (canPin()) {
         // The diagnostic: every PostgreSQL process on CPU 1, the client (pgbench, or this process
         // running the worker) on CPU 0, so the client's own CPU no longer comes out of the server's.
         await withSplitCpus(cluster.pids, async () => {
           all.push(await series('tpcb', DIAGNOSTIC_ROUNDS, o.seconds, true));
-          all.push(await series('select-only', DIAGNOSTIC_ROUNDS, Math.max(5, o.seconds / 2), true));
+          all.push(await series('select-only', DIAGNOSTIC_ROUNDS, o.seconds, true));
         });
       }
     }
@@ -218,7 +235,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
   const range = (xs: number[]): string => `rounds ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
   const rows: Row[] = [
     makeRow('pgbenchRatio', main.ratio, '', { kind: 'atLeast', limit: 0.7 }, {
-      note: `${range(main.rounds.map((r) => r.ratio))}; tpcb, ${o.clients} connections, median of ${main.rounds.length} alternating runs of ${o.seconds} s; client CPU/tx: worker ${main.workerCpuUsPerTx} µs, pgbench ${main.pgbenchCpuUsPerTx} µs`,
+      note: `${range(main.rounds.map((r) => r.ratio))}; tpcb, ${o.clients} connections, median of ${main.rounds.length} rounds of ${o.seconds} s per side, each side first in turn; client CPU/tx: worker ${main.workerCpuUsPerTx} µs, pgbench ${main.pgbenchCpuUsPerTx} µs`,
       othersCpuPct: others,
     }),
     makeRow('pgbenchRatio', main.bareRatio ?? null, '', undefined, {
@@ -242,7 +259,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
       clients: o.clients,
       seconds: o.seconds,
       bareMethod: `${o.clients} pg.Clients, each a closed loop of tpcb.sql's seven statements as named prepared statements in the worker's messages (Bind, Describe, Execute, Sync in one write) through node-postgres's cheapest path (bench/lib/pg-submittable.ts), random aid/bid/tid/delta drawn in JavaScript`,
-      method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared -f workloads/tpcb/<op>.sql -s ${scale} vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; alternating, VACUUM + TRUNCATE history + CHECKPOINT before each run`,
+      method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared -f workloads/tpcb/<op>.sql -s ${scale} vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; short rounds, each side first in turn (rotating), VACUUM + TRUNCATE history + CHECKPOINT before each run; the figure is the median of the rounds' ratios`,
       pinnedMeans: 'all PostgreSQL processes on CPU 1, the client on CPU 0',
       series: all,
     },
