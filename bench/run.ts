@@ -38,18 +38,16 @@ interface Args {
 }
 
 /**
- * pgbenchRatio's rounds are short (2 s per side; pgbench's -T takes whole seconds) and many, each
- * side first in turn: on a VM whose CPU other tenants take 4-18% of, second by second, three
- * rounds of 4 s gave medians of 0.54, 0.91 and 0.69 in three runs; eight rounds of 2 s gave 0.64,
- * 0.66 and 0.62 (2026-12-01, 2 x AMD EPYC).
+ * pgbenchRatio's rounds are short (2 s per side; pgbench's -T takes whole seconds) and many, the
+ * order changing every round: on a VM where other tenants stole 4-18% of the CPU second by second
+ * (vmstat), three runs of 3 rounds of 4 s gave medians of 0.54, 0.91 and 0.69; three of 8 rounds
+ * of 2 s gave 0.64, 0.66 and 0.62 (2026-12-01, 2 x AMD EPYC).
  */
 const RATIO_ROUND_S = 2;
 /**
- * The side-by-side rounds are short too (3 s per side), 10 of them (20 in the full run): a server
- * stall or a burst of steal decides the p99 of the round it falls in, on whichever side is running,
- * and the median of many rounds is not moved by a few such. At 450/s here, three runs of 3 rounds
- * of 10 s gave latencyRatioP99 medians of 1.81, 11.7 and 1.00; three runs of 10 rounds of 3 s gave
- * 0.80, 0.99 and 1.15 (2026-12-01, same machine).
+ * The side-by-side rounds are short too (3 s per side), 10 of them (20 in the full run), alternating,
+ * and each side's rounds are pooled into one histogram for the figure (bench/figures/side-by-side.ts
+ * says why not a median of the rounds). bench/README.md has the runs that decided it.
  */
 const SIDE_ROUND_S = 3;
 const OUT_DEFAULT = path.join(__dirname, 'out', 'results.json');

@@ -39,7 +39,7 @@ export interface RatioOptions {
   readonly clients: number;
   readonly seconds: number;
   readonly rounds: number;
-  /** Also run select-only (-S) and the pinned diagnostic (3 rounds each). */
+  /** Also run select-only (-S) and the pinned diagnostic (DIAGNOSTIC_ROUNDS rounds each). */
   readonly full: boolean;
   readonly log: (line: string) => void;
 }
@@ -52,10 +52,28 @@ interface Side {
 
 type RatioSide = 'pgbench' | 'worker' | 'bare';
 
-/** The order of round `i`: `sides` rotated by `i`, so each side goes first in turn. */
+/**
+ * The elapsed time at which the loops' combined rate (each loop's messages over its own time)
+ * gives their messages: total / sum(messages_i / ms_i). Equal to the common time when all end together.
+ */
+export function effectiveElapsedMs(loops: ReadonlyArray<{ messages: number; ms: number }>): number {
+  const total = loops.reduce((a, l) => a + l.messages, 0);
+  const rate = loops.reduce((a, l) => a + (l.ms > 0 ? l.messages / l.ms : 0), 0);
+  return rate > 0 ? total / rate : Math.max(0, ...loops.map((l) => l.ms));
+}
+
+/**
+ * Orders of three sides (indices) such that each goes first in two of every six rounds, and the
+ * first two sides swap places between rounds 2k and 2k + 1: over any even number of rounds,
+ * pgbench runs before the worker in exactly half of them.
+ */
+const ORDERS_OF_THREE = [[0, 1, 2], [2, 1, 0], [1, 2, 0], [0, 2, 1], [2, 0, 1], [1, 0, 2]] as const;
+
+/** The order of round `i`: two sides alternate; three follow {@link ORDERS_OF_THREE}. */
 export function sideOrder<T>(sides: readonly T[], i: number): T[] {
-  const k = i % sides.length;
-  return [...sides.slice(k), ...sides.slice(0, k)];
+  if (sides.length === 2) return i % 2 === 0 ? [sides[0]!, sides[1]!] : [sides[1]!, sides[0]!];
+  if (sides.length !== 3) throw new Error(`sideOrder: 2 or 3 sides, not ${sides.length}`);
+  return ORDERS_OF_THREE[i % ORDERS_OF_THREE.length]!.map((k) => sides[k]!);
 }
 
 interface Round {
@@ -111,10 +129,18 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
-    await Promise.all(Array.from({ length: o.clients }, async () => {
-      while (performance.now() < end) await worker.handle(sqsEventOf([body()]), lambdaContext);
+    // Each invocation finishes the message it is in when the time is up (up to a few hundred ms
+    // later), so the last ones run with fewer connections busy: each counts at its own rate, up to
+    // its own end, as pgbench's clients and the bare loop's stop within one transaction.
+    const loops = await Promise.all(Array.from({ length: o.clients }, async () => {
+      let messages = 0;
+      while (performance.now() < end) {
+        await worker.handle(sqsEventOf([body()]), lambdaContext);
+        messages++;
+      }
+      return { messages, ms: performance.now() - t0 };
     }));
-    const elapsed = performance.now() - t0;
+    const elapsed = effectiveElapsedMs(loops);
     const cpu = process.cpuUsage(cpu0);
     let ok = 0;
     let errors = 0;
@@ -179,8 +205,8 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
     const sides: readonly RatioSide[] = op === 'tpcb' && !pinned ? ['pgbench', 'worker', 'bare'] : ['pgbench', 'worker'];
     for (let i = 0; i < rounds; i++) {
       const window = cpuWindow();
-      // Each round starts with the next side, so a drift of the machine over a round (steal from
-      // other tenants, a slow disk) favours none of them.
+      // The order changes every round (see sideOrder), so a drift of the machine over a round
+      // (steal from other tenants, a slow disk) favours no side.
       const order = sideOrder(sides, i);
       let p: Side | undefined;
       let w: Side | undefined;
@@ -235,7 +261,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
   const range = (xs: number[]): string => `rounds ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
   const rows: Row[] = [
     makeRow('pgbenchRatio', main.ratio, '', { kind: 'atLeast', limit: 0.7 }, {
-      note: `${range(main.rounds.map((r) => r.ratio))}; tpcb, ${o.clients} connections, median of ${main.rounds.length} rounds of ${o.seconds} s per side, each side first in turn; client CPU/tx: worker ${main.workerCpuUsPerTx} µs, pgbench ${main.pgbenchCpuUsPerTx} µs`,
+      note: `${range(main.rounds.map((r) => r.ratio))}; tpcb, ${o.clients} connections, median of ${main.rounds.length} rounds of ${o.seconds} s per side, the order changing every round; client CPU/tx: worker ${main.workerCpuUsPerTx} µs, pgbench ${main.pgbenchCpuUsPerTx} µs`,
       othersCpuPct: others,
     }),
     makeRow('pgbenchRatio', main.bareRatio ?? null, '', undefined, {
@@ -259,7 +285,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
       clients: o.clients,
       seconds: o.seconds,
       bareMethod: `${o.clients} pg.Clients, each a closed loop of tpcb.sql's seven statements as named prepared statements in the worker's messages (Bind, Describe, Execute, Sync in one write) through node-postgres's cheapest path (bench/lib/pg-submittable.ts), random aid/bid/tid/delta drawn in JavaScript`,
-      method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared -f workloads/tpcb/<op>.sql -s ${scale} vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; short rounds, each side first in turn (rotating), VACUUM + TRUNCATE history + CHECKPOINT before each run; the figure is the median of the rounds' ratios`,
+      method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared -f workloads/tpcb/<op>.sql -s ${scale} vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; short rounds, the order changing every round (each side first as often, pgbench before the worker in half of them), the worker counting each invocation up to its own end, VACUUM + TRUNCATE history + CHECKPOINT before each run; the figure is the median of the rounds' ratios`,
       pinnedMeans: 'all PostgreSQL processes on CPU 1, the client on CPU 0',
       series: all,
     },

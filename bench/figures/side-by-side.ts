@@ -3,8 +3,11 @@
  * database does? pgbench `-R` and the worker run the same script file at the same fixed open-loop
  * rate, on the same server, with the same number of connections, in alternating rounds; both
  * measure latency from each transaction's scheduled start and schedule lag as actual minus
- * scheduled start. Each ratio is ours / pgbench's, per round; the figure is the median of the
- * rounds, with their range.
+ * scheduled start. Each figure is ours / pgbench's over all the rounds of a series pooled: every
+ * transaction of every round of a side in one histogram, so a stall or a backlog counts with the
+ * share of the transactions it held up, whichever side it hit (a median of per-round ratios would
+ * drop whatever hit fewer than half of the rounds). The rounds are short and alternate, so each
+ * side is exposed to the machine's weather alike; the per-round ratios give the spread.
  *
  * pgbench: `-n -c C -j 1 -R rate -T t -M prepared -f workloads/tpcb/tpcb.sql -s scale --log`, one
  * thread pacing C connections from one schedule, as our one worker does; its percentiles come from
@@ -95,6 +98,20 @@ interface Round {
   readonly othersCpuPct: number;
 }
 
+/** A side's every transaction over the rounds of a series. */
+interface Pooled {
+  readonly latency: Histogram;
+  readonly lag: Histogram;
+}
+
+/** A ratio of a series: the pooled figure, and the per-round ratios' median and range (the spread). */
+export interface RatioSpread {
+  readonly value: number;
+  readonly roundsMedian: number;
+  readonly min: number;
+  readonly max: number;
+}
+
 interface Series {
   readonly rate: number;
   /** Why this rate: half of pgbench's closed-loop maximum, or a fixed diagnostic rate. */
@@ -102,7 +119,9 @@ interface Series {
   /** Server and client on separate CPUs (SideBySideOptions.pinnedDiagnostic). */
   readonly pinned: boolean;
   readonly rounds: Round[];
-  readonly spread: Record<'latencyRatioP50' | 'latencyRatioP99' | 'lagRatioP99', { median: number; min: number; max: number }>;
+  /** Each side's pooled percentiles, ms. */
+  readonly pooled: Record<'worker' | 'pgbench', { latencyP50Ms: number; latencyP99Ms: number; lagP50Ms: number; lagP99Ms: number; transactions: number }>;
+  readonly spread: Record<'latencyRatioP50' | 'latencyRatioP99' | 'lagRatioP99', RatioSpread>;
 }
 
 const OP = 'tpcb';
@@ -124,9 +143,18 @@ function sideOf(latency: Histogram, lag: Histogram, skipped: number, cpuUsPerTx:
   };
 }
 
-/** The median of the rounds' values and their range: the figure and its run-to-run spread. */
-export function spreadOf(xs: readonly number[]): { median: number; min: number; max: number } {
-  return { median: round(median(xs), 3), min: round(Math.min(...xs), 3), max: round(Math.max(...xs), 3) };
+/** The pooled ratio with the rounds' median and range: the figure and its run-to-run spread. */
+export function spreadOf(value: number, xs: readonly number[]): RatioSpread {
+  return { value: round(value, 3), roundsMedian: round(median(xs), 3), min: round(Math.min(...xs), 3), max: round(Math.max(...xs), 3) };
+}
+
+/** Ours / pgbench's of the three percentiles, from each side's pooled histograms. */
+export function pooledRatios(worker: Pooled, pgbench: Pooled): Record<(typeof RATIOS)[number], number> {
+  return {
+    latencyRatioP50: worker.latency.percentile(50) / pgbench.latency.percentile(50),
+    latencyRatioP99: worker.latency.percentile(99) / pgbench.latency.percentile(99),
+    lagRatioP99: worker.lag.percentile(99) / pgbench.lag.percentile(99),
+  };
 }
 
 /**
@@ -171,7 +199,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
   const mix = [{ op: OP, weight: 1 }];
   let runs = 0;
 
-  const runPgbenchSide = async (rate: number, seconds: number): Promise<Side> => {
+  const runPgbenchSide = async (rate: number, seconds: number): Promise<Side & { pooled: Pooled }> => {
     const prefix = path.join(logDir, `run${runs++}`);
     const r = await runPgbench({ ...pgbenchArgs(), seconds, threads: 1, rate, logPrefix: prefix });
     if (r.failed > 0) throw new Error(`pgbench had ${r.failed} failed transactions at ${rate}/s`);
@@ -184,10 +212,10 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
       for (const x of parsed.lagMs) lag.record(x);
       skipped += parsed.skipped;
     }
-    return sideOf(latency, lag, skipped, (r.cpuMs * 1000) / r.transactions);
+    return { ...sideOf(latency, lag, skipped, (r.cpuMs * 1000) / r.transactions), pooled: { latency, lag } };
   };
 
-  const runWorkerSide = async (rate: number, seconds: number): Promise<Side> => {
+  const runWorkerSide = async (rate: number, seconds: number): Promise<Side & { pooled: Pooled }> => {
     const runId = `bench-side-${runs++}`;
     const plan = planSlices(
       { runId, workload: 'tpcb', mix, hashes: hashesOf('tpcb', mix), rate, durationMs: seconds * 1000, rampMs: 0 },
@@ -226,13 +254,16 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     }
     engine.sink.invocations.length = 0;
     if (errors > 0) throw new Error(`the worker had ${errors} failed transactions at ${rate}/s`);
-    return sideOf(latency, lag, skipped, (cpu.user + cpu.system) / latency.count, {
-      turnUsPerTx: round((turnMs * 1000) / latency.count, 0),
-      preciseStartsPct: round((100 * precise) / Math.max(1, precise + coarse), 1),
-      loopDelayMaxMs: round(loop.max / 1e6, 1),
-      gcPauseMaxMs: round(Math.max(0, ...gcPauses), 1),
-      gcPauseTotalMs: round(gcPauses.reduce((a, b) => a + b, 0), 0),
-    });
+    return {
+      ...sideOf(latency, lag, skipped, (cpu.user + cpu.system) / latency.count, {
+        turnUsPerTx: round((turnMs * 1000) / latency.count, 0),
+        preciseStartsPct: round((100 * precise) / Math.max(1, precise + coarse), 1),
+        loopDelayMaxMs: round(loop.max / 1e6, 1),
+        gcPauseMaxMs: round(Math.max(0, ...gcPauses), 1),
+        gcPauseTotalMs: round(gcPauses.reduce((a, b) => a + b, 0), 0),
+      }),
+      pooled: { latency, lag },
+    };
   };
 
   const series = async (rate: number, why: string): Promise<Series> => {
@@ -242,6 +273,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     await prepare();
     await runWorkerSide(rate, WARMUP_S);
     const rounds: Round[] = [];
+    const pooled = { worker: { latency: new Histogram(), lag: new Histogram() }, pgbench: { latency: new Histogram(), lag: new Histogram() } };
     for (let i = 0; i < o.rounds; i++) {
       // Alternate which side goes first, so a drift of the machine over a round favours neither.
       const pgbenchFirst = i % 2 === 0;
@@ -250,8 +282,12 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
       let w: Side | undefined;
       for (const side of pgbenchFirst ? ['pgbench', 'worker'] : ['worker', 'pgbench']) {
         await prepare();
-        if (side === 'pgbench') p = await runPgbenchSide(rate, o.seconds);
-        else w = await runWorkerSide(rate, o.seconds);
+        const { pooled: parts, ...measured } = side === 'pgbench' ? await runPgbenchSide(rate, o.seconds) : await runWorkerSide(rate, o.seconds);
+        const into = side === 'pgbench' ? pooled.pgbench : pooled.worker;
+        into.latency.merge(parts.latency);
+        into.lag.merge(parts.lag);
+        if (side === 'pgbench') p = measured;
+        else w = measured;
       }
       const r: Round = {
         order: pgbenchFirst ? 'pgbench first' : 'worker first',
@@ -267,8 +303,16 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
         + `client CPU/tx ${w!.cpuUsPerTx} vs ${p!.cpuUsPerTx} µs (${w!.turnUsPerTx} µs of it turning, ${w!.preciseStartsPct}% of starts precise); `
         + `worker's longest event-loop stall ${w!.loopDelayMaxMs} ms, GC pauses up to ${w!.gcPauseMaxMs} ms (${w!.gcPauseTotalMs} ms in all); others ${r.othersCpuPct}%`);
     }
-    const spread = Object.fromEntries(RATIOS.map((k) => [k, spreadOf(rounds.map((r) => r[k]))])) as Series['spread'];
-    return { rate, why, pinned, rounds, spread };
+    const ratios = pooledRatios(pooled.worker, pooled.pgbench);
+    const spread = Object.fromEntries(RATIOS.map((k) => [k, spreadOf(ratios[k], rounds.map((r) => r[k]))])) as Series['spread'];
+    const percentiles = (x: Pooled): Series['pooled']['worker'] => ({
+      latencyP50Ms: round(x.latency.percentile(50), 3), latencyP99Ms: round(x.latency.percentile(99), 3),
+      lagP50Ms: round(x.lag.percentile(50), 3), lagP99Ms: round(x.lag.percentile(99), 3), transactions: x.latency.count,
+    });
+    const s: Series = { rate, why, pinned, rounds, pooled: { worker: percentiles(pooled.worker), pgbench: percentiles(pooled.pgbench) }, spread };
+    o.log(`    pooled: latency p50 ${s.pooled.worker.latencyP50Ms} vs ${s.pooled.pgbench.latencyP50Ms} ms, p99 ${s.pooled.worker.latencyP99Ms} vs ${s.pooled.pgbench.latencyP99Ms} ms; lag p99 ${s.pooled.worker.lagP99Ms} vs ${s.pooled.pgbench.lagP99Ms} ms`
+      + ` (ratios ${RATIOS.map((k) => spread[k].value).join(', ')}; medians of the rounds ${RATIOS.map((k) => spread[k].roundsMedian).join(', ')})`);
+    return s;
   };
 
   const all: Series[] = [];
@@ -298,15 +342,16 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
   for (const [i, s] of all.entries()) {
     const med = (f: (r: Round) => number): number => round(median(s.rounds.map(f)), 3);
     const others = median(s.rounds.map((r) => r.othersCpuPct));
+    const { worker: pw, pgbench: pp } = s.pooled;
     const at = `${s.rate}/s${s.pinned ? ', pinned' : ''}`;
     const notes: Record<(typeof RATIOS)[number], string> = {
-      latencyRatioP50: `worker ${med((r) => r.worker.latencyP50Ms)} ms vs pgbench -R ${med((r) => r.pgbench.latencyP50Ms)} ms; tpcb, ${o.clients} connections, ${s.rounds.length} rounds of ${o.seconds} s per side`,
-      latencyRatioP99: `worker ${med((r) => r.worker.latencyP99Ms)} ms vs pgbench ${med((r) => r.pgbench.latencyP99Ms)} ms`,
-      lagRatioP99: `worker ${med((r) => r.worker.lagP99Ms)} ms vs pgbench ${med((r) => r.pgbench.lagP99Ms)} ms (p50 ${med((r) => r.worker.lagP50Ms)} vs ${med((r) => r.pgbench.lagP50Ms)}); client CPU/tx ${med((r) => r.worker.cpuUsPerTx)} µs (${med((r) => r.worker.turnUsPerTx ?? 0)} turning) vs ${med((r) => r.pgbench.cpuUsPerTx)} µs${behind(s.rounds)}`,
+      latencyRatioP50: `worker ${pw.latencyP50Ms} ms vs pgbench -R ${pp.latencyP50Ms} ms; tpcb, ${o.clients} connections, ${s.rounds.length} alternating rounds of ${o.seconds} s per side pooled (${pw.transactions} and ${pp.transactions} transactions)`,
+      latencyRatioP99: `worker ${pw.latencyP99Ms} ms vs pgbench ${pp.latencyP99Ms} ms`,
+      lagRatioP99: `worker ${pw.lagP99Ms} ms vs pgbench ${pp.lagP99Ms} ms (p50 ${pw.lagP50Ms} vs ${pp.lagP50Ms}); client CPU/tx ${med((r) => r.worker.cpuUsPerTx)} µs (${med((r) => r.worker.turnUsPerTx ?? 0)} turning) vs ${med((r) => r.pgbench.cpuUsPerTx)} µs${behind(s.rounds)}`,
     };
     for (const k of RATIOS) {
-      rows.push(makeRow(k, s.spread[k].median, '', i === 0 ? { kind: 'atMost', limit: GOALS[k] } : undefined, {
-        at, note: `${i === 0 ? '' : 'diagnostic; '}rounds ${s.spread[k].min}-${s.spread[k].max}; ${notes[k]}`, othersCpuPct: others,
+      rows.push(makeRow(k, s.spread[k].value, '', i === 0 ? { kind: 'atMost', limit: GOALS[k] } : undefined, {
+        at, note: `${i === 0 ? '' : 'diagnostic; '}rounds ${s.spread[k].min}-${s.spread[k].max} (median ${s.spread[k].roundsMedian}); ${notes[k]}`, othersCpuPct: others,
       }));
     }
   }
@@ -314,7 +359,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     rows,
     spread: all[0]!.spread,
     details: {
-      method: `pgbench -n -c ${o.clients} -j 1 -R <rate> -T ${o.seconds} -M prepared -f workloads/tpcb/${OP}.sql -s ${scale} --log, against the local engine (one worker, one slice of ${OP} at <rate>, pool of ${o.clients}); alternating which goes first, VACUUM + TRUNCATE history + CHECKPOINT before each run; ratios ours / pgbench per round, each figure the median of the rounds`,
+      method: `pgbench -n -c ${o.clients} -j 1 -R <rate> -T ${o.seconds} -M prepared -f workloads/tpcb/${OP}.sql -s ${scale} --log, against the local engine (one worker, one slice of ${OP} at <rate>, pool of ${o.clients}); alternating which goes first, VACUUM + TRUNCATE history + CHECKPOINT before each run; each figure ours / pgbench of the percentile over all rounds pooled per side (every transaction of a side in one histogram), with the per-round ratios' median and range`,
       closedLoopTps: round(closedLoopTps, 1), clients: o.clients, seconds: o.seconds,
       pinnedMeans: 'all PostgreSQL processes on CPU 1, the client (pgbench, or the process running the worker) on CPU 0',
       series: all,
