@@ -103,9 +103,18 @@ function ours(pid: number): boolean {
   }
 }
 
+/** SIGKILL `pid` unless it is already gone: a postgres child ends by itself (an autovacuum worker) or as its parent dies. */
+function sigkill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
 function killLeftovers(): void {
   for (const c of children.splice(0)) {
-    for (const p of processTree([c.pid, ...c.pids]).filter((p) => running(p) && ours(p))) process.kill(p, 'SIGKILL');
+    for (const p of processTree([c.pid, ...c.pids]).filter((p) => running(p) && ours(p))) sigkill(p);
     fs.rmSync(c.baseDir, { recursive: true, force: true });
   }
 }
@@ -310,7 +319,7 @@ describe('LocalCluster: failover and shutdown', function () {
     const tree = processTree([pid]);
     expect(tree.length).to.be.above(4);
 
-    for (const p of tree) process.kill(p, 'SIGKILL');
+    for (const p of tree) sigkill(p);
 
     await until('the directory is removed', () => !fs.existsSync(baseDir));
   });
