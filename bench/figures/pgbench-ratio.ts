@@ -1,8 +1,8 @@
 /**
  * pgbenchRatio: the worker's throughput over pgbench's on the same tpcb tables, the same number of
- * connections and the same local server, measured in many short rounds, each side first in turn,
- * so that whatever else the machine is doing (other tenants' steal, a slow disk) hits all alike:
- * the figure is the median of the rounds' ratios.
+ * connections and the same local server, measured in many short rounds whose order changes every
+ * round (see sideOrder), so that whatever else the machine is doing (other tenants' steal, a slow
+ * disk) hits all alike: the figure is the median of the rounds' ratios.
  *
  * pgbench: `-n -c C -j C -T t -M prepared -f workloads/tpcb/<op>.sql -s <scale>`, the very script
  * files the worker runs (the worker also uses named prepared statements; `-s` gives the custom
