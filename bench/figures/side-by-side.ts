@@ -41,6 +41,7 @@ import { Sender } from '../../trigger/send/sender';
 import { urlOf } from '../lib/bench-worker';
 import { parsePgbenchLog, runPgbench } from '../lib/pgbench';
 import { canPin, withSplitCpus } from '../lib/affinity';
+import { bootstrap, RoundHistograms, type Interval } from '../lib/bootstrap';
 import { cpuWindow } from '../lib/proc';
 import { makeRow, median, round, type Row } from '../lib/report';
 
@@ -104,12 +105,14 @@ interface Pooled {
   readonly lag: Histogram;
 }
 
-/** A ratio of a series: the pooled figure, and the per-round ratios' median and range (the spread). */
+/** A ratio of a series: the pooled figure, the per-round ratios' median and range, and the pooled figure's bootstrap interval over the rounds (the spread). */
 export interface RatioSpread {
   readonly value: number;
   readonly roundsMedian: number;
   readonly min: number;
   readonly max: number;
+  /** 95% percentile-bootstrap interval of the pooled figure, the rounds resampled in pairs (bench/lib/bootstrap.ts). */
+  readonly interval: Interval;
 }
 
 interface Series {
@@ -143,9 +146,12 @@ function sideOf(latency: Histogram, lag: Histogram, skipped: number, cpuUsPerTx:
   };
 }
 
-/** The pooled ratio with the rounds' median and range: the figure and its run-to-run spread. */
-export function spreadOf(value: number, xs: readonly number[]): RatioSpread {
-  return { value: round(value, 3), roundsMedian: round(median(xs), 3), min: round(Math.min(...xs), 3), max: round(Math.max(...xs), 3) };
+/** The pooled ratio with the rounds' median and range and its interval: the figure and its run-to-run spread. */
+export function spreadOf(value: number, xs: readonly number[], interval: Interval): RatioSpread {
+  return {
+    value: round(value, 3), roundsMedian: round(median(xs), 3), min: round(Math.min(...xs), 3), max: round(Math.max(...xs), 3),
+    interval: { lo: round(interval.lo, 3), hi: round(interval.hi, 3) },
+  };
 }
 
 /** Ours / pgbench's of the three percentiles, from each side's pooled histograms. */
@@ -155,6 +161,21 @@ export function pooledRatios(worker: Pooled, pgbench: Pooled): Record<(typeof RA
     latencyRatioP99: worker.latency.percentile(99) / pgbench.latency.percentile(99),
     lagRatioP99: worker.lag.percentile(99) / pgbench.lag.percentile(99),
   };
+}
+
+/**
+ * How far each pooled ratio could have landed with other rounds like these: a 95% bootstrap
+ * interval, resampling the rounds in pairs (a round's worker and pgbench runs ran back to back, in
+ * the same weather) and pooling each side of every resample as {@link pooledRatios} does.
+ */
+export function pooledIntervals(rounds: readonly { readonly worker: Pooled; readonly pgbench: Pooled }[], resamples = 2000): Record<(typeof RATIOS)[number], Interval> {
+  const w = { latency: new RoundHistograms(rounds.map((r) => r.worker.latency)), lag: new RoundHistograms(rounds.map((r) => r.worker.lag)) };
+  const p = { latency: new RoundHistograms(rounds.map((r) => r.pgbench.latency)), lag: new RoundHistograms(rounds.map((r) => r.pgbench.lag)) };
+  return bootstrap(rounds.length, (picks) => ({
+    latencyRatioP50: w.latency.percentile(50, picks) / p.latency.percentile(50, picks),
+    latencyRatioP99: w.latency.percentile(99, picks) / p.latency.percentile(99, picks),
+    lagRatioP99: w.lag.percentile(99, picks) / p.lag.percentile(99, picks),
+  }), { resamples });
 }
 
 /**
@@ -274,18 +295,21 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     await runWorkerSide(rate, WARMUP_S);
     const rounds: Round[] = [];
     const pooled = { worker: { latency: new Histogram(), lag: new Histogram() }, pgbench: { latency: new Histogram(), lag: new Histogram() } };
+    const perRound: Array<{ worker: Pooled; pgbench: Pooled }> = [];
     for (let i = 0; i < o.rounds; i++) {
       // Alternate which side goes first, so a drift of the machine over a round favours neither.
       const pgbenchFirst = i % 2 === 0;
       const window = cpuWindow();
       let p: Side | undefined;
       let w: Side | undefined;
+      const parted: Partial<Record<'worker' | 'pgbench', Pooled>> = {};
       for (const side of pgbenchFirst ? ['pgbench', 'worker'] : ['worker', 'pgbench']) {
         await prepare();
         const { pooled: parts, ...measured } = side === 'pgbench' ? await runPgbenchSide(rate, o.seconds) : await runWorkerSide(rate, o.seconds);
         const into = side === 'pgbench' ? pooled.pgbench : pooled.worker;
         into.latency.merge(parts.latency);
         into.lag.merge(parts.lag);
+        parted[side as 'worker' | 'pgbench'] = parts;
         if (side === 'pgbench') p = measured;
         else w = measured;
       }
@@ -298,20 +322,22 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
         othersCpuPct: round(window().othersPct, 1),
       };
       rounds.push(r);
+      perRound.push({ worker: parted.worker!, pgbench: parted.pgbench! });
       o.log(`    round ${i + 1}/${o.rounds} (${r.order}), worker vs pgbench: latency p50 ${w!.latencyP50Ms} vs ${p!.latencyP50Ms} ms, p99 ${w!.latencyP99Ms} vs ${p!.latencyP99Ms} ms; `
         + `lag p50 ${w!.lagP50Ms} vs ${p!.lagP50Ms} ms, p99 ${w!.lagP99Ms} vs ${p!.lagP99Ms} ms; skipped ${w!.skipped} vs ${p!.skipped}; `
         + `client CPU/tx ${w!.cpuUsPerTx} vs ${p!.cpuUsPerTx} µs (${w!.turnUsPerTx} µs of it turning, ${w!.preciseStartsPct}% of starts precise); `
         + `worker's longest event-loop stall ${w!.loopDelayMaxMs} ms, GC pauses up to ${w!.gcPauseMaxMs} ms (${w!.gcPauseTotalMs} ms in all); others ${r.othersCpuPct}%`);
     }
     const ratios = pooledRatios(pooled.worker, pooled.pgbench);
-    const spread = Object.fromEntries(RATIOS.map((k) => [k, spreadOf(ratios[k], rounds.map((r) => r[k]))])) as Series['spread'];
+    const intervals = pooledIntervals(perRound);
+    const spread = Object.fromEntries(RATIOS.map((k) => [k, spreadOf(ratios[k], rounds.map((r) => r[k]), intervals[k])])) as Series['spread'];
     const percentiles = (x: Pooled): Series['pooled']['worker'] => ({
       latencyP50Ms: round(x.latency.percentile(50), 3), latencyP99Ms: round(x.latency.percentile(99), 3),
       lagP50Ms: round(x.lag.percentile(50), 3), lagP99Ms: round(x.lag.percentile(99), 3), transactions: x.latency.count,
     });
     const s: Series = { rate, why, pinned, rounds, pooled: { worker: percentiles(pooled.worker), pgbench: percentiles(pooled.pgbench) }, spread };
     o.log(`    pooled: latency p50 ${s.pooled.worker.latencyP50Ms} vs ${s.pooled.pgbench.latencyP50Ms} ms, p99 ${s.pooled.worker.latencyP99Ms} vs ${s.pooled.pgbench.latencyP99Ms} ms; lag p99 ${s.pooled.worker.lagP99Ms} vs ${s.pooled.pgbench.lagP99Ms} ms`
-      + ` (ratios ${RATIOS.map((k) => spread[k].value).join(', ')}; medians of the rounds ${RATIOS.map((k) => spread[k].roundsMedian).join(', ')})`);
+      + ` (ratios ${RATIOS.map((k) => `${spread[k].value} [${spread[k].interval.lo}-${spread[k].interval.hi}]`).join(', ')}, 95% bootstrap intervals over the rounds in brackets; medians of the rounds ${RATIOS.map((k) => spread[k].roundsMedian).join(', ')})`);
     return s;
   };
 
@@ -351,7 +377,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     };
     for (const k of RATIOS) {
       rows.push(makeRow(k, s.spread[k].value, '', i === 0 ? { kind: 'atMost', limit: GOALS[k] } : undefined, {
-        at, note: `${i === 0 ? '' : 'diagnostic; '}rounds ${s.spread[k].min}-${s.spread[k].max} (median ${s.spread[k].roundsMedian}); ${notes[k]}`, othersCpuPct: others,
+        at, note: `${i === 0 ? '' : 'diagnostic; '}95% interval ${s.spread[k].interval.lo}-${s.spread[k].interval.hi}; rounds ${s.spread[k].min}-${s.spread[k].max} (median ${s.spread[k].roundsMedian}); ${notes[k]}`, othersCpuPct: others,
       }));
     }
   }
@@ -359,7 +385,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     rows,
     spread: all[0]!.spread,
     details: {
-      method: `pgbench -n -c ${o.clients} -j 1 -R <rate> -T ${o.seconds} -M prepared -f workloads/tpcb/${OP}.sql -s ${scale} --log, against the local engine (one worker, one slice of ${OP} at <rate>, pool of ${o.clients}); alternating which goes first, VACUUM + TRUNCATE history + CHECKPOINT before each run; each figure ours / pgbench of the percentile over all rounds pooled per side (every transaction of a side in one histogram), with the per-round ratios' median and range`,
+      method: `pgbench -n -c ${o.clients} -j 1 -R <rate> -T ${o.seconds} -M prepared -f workloads/tpcb/${OP}.sql -s ${scale} --log, against the local engine (one worker, one slice of ${OP} at <rate>, pool of ${o.clients}); alternating which goes first, VACUUM + TRUNCATE history + CHECKPOINT before each run; each figure ours / pgbench of the percentile over all rounds pooled per side (every transaction of a side in one histogram), with its 95% percentile-bootstrap interval (2,000 resamples of the rounds, in pairs) and the per-round ratios' median and range`,
       closedLoopTps: round(closedLoopTps, 1), clients: o.clients, seconds: o.seconds,
       pinnedMeans: 'all PostgreSQL processes on CPU 1, the client (pgbench, or the process running the worker) on CPU 0',
       series: all,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { behind, pooledRatios } from '../../bench/figures/side-by-side';
+import { behind, pooledIntervals, pooledRatios } from '../../bench/figures/side-by-side';
 import { Histogram } from '../../handlers/metrics/histogram';
 
 const round = (workerSkipped: number, pgbenchSkipped: number) => ({ worker: { skipped: workerSkipped }, pgbench: { skipped: pgbenchSkipped } }) as Parameters<typeof behind>[0][number];
@@ -38,5 +38,35 @@ describe('side by side with pgbench: the figure over all rounds', () => {
   it('gives 1 for each ratio when both sides measured the same', () => {
     const r = pooledRatios(side({ n: 990, ms: 2, lag: 0.1 }, { n: 10, ms: 9, lag: 4 }), side({ n: 990, ms: 2, lag: 0.1 }, { n: 10, ms: 9, lag: 4 }));
     expect(r).to.deep.equal({ latencyRatioP50: 1, latencyRatioP99: 1, lagRatioP99: 1 });
+  });
+});
+
+describe('side by side with pgbench: how far the pooled figure could have landed', () => {
+  const calm = (n: number, ms: number, lagMs: number) => {
+    const latency = new Histogram();
+    const lag = new Histogram();
+    latency.record(ms, n);
+    lag.record(lagMs, n);
+    return { latency, lag };
+  };
+
+  it('spans from the calm rounds\' ratio to the stall\'s when one round of ten decided the p99', () => {
+    const rounds = Array.from({ length: 10 }, (_, i) => ({
+      pgbench: calm(200, 2, 0.1),
+      // Round 4: the worker's stall held 20 of its 200 transactions for 100 ms.
+      worker: i === 4 ? { latency: (() => { const h = new Histogram(); h.record(2, 180); h.record(100, 20); return h; })(), lag: (() => { const h = new Histogram(); h.record(0.1, 180); h.record(98, 20); return h; })() } : calm(200, 2, 0.1),
+    }));
+    const i = pooledIntervals(rounds);
+    expect(i.latencyRatioP99.lo).to.be.closeTo(1, 0.02);
+    expect(i.latencyRatioP99.hi).to.be.closeTo(50, 50 * 0.02);
+    expect(i.latencyRatioP50.hi).to.be.closeTo(1, 0.02);
+  });
+
+  it('is the one ratio when every round measured the same', () => {
+    const rounds = Array.from({ length: 8 }, () => ({ pgbench: calm(100, 2, 0.1), worker: calm(100, 2.6, 0.3) }));
+    const i = pooledIntervals(rounds);
+    expect(i.latencyRatioP50.lo).to.be.closeTo(1.3, 0.03);
+    expect(i.latencyRatioP50.hi).to.equal(i.latencyRatioP50.lo);
+    expect(i.lagRatioP99.lo).to.be.closeTo(3, 0.06);
   });
 });
