@@ -31,7 +31,7 @@ import { canPin, withSplitCpus } from '../lib/affinity';
 import { benchWorker, lambdaContext, sqsEventOf } from '../lib/bench-worker';
 import { runPgbench } from '../lib/pgbench';
 import { cpuWindow } from '../lib/proc';
-import { bootstrap, pickedMedian, type Interval } from '../lib/bootstrap';
+import { bootstrap, pickedMedian, showInterval, type Interval } from '../lib/bootstrap';
 import { makeRow, median, round, type Row } from '../lib/report';
 
 export interface RatioOptions {
@@ -96,7 +96,7 @@ interface Series {
   readonly rounds: Round[];
   readonly ratio: number;
   /** 95% percentile-bootstrap interval of the median of the rounds' ratios (bench/lib/bootstrap.ts). */
-  readonly interval: Interval;
+  readonly interval: Interval | null;
   readonly bareRatio?: number;
   readonly bareCpuUsPerTx?: number;
   readonly pgbenchCpuUsPerTx: number;
@@ -231,12 +231,12 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
         + (bare ? `; bare node-postgres ${bare.tps.toFixed(0)} tps, ratio ${(bare.tps / p!.tps).toFixed(2)}; client CPU/tx worker ${w!.cpuUsPerTx.toFixed(0)} µs, bare ${bare.cpuUsPerTx.toFixed(0)} µs, pgbench ${p!.cpuUsPerTx.toFixed(0)} µs` : ''));
     }
     const bares = out.filter((r) => r.bareRatio !== undefined);
-    const { ratio: interval } = medianInterval(out.map((r) => r.ratio));
-    o.log(`  ${op}${pinned ? ' (pinned)' : ''}: median of ${out.length} rounds ${median(out.map((r) => r.ratio)).toFixed(3)} (95% bootstrap interval ${interval.lo.toFixed(3)}-${interval.hi.toFixed(3)})`);
+    const { ratio: interval } = medianInterval(out.map((r) => r.ratio), out.map((r) => r.order.indexOf('pgbench') < r.order.indexOf('worker')));
+    o.log(`  ${op}${pinned ? ' (pinned)' : ''}: median of ${out.length} rounds ${median(out.map((r) => r.ratio)).toFixed(3)} (95% bootstrap interval ${showInterval(interval)})`);
     return {
       op, pinned, rounds: out,
       ratio: round(median(out.map((r) => r.ratio)), 3),
-      interval: { lo: round(interval.lo, 3), hi: round(interval.hi, 3) },
+      interval: interval && { lo: round(interval.lo, 3), hi: round(interval.hi, 3) },
       ...(bares.length ? { bareRatio: round(median(bares.map((r) => r.bareRatio!)), 3), bareCpuUsPerTx: round(median(bares.map((r) => r.bare!.cpuUsPerTx)), 0) } : {}),
       pgbenchCpuUsPerTx: round(median(out.map((r) => r.pgbench.cpuUsPerTx)), 0),
       workerCpuUsPerTx: round(median(out.map((r) => r.worker.cpuUsPerTx)), 0),
@@ -267,7 +267,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
   const range = (xs: number[]): string => `rounds ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
   const rows: Row[] = [
     makeRow('pgbenchRatio', main.ratio, '', { kind: 'atLeast', limit: 0.7 }, {
-      note: `95% interval ${main.interval.lo.toFixed(2)}-${main.interval.hi.toFixed(2)}; ${range(main.rounds.map((r) => r.ratio))}; tpcb, ${o.clients} connections, median of ${main.rounds.length} rounds of ${o.seconds} s per side, the order changing every round; client CPU/tx: worker ${main.workerCpuUsPerTx} µs, pgbench ${main.pgbenchCpuUsPerTx} µs`,
+      note: `95% bootstrap ${showInterval(main.interval, 2)}; ${range(main.rounds.map((r) => r.ratio))}; tpcb, ${o.clients} connections, median of ${main.rounds.length} rounds of ${o.seconds} s per side, the order changing every round; client CPU/tx: worker ${main.workerCpuUsPerTx} µs, pgbench ${main.pgbenchCpuUsPerTx} µs`,
       othersCpuPct: others,
     }),
     makeRow('pgbenchRatio', main.bareRatio ?? null, '', undefined, {
@@ -279,7 +279,7 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
   for (const s of all.slice(1)) {
     rows.push(makeRow('pgbenchRatio', s.ratio, '', undefined, {
       at: `${s.op}${s.pinned ? ', pinned' : ''}`,
-      note: `diagnostic; 95% interval ${s.interval.lo.toFixed(2)}-${s.interval.hi.toFixed(2)}; client CPU/tx: worker ${s.workerCpuUsPerTx} µs, pgbench ${s.pgbenchCpuUsPerTx} µs`,
+      note: `diagnostic; 95% bootstrap ${showInterval(s.interval, 2)}; client CPU/tx: worker ${s.workerCpuUsPerTx} µs, pgbench ${s.pgbenchCpuUsPerTx} µs`,
       othersCpuPct: median(s.rounds.map((r) => r.othersCpuPct)),
     }));
   }
@@ -291,16 +291,20 @@ export async function pgbenchRatio(o: RatioOptions): Promise<{ rows: Row[]; deta
       clients: o.clients,
       seconds: o.seconds,
       bareMethod: `${o.clients} pg.Clients, each a closed loop of tpcb.sql's seven statements as named prepared statements in the worker's messages (Bind, Describe, Execute, Sync in one write) through node-postgres's cheapest path (bench/lib/pg-submittable.ts), random aid/bid/tid/delta drawn in JavaScript`,
-      method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared -f workloads/tpcb/<op>.sql -s ${scale} vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; short rounds, the order changing every round (each side first as often, pgbench before the worker in half of them), the worker counting each invocation up to its own end, VACUUM + TRUNCATE history + CHECKPOINT before each run; the figure is the median of the rounds' ratios, with its 95% percentile-bootstrap interval (2,000 resamples of the rounds)`,
+      method: `pgbench -n -c ${o.clients} -j ${o.clients} -T ${o.seconds} -M prepared -f workloads/tpcb/<op>.sql -s ${scale} vs ${o.clients} concurrent handler invocations of statements messages (count ${COUNT.tpcb} tpcb / ${COUNT['select-only']} select-only) in a closed loop; short rounds, the order changing every round (each side first as often, pgbench before the worker in half of them), the worker counting each invocation up to its own end, VACUUM + TRUNCATE history + CHECKPOINT before each run; the figure is the median of the rounds' ratios, with its 95% percentile-bootstrap interval (2,000 resamples of the rounds, within those where pgbench ran before the worker and those where it ran after)`,
       pinnedMeans: 'all PostgreSQL processes on CPU 1, the client on CPU 0',
       series: all,
     },
   };
 }
 
-/** How far the median of these round ratios could have landed with other rounds like them: its 95% bootstrap interval. */
-export function medianInterval(ratios: readonly number[], resamples = 2000): { ratio: Interval } {
-  return bootstrap(ratios.length, (picks) => ({ ratio: pickedMedian(ratios, picks) }), { resamples });
+/**
+ * How far the median of these round ratios moves across other draws of the same rounds: its 95%
+ * bootstrap interval, resampling within the rounds where pgbench ran before the worker and those
+ * where it ran after (so every resample keeps the design's balance).
+ */
+export function medianInterval(ratios: readonly number[], pgbenchBefore: readonly boolean[], resamples = 2000): { ratio: Interval | null } {
+  return bootstrap(ratios.length, (picks) => ({ ratio: pickedMedian(ratios, picks) }), { resamples, strata: pgbenchBefore.map((b) => (b ? 0 : 1)) });
 }
 
 /** tpcb.sql's seven statements as a bare loop sends them: text and bind values, in order. */

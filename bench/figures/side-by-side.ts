@@ -41,7 +41,7 @@ import { Sender } from '../../trigger/send/sender';
 import { urlOf } from '../lib/bench-worker';
 import { parsePgbenchLog, runPgbench } from '../lib/pgbench';
 import { canPin, withSplitCpus } from '../lib/affinity';
-import { bootstrap, RoundHistograms, type Interval } from '../lib/bootstrap';
+import { bootstrap, RoundHistograms, showInterval, type Interval } from '../lib/bootstrap';
 import { cpuWindow } from '../lib/proc';
 import { makeRow, median, round, type Row } from '../lib/report';
 
@@ -111,8 +111,8 @@ export interface RatioSpread {
   readonly roundsMedian: number;
   readonly min: number;
   readonly max: number;
-  /** 95% percentile-bootstrap interval of the pooled figure, the rounds resampled in pairs (bench/lib/bootstrap.ts). */
-  readonly interval: Interval;
+  /** 95% percentile-bootstrap interval of the pooled figure, the rounds resampled in pairs (pooledIntervals); null with too few rounds. */
+  readonly interval: Interval | null;
 }
 
 interface Series {
@@ -147,12 +147,13 @@ function sideOf(latency: Histogram, lag: Histogram, skipped: number, cpuUsPerTx:
 }
 
 /** The pooled ratio with the rounds' median and range and its interval: the figure and its run-to-run spread. */
-export function spreadOf(value: number, xs: readonly number[], interval: Interval): RatioSpread {
+export function spreadOf(value: number, xs: readonly number[], interval: Interval | null): RatioSpread {
   return {
     value: round(value, 3), roundsMedian: round(median(xs), 3), min: round(Math.min(...xs), 3), max: round(Math.max(...xs), 3),
-    interval: { lo: round(interval.lo, 3), hi: round(interval.hi, 3) },
+    interval: interval && { lo: round(interval.lo, 3), hi: round(interval.hi, 3) },
   };
 }
+
 
 /** Ours / pgbench's of the three percentiles, from each side's pooled histograms. */
 export function pooledRatios(worker: Pooled, pgbench: Pooled): Record<(typeof RATIOS)[number], number> {
@@ -165,17 +166,19 @@ export function pooledRatios(worker: Pooled, pgbench: Pooled): Record<(typeof RA
 
 /**
  * How far each pooled ratio could have landed with other rounds like these: a 95% bootstrap
- * interval, resampling the rounds in pairs (a round's worker and pgbench runs ran back to back, in
- * the same weather) and pooling each side of every resample as {@link pooledRatios} does.
+ * interval (null below bench/lib/bootstrap.ts's MIN_ROUNDS). The rounds are resampled in pairs (a
+ * round's worker and pgbench runs ran back to back, in the same weather, which the pair shares),
+ * within the rounds that went pgbench first and those that went worker first (so every resample
+ * keeps the design's balance), and each side of a resample pooled as {@link pooledRatios} does.
  */
-export function pooledIntervals(rounds: readonly { readonly worker: Pooled; readonly pgbench: Pooled }[], resamples = 2000): Record<(typeof RATIOS)[number], Interval> {
+export function pooledIntervals(rounds: readonly { readonly worker: Pooled; readonly pgbench: Pooled; readonly pgbenchFirst: boolean }[], resamples = 2000): Record<(typeof RATIOS)[number], Interval | null> {
   const w = { latency: new RoundHistograms(rounds.map((r) => r.worker.latency)), lag: new RoundHistograms(rounds.map((r) => r.worker.lag)) };
   const p = { latency: new RoundHistograms(rounds.map((r) => r.pgbench.latency)), lag: new RoundHistograms(rounds.map((r) => r.pgbench.lag)) };
-  return bootstrap(rounds.length, (picks) => ({
-    latencyRatioP50: w.latency.percentile(50, picks) / p.latency.percentile(50, picks),
-    latencyRatioP99: w.latency.percentile(99, picks) / p.latency.percentile(99, picks),
-    lagRatioP99: w.lag.percentile(99, picks) / p.lag.percentile(99, picks),
-  }), { resamples });
+  return bootstrap(rounds.length, (picks) => {
+    const [wp50, wp99] = w.latency.percentiles([50, 99], picks);
+    const [pp50, pp99] = p.latency.percentiles([50, 99], picks);
+    return { latencyRatioP50: wp50! / pp50!, latencyRatioP99: wp99! / pp99!, lagRatioP99: w.lag.percentile(99, picks) / p.lag.percentile(99, picks) };
+  }, { resamples, strata: rounds.map((r) => (r.pgbenchFirst ? 0 : 1)) });
 }
 
 /**
@@ -295,7 +298,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     await runWorkerSide(rate, WARMUP_S);
     const rounds: Round[] = [];
     const pooled = { worker: { latency: new Histogram(), lag: new Histogram() }, pgbench: { latency: new Histogram(), lag: new Histogram() } };
-    const perRound: Array<{ worker: Pooled; pgbench: Pooled }> = [];
+    const perRound: Array<{ worker: Pooled; pgbench: Pooled; pgbenchFirst: boolean }> = [];
     for (let i = 0; i < o.rounds; i++) {
       // Alternate which side goes first, so a drift of the machine over a round favours neither.
       const pgbenchFirst = i % 2 === 0;
@@ -322,7 +325,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
         othersCpuPct: round(window().othersPct, 1),
       };
       rounds.push(r);
-      perRound.push({ worker: parted.worker!, pgbench: parted.pgbench! });
+      perRound.push({ worker: parted.worker!, pgbench: parted.pgbench!, pgbenchFirst });
       o.log(`    round ${i + 1}/${o.rounds} (${r.order}), worker vs pgbench: latency p50 ${w!.latencyP50Ms} vs ${p!.latencyP50Ms} ms, p99 ${w!.latencyP99Ms} vs ${p!.latencyP99Ms} ms; `
         + `lag p50 ${w!.lagP50Ms} vs ${p!.lagP50Ms} ms, p99 ${w!.lagP99Ms} vs ${p!.lagP99Ms} ms; skipped ${w!.skipped} vs ${p!.skipped}; `
         + `client CPU/tx ${w!.cpuUsPerTx} vs ${p!.cpuUsPerTx} µs (${w!.turnUsPerTx} µs of it turning, ${w!.preciseStartsPct}% of starts precise); `
@@ -337,7 +340,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     });
     const s: Series = { rate, why, pinned, rounds, pooled: { worker: percentiles(pooled.worker), pgbench: percentiles(pooled.pgbench) }, spread };
     o.log(`    pooled: latency p50 ${s.pooled.worker.latencyP50Ms} vs ${s.pooled.pgbench.latencyP50Ms} ms, p99 ${s.pooled.worker.latencyP99Ms} vs ${s.pooled.pgbench.latencyP99Ms} ms; lag p99 ${s.pooled.worker.lagP99Ms} vs ${s.pooled.pgbench.lagP99Ms} ms`
-      + ` (ratios ${RATIOS.map((k) => `${spread[k].value} [${spread[k].interval.lo}-${spread[k].interval.hi}]`).join(', ')}, 95% bootstrap intervals over the rounds in brackets; medians of the rounds ${RATIOS.map((k) => spread[k].roundsMedian).join(', ')})`);
+      + ` (ratios ${RATIOS.map((k) => `${spread[k].value} [${showInterval(spread[k].interval)}]`).join(', ')}, 95% bootstrap intervals over the rounds in brackets; medians of the rounds ${RATIOS.map((k) => spread[k].roundsMedian).join(', ')})`);
     return s;
   };
 
@@ -377,7 +380,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     };
     for (const k of RATIOS) {
       rows.push(makeRow(k, s.spread[k].value, '', i === 0 ? { kind: 'atMost', limit: GOALS[k] } : undefined, {
-        at, note: `${i === 0 ? '' : 'diagnostic; '}95% interval ${s.spread[k].interval.lo}-${s.spread[k].interval.hi}; rounds ${s.spread[k].min}-${s.spread[k].max} (median ${s.spread[k].roundsMedian}); ${notes[k]}`, othersCpuPct: others,
+        at, note: `${i === 0 ? '' : 'diagnostic; '}95% bootstrap ${showInterval(s.spread[k].interval)}; rounds ${s.spread[k].min}-${s.spread[k].max} (median ${s.spread[k].roundsMedian}); ${notes[k]}`, othersCpuPct: others,
       }));
     }
   }
@@ -385,7 +388,7 @@ export async function sideBySide(o: SideBySideOptions): Promise<{ rows: Row[]; d
     rows,
     spread: all[0]!.spread,
     details: {
-      method: `pgbench -n -c ${o.clients} -j 1 -R <rate> -T ${o.seconds} -M prepared -f workloads/tpcb/${OP}.sql -s ${scale} --log, against the local engine (one worker, one slice of ${OP} at <rate>, pool of ${o.clients}); alternating which goes first, VACUUM + TRUNCATE history + CHECKPOINT before each run; each figure ours / pgbench of the percentile over all rounds pooled per side (every transaction of a side in one histogram), with its 95% percentile-bootstrap interval (2,000 resamples of the rounds, in pairs) and the per-round ratios' median and range`,
+      method: `pgbench -n -c ${o.clients} -j 1 -R <rate> -T ${o.seconds} -M prepared -f workloads/tpcb/${OP}.sql -s ${scale} --log, against the local engine (one worker, one slice of ${OP} at <rate>, pool of ${o.clients}); alternating which goes first, VACUUM + TRUNCATE history + CHECKPOINT before each run; each figure ours / pgbench of the percentile over all rounds pooled per side (every transaction of a side in one histogram), with its 95% percentile-bootstrap interval (2,000 resamples of the rounds, in pairs, within the rounds that went pgbench first and those that went worker first) and the per-round ratios' median and range`,
       closedLoopTps: round(closedLoopTps, 1), clients: o.clients, seconds: o.seconds,
       pinnedMeans: 'all PostgreSQL processes on CPU 1, the client (pgbench, or the process running the worker) on CPU 0',
       series: all,

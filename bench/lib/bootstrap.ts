@@ -3,12 +3,13 @@
  *
  * A figure made of rounds (the median of pgbenchRatio's round ratios, side by side's pooled
  * percentiles) is one draw of the machine's weather. Resampling the rounds with replacement, many
- * times, and taking the figure of each resample shows how much it rests on a few rounds: a p99
- * ratio of 1.3 whose interval is 0.9-6 says one stall decided it; one whose interval is 1.2-1.4
- * says the rounds agree. Percentile bootstrap (Efron & Tibshirani, "An Introduction to the
- * Bootstrap", ch. 13): the interval is the middle `level` of the resampled figures. With 8-20
- * rounds it is rough, and it cannot show what the run never met (a stall that hit no round), so it
- * is a spread of this run, not a guarantee about the next.
+ * times, and taking the figure of each resample shows how much it rests on a few of them: a p99
+ * ratio of 1.3 whose interval is 0.9-6 was decided by one or two rounds; one whose interval is
+ * 1.2-1.4 says the rounds agree. Percentile bootstrap (Efron & Tibshirani, "An Introduction to the
+ * Bootstrap", ch. 13): the interval is the middle `level` of the resampled figures. It is this run's
+ * spread, not a confidence interval on the true ratio: a resample leaves out about a third of the
+ * rounds and never holds a round the run did not have (a stall that hit no round), and with 8-20
+ * rounds its coverage for a pooled p99 is not known. Below {@link MIN_ROUNDS} rounds there is none.
  *
  * Seeded: the same rounds give the same interval.
  */
@@ -21,11 +22,24 @@ export interface BootstrapOptions {
   readonly level?: number;
   /** @default 1 */
   readonly seed?: number;
+  /**
+   * A stratum per round: each resample draws within each stratum as many rounds as it has (so a
+   * design that alternates which side goes first stays balanced in every resample). @default one stratum
+   */
+  readonly strata?: readonly number[];
 }
+
+/** Fewer rounds than this give no interval: with 1 or 2 it is only their min and max. */
+export const MIN_ROUNDS = 6;
 
 export interface Interval {
   readonly lo: number;
   readonly hi: number;
+}
+
+/** An interval as the log and the table show it ("n/a" where there is none). */
+export function showInterval(i: Interval | null, digits = 3): string {
+  return i ? `${i.lo.toFixed(digits)}-${i.hi.toFixed(digits)}` : 'n/a';
 }
 
 /** mulberry32: a small, seeded 32-bit generator; plenty for picking rounds. */
@@ -49,31 +63,48 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 /**
- * The percentile-bootstrap interval of each figure `statistic` computes from `n` rounds.
+ * The percentile-bootstrap interval of each figure `statistic` computes from `n` rounds, or null
+ * where there is none: fewer than {@link MIN_ROUNDS} rounds, or so many resamples without a finite
+ * figure (a side with nothing to divide by) that an end of the interval is not finite.
  * `statistic` gets, per round, how many times the resample picked it (the counts add up to n).
  */
-export function bootstrap<K extends string>(n: number, statistic: (picks: Uint32Array) => Record<K, number>, opts: BootstrapOptions = {}): Record<K, Interval> {
+export function bootstrap<K extends string>(n: number, statistic: (picks: Uint32Array) => Record<K, number>, opts: BootstrapOptions = {}): Record<K, Interval | null> {
   const resamples = opts.resamples ?? 2000;
   const level = opts.level ?? 0.95;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`bootstrap needs at least one round, got ${n}`);
   if (!(level > 0 && level < 1)) throw new RangeError(`level must be between 0 and 1, got ${level}`);
   if (!Number.isInteger(resamples) || resamples < 1) throw new RangeError(`resamples must be a positive integer, got ${resamples}`);
+  if (opts.strata && opts.strata.length !== n) throw new RangeError(`strata must name one stratum per round: ${opts.strata.length} for ${n} rounds`);
+  const byStratum = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const key = opts.strata?.[i] ?? 0;
+    byStratum.set(key, [...(byStratum.get(key) ?? []), i]);
+  }
+  const groups = [...byStratum.values()];
   const random = generator(opts.seed ?? 1);
   const picks = new Uint32Array(n);
-  const seen = new Map<K, number[]>();
+  const seen = new Map<K, { finite: number[]; other: number }>();
   for (let b = 0; b < resamples; b++) {
     picks.fill(0);
-    for (let i = 0; i < n; i++) picks[Math.floor(random() * n)]! += 1;
+    for (const g of groups) for (let i = 0; i < g.length; i++) picks[g[Math.floor(random() * g.length)]!]! += 1;
     for (const [k, v] of Object.entries(statistic(picks)) as Array<[K, number]>) {
       let xs = seen.get(k);
-      if (!xs) seen.set(k, (xs = []));
-      xs.push(v);
+      if (!xs) seen.set(k, (xs = { finite: [], other: 0 }));
+      // NaN would leave a sort unsorted without a word; Infinity has no place in an interpolation.
+      if (Number.isFinite(v)) xs.finite.push(v);
+      else xs.other += 1;
     }
   }
-  const out = {} as Record<K, Interval>;
-  for (const [k, xs] of seen) {
-    xs.sort((a, z) => a - z);
-    out[k] = { lo: quantile(xs, (1 - level) / 2), hi: quantile(xs, 1 - (1 - level) / 2) };
+  const out = {} as Record<K, Interval | null>;
+  const tail = (1 - level) / 2;
+  for (const [k, { finite, other }] of seen) {
+    if (n < MIN_ROUNDS || other > tail * resamples) {
+      out[k] = null;
+      continue;
+    }
+    // At most one tail's worth of resamples had no finite figure: the interval is read from the rest.
+    finite.sort((a, z) => a - z);
+    out[k] = { lo: quantile(finite, tail), hi: quantile(finite, 1 - tail) };
   }
   return out;
 }
@@ -115,6 +146,11 @@ export class RoundHistograms {
 
   /** The p-th percentile (nearest rank, bucket value clamped to the exact min and max) of the rounds merged, round i counted picks[i] times. */
   percentile(p: number, picks: Uint32Array): number {
+    return this.percentiles([p], picks)[0]!;
+  }
+
+  /** Several percentiles of the same merge, summed once (see {@link percentile}). */
+  percentiles(ps: readonly number[], picks: Uint32Array): number[] {
     this.sum.fill(0);
     let n = 0;
     let min = Infinity;
@@ -129,13 +165,15 @@ export class RoundHistograms {
       if (this.mins[r]! < min) min = this.mins[r]!;
       if (this.maxes[r]! > max) max = this.maxes[r]!;
     }
-    if (n === 0) return 0;
-    const rank = Math.max(1, Math.ceil((p / 100) * n));
-    let seen = 0;
-    for (let i = 0; i < this.sum.length; i++) {
-      seen += this.sum[i]!;
-      if (seen >= rank) return Math.min(max, Math.max(min, this.values[i]!));
-    }
-    return max;
+    return ps.map((p) => {
+      if (n === 0) return 0;
+      const rank = Math.max(1, Math.ceil((p / 100) * n));
+      let seen = 0;
+      for (let i = 0; i < this.sum.length; i++) {
+        seen += this.sum[i]!;
+        if (seen >= rank) return Math.min(max, Math.max(min, this.values[i]!));
+      }
+      return max;
+    });
   }
 }

@@ -9,43 +9,59 @@ function spread(n: number, lo: number, hi: number, skew = 1): Histogram {
   return h;
 }
 
+const medianOf = (xs: readonly number[]) => (picks: Uint32Array) => ({ m: pickedMedian(xs, picks) });
+
 describe('bootstrap interval over rounds', () => {
   it('reads from rounds each picked once the same percentiles as their merged histogram', () => {
-    const rounds = [spread(500, 1, 4), spread(700, 2, 30, 3), spread(300, 0.5, 2), spread(40, 100, 400)];
+    const rounds = [spread(500, 1, 4), spread(700, 2, 30, 3), spread(300, 0.5, 2), spread(40, 100, 400), new Histogram()];
     const merged = new Histogram();
     for (const r of rounds) merged.merge(r);
     const all = new RoundHistograms(rounds);
     const once = new Uint32Array(rounds.length).fill(1);
-    for (const p of [1, 50, 90, 99, 99.9, 100]) expect(all.percentile(p, once), `p${p}`).to.equal(merged.percentile(p));
+    const ps = [1, 50, 90, 99, 99.9, 100];
+    expect(all.percentiles(ps, once)).to.deep.equal(ps.map((p) => merged.percentile(p)));
   });
 
   it('counts a round picked twice twice', () => {
-    const rounds = [spread(100, 1, 1), spread(100, 9, 9)];
-    const all = new RoundHistograms(rounds);
+    const all = new RoundHistograms([spread(100, 1, 1), spread(100, 9, 9)]);
     // Three parts of the 9 ms round to one of the 1 ms round: the median is 9 ms.
     expect(all.percentile(50, Uint32Array.from([1, 3]))).to.be.closeTo(9, 9 * 0.01);
     expect(all.percentile(50, Uint32Array.from([3, 1]))).to.be.closeTo(1, 0.01);
   });
 
-  it('gives the same interval for the same rounds (seeded)', () => {
+  it('gives the same interval for the same rounds and seed, and another for another seed', () => {
     const xs = [0.61, 0.72, 0.55, 0.9, 0.77, 0.68, 0.81, 0.59];
-    const stat = (picks: Uint32Array) => ({ m: pickedMedian(xs, picks) });
-    expect(bootstrap(xs.length, stat)).to.deep.equal(bootstrap(xs.length, stat));
+    expect(bootstrap(xs.length, medianOf(xs))).to.deep.equal(bootstrap(xs.length, medianOf(xs)));
+    expect(bootstrap(xs.length, medianOf(xs), { seed: 2, resamples: 200 })).not.to.deep.equal(bootstrap(xs.length, medianOf(xs), { seed: 1, resamples: 200 }));
   });
 
   it('is narrow when the rounds agree and wide when they do not', () => {
     const agree = [1.29, 1.31, 1.3, 1.32, 1.28, 1.3, 1.31, 1.29, 1.3, 1.3];
     const differ = [0.6, 1.9, 0.8, 1.5, 0.7, 2.4, 1.1, 0.5, 1.7, 1.0];
-    const width = (xs: number[]) => { const i = bootstrap(xs.length, (picks) => ({ m: pickedMedian(xs, picks) })).m; return i.hi - i.lo; };
+    const width = (xs: number[]) => { const i = bootstrap(xs.length, medianOf(xs)).m!; return i.hi - i.lo; };
     expect(width(agree)).to.be.at.most(0.03);
     expect(width(differ)).to.be.at.least(0.5);
   });
 
-  it('holds the median of the rounds, within their range', () => {
-    const xs = [0.61, 0.72, 0.55, 0.9, 0.77, 0.68, 0.81, 0.59];
-    const { m } = bootstrap(xs.length, (picks) => ({ m: pickedMedian(xs, picks) }));
-    expect(m.lo).to.be.at.most(0.695).and.at.least(0.55);
-    expect(m.hi).to.be.at.least(0.695).and.at.most(0.9);
+  it('gives none below six rounds, where it would only be their min and max', () => {
+    expect(bootstrap(5, medianOf([0.6, 0.7, 0.8, 0.9, 1.0])).m).to.equal(null);
+    expect(bootstrap(6, medianOf([0.6, 0.7, 0.8, 0.9, 1.0, 1.1])).m).not.to.equal(null);
+  });
+
+  it('gives none when more than a tail of the resamples had no finite figure, and reads the rest otherwise', () => {
+    // A third of the resamples leave round 0 out: nothing to divide by.
+    expect(bootstrap(6, (picks) => ({ r: picks[0] ? 1 : NaN })).r).to.equal(null);
+    // Round 0 picked 5 times or more out of 20: under 0.3% of the resamples.
+    const rare = bootstrap(20, (picks) => ({ r: picks[0]! >= 5 ? Infinity : 1 + picks[0]! / 10 })).r!;
+    expect(Number.isFinite(rare.lo) && Number.isFinite(rare.hi)).to.equal(true);
+    expect(rare.hi).to.be.at.most(1.4);
+  });
+
+  it('keeps each stratum\'s number of rounds in every resample', () => {
+    const strata = [0, 1, 0, 1, 0, 1, 0, 1, 0];
+    const inFirst = (picks: Uint32Array) => ({ n: strata.reduce((a, s, i) => a + (s === 0 ? picks[i]! : 0), 0) });
+    expect(bootstrap(strata.length, inFirst, { strata }).n).to.deep.equal({ lo: 5, hi: 5 });
+    expect(bootstrap(strata.length, inFirst).n).not.to.deep.equal({ lo: 5, hi: 5 });
   });
 
   it('refuses a series without rounds, in one line', () => {
