@@ -195,7 +195,7 @@ describe('precise wait', () => {
     expect(wait.stats).to.include({ blocked: 1, coarse: 0, nudged: 0 });
   });
 
-  it('aims its timer at the moment itself when it could not block (a transaction in flight, or another wait): no budget spent turning a millisecond it need not', async () => {
+  it('spends no budget turning while it waits with a transaction in flight or beside another wait', async () => {
     const sim = blocking({ earlyMs: 0, slackMs: 0.05, turnMs: 0.01 });
     const wait = new PreciseWait(sim);
     const release = wait.hold();
@@ -205,6 +205,36 @@ describe('precise wait', () => {
     await Promise.all([wait.until(sim.t + 20), wait.until(sim.t + 20)]);
     expect(sim.turns).to.equal(0);
     expect(sim.blocks).to.deep.equal([]);
+  });
+
+  it('with a transaction in flight, aims its timer early and ends on the first answer after its moment, though the timer would fire late', async () => {
+    // Timers 0.4 ms late; answers every 0.1 ms while a timer runs.
+    const { sim, wait } = flowing(0.1, -0.4);
+    const release = wait.hold();
+    const due = sim.t + 20;
+    await wait.until(due);
+    expect(sim.t).to.be.at.least(due);
+    expect(sim.t - due).to.be.below(0.1 + 1e-9);
+    expect(sim.turns).to.equal(0);
+    expect(wait.stats).to.include({ nudged: 1, coarse: 0, precise: 0 });
+    release();
+  });
+
+  it('with a transaction in flight and no answer yet, blocks for the rest as soon as that transaction ends before the moment', async () => {
+    const sim = blocking({ earlyMs: 0, slackMs: 0.05 });
+    // The first timer (aimed a millisecond early) fires on time; the one waiting on answers would fire well after the moment.
+    let timers = 0;
+    const wait = new PreciseWait({ ...sim, timer: async (ms: number) => { timers++; if (timers === 1) sim.t += ms; else { await new Promise((r) => setTimeout(r, 5)); sim.t += 10; } } });
+    const release = wait.hold();
+    const due = sim.t + 20;
+    const done = wait.until(due);
+    // The wait is on answers now; the transaction's last answer came before it began.
+    for (let i = 0; timers < 2 && i < 1000; i++) await new Promise((r) => setImmediate(r));
+    release();
+    await done;
+    expect(sim.t).to.be.at.least(due);
+    expect(sim.t - due).to.be.below(0.1);
+    expect(wait.stats).to.include({ blocked: 1, coarse: 0, precise: 0 });
   });
 
   it('does not block when its last stretch begins closer to the moment than the spin: it spins', async () => {
