@@ -35,7 +35,10 @@ const blockCell = new Int32Array(new SharedArrayBuffer(4));
 /** The real clock's precise waits (handlers/precise-wait.ts); its stats say what they cost. */
 export const systemWait = new PreciseWait({
   now,
-  timer: (ms) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  timer: (ms, cancel) => new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, ms));
+    cancel?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  }),
   turn: () => new Promise<void>((resolve) => setImmediate(resolve)),
   block: (ms) => { Atomics.wait(blockCell, 0, 0, ms); },
 });

@@ -38,8 +38,8 @@
 export interface WaitPrimitives {
   /** Epoch ms, sub-millisecond. */
   now(): number;
-  /** A coarse timer: resolves about `ms` later, possibly up to a millisecond early or late. */
-  timer(ms: number): Promise<void>;
+  /** A coarse timer: resolves about `ms` later, possibly up to a millisecond early or late; or, cancelled, at once. */
+  timer(ms: number, cancel?: AbortSignal): Promise<void>;
   /** One turn of the event loop: I/O and timers due run, then it resolves. */
   turn(): Promise<void>;
   /** Block the thread for `ms` (sub-millisecond); nothing else runs meanwhile. @default none: such waits turn instead */
@@ -76,6 +76,13 @@ export interface PreciseWaitStats {
 
 /** A nudge this recent says I/O is flowing: the next wait relies on nudges instead of turns. */
 const NUDGED_RECENTLY_MS = 1;
+
+/**
+ * With a transaction in flight, a nudge this recent says its answers are coming: a wait counts on
+ * them. Longer without one (a long statement, a COMMIT's flush, a hold that never nudges such as
+ * the staleness probe's poll), the wait does not, and ends as if nothing were in flight.
+ */
+const ANSWERS_FLOWING_MS = 5;
 
 /** A blocking wait wakes this long before its moment and spins the rest: the futex timer's slack. */
 export const SPIN_MS = 0.1;
@@ -122,7 +129,8 @@ export class PreciseWait {
   private async wait(t: number, from: number): Promise<void> {
     let now = from;
     // Waiting on a transaction's answers ended on its timer before the moment: no answer is coming
-    // soon, so the rest is turned (or blocked) rather than waited on again.
+    // soon, so unless one came in the last millisecond the rest is turned (or blocked), not waited
+    // on again.
     let onAnswers = true;
     for (;;) {
       // Blocking stops every other wait too: only the one wait of the process may block.
@@ -141,7 +149,7 @@ export class PreciseWait {
       // While a transaction is in flight its answers will come, and its end lets the wait block:
       // either ends the wait, on time or nearly, without turning.
       const recently = now - this.nudgedAt <= NUDGED_RECENTLY_MS;
-      if (t - now <= this.fineMs && (recently || (this.held > 0 && onAnswers))) {
+      if (t - now <= this.fineMs && (recently || (onAnswers && this.answersFlowing(now)))) {
         const ended = await this.nudgedOrTimer(t, now);
         now = this.p.now();
         if (ended === 'nudge' || (ended === 'quiet' && now >= t)) {
@@ -170,15 +178,15 @@ export class PreciseWait {
         return;
       }
       // A timer may fire late. When the last stretch has a way to end on time that costs no
-      // turning, aim it a millisecond early, so the wait reaches that stretch before its moment:
-      // blocking (nothing in flight, no other wait), or a transaction in flight, whose answers
-      // nudge and whose end lets the wait block. Otherwise the stretch would be turned, from the
-      // budget: aim at the moment. (Such a wait gets here only while more than `fineMs` away.)
+      // turning, aim it a millisecond early (at most `fineMs`), so the wait reaches that stretch
+      // before its moment: blocking (nothing in flight, no other wait), or a transaction in flight
+      // that is answering, whose answers nudge and whose end lets the wait block. Otherwise the
+      // stretch would be turned, from the budget: aim at the moment.
       // Aimed at the moment with a transaction in flight, as until 2026-12-01, about a third of
       // the starts of a slice at 300/s ended on that timer, 0.26 ms late at the median and 0.77 at
       // p90 (the 2-core VM, handlers/README.md, "Statements start on time").
-      const early = this.held > 0 || (this.p.block !== undefined && this.waits === 1);
-      await this.p.timer(early ? t - now - 1 : t - now);
+      const early = (onAnswers && this.answersFlowing(now)) || (this.p.block !== undefined && this.held === 0 && this.waits === 1);
+      await this.p.timer(early ? t - now - Math.min(1, this.fineMs) : t - now);
       now = this.p.now();
       if (now >= t) {
         this.stats.coarse += 1;
@@ -224,11 +232,19 @@ export class PreciseWait {
       entry = { t, end: resolve };
       this.waiting.add(entry);
     });
+    // The timer that lost the race is cleared: left, it would wake the loop after the wait is over.
+    const timer = new AbortController();
     try {
-      return await Promise.race([ended, this.p.timer(t - now).then(() => 'timer' as const)]);
+      return await Promise.race([ended, this.p.timer(t - now, timer.signal).then(() => 'timer' as const)]);
     } finally {
       this.waiting.delete(entry!);
+      timer.abort();
     }
+  }
+
+  /** A transaction is in flight and answered lately ({@link ANSWERS_FLOWING_MS}): its next answer will nudge. */
+  private answersFlowing(now: number): boolean {
+    return this.held > 0 && now - this.nudgedAt <= ANSWERS_FLOWING_MS;
   }
 
   private refill(now: number): number {

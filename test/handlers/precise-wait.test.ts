@@ -95,15 +95,20 @@ describe('precise wait', () => {
    * Simulated time where database answers arrive every `ioMs` while a timer runs, each one nudging
    * the wait, as the worker does; a timer fires `earlyMs` early.
    */
-  function flowing(ioMs: number, earlyMs: number): { sim: ReturnType<typeof simulated>; wait: PreciseWait } {
+  function flowing(ioMs: number, earlyMs: number): { sim: ReturnType<typeof simulated>; wait: PreciseWait; cancelled: () => number } {
     const sim = simulated({ earlyMs });
+    let cancelled = 0;
     const wait = new PreciseWait({
       ...sim,
       now: () => sim.t,
-      timer: async (ms) => {
+      timer: async (ms, cancel) => {
         sim.timers++;
         const end = sim.t + Math.max(0.05, ms - earlyMs);
         while (sim.t < end) {
+          if (cancel?.aborted) {
+            cancelled++;
+            return;
+          }
           sim.t = Math.min(end, sim.t + ioMs);
           wait.nudge();
           // The next answer comes in a later turn of the loop.
@@ -111,7 +116,7 @@ describe('precise wait', () => {
         }
       },
     });
-    return { sim, wait };
+    return { sim, wait, cancelled: () => cancelled };
   }
 
   it('while answers flow, ends on the first one after its moment, without turning', async () => {
@@ -207,34 +212,72 @@ describe('precise wait', () => {
     expect(sim.blocks).to.deep.equal([]);
   });
 
-  it('with a transaction in flight, aims its timer early and ends on the first answer after its moment, though the timer would fire late', async () => {
+  it('with a transaction in flight that is answering, aims its timer early and ends on the first answer after its moment, though the timer would fire late', async () => {
     // Timers 0.4 ms late; answers every 0.1 ms while a timer runs.
-    const { sim, wait } = flowing(0.1, -0.4);
+    const { sim, wait, cancelled } = flowing(0.1, -0.4);
     const release = wait.hold();
+    wait.nudge();
     const due = sim.t + 20;
     await wait.until(due);
     expect(sim.t).to.be.at.least(due);
     expect(sim.t - due).to.be.below(0.1 + 1e-9);
     expect(sim.turns).to.equal(0);
     expect(wait.stats).to.include({ nudged: 1, coarse: 0, precise: 0 });
+    // The last stretch's timer lost to the answer: cleared, not left to wake the loop later.
+    await new Promise((r) => setImmediate(r));
+    expect(cancelled()).to.equal(1);
     release();
   });
 
-  it('with a transaction in flight and no answer yet, blocks for the rest as soon as that transaction ends before the moment', async () => {
+  it('with a transaction in flight that is answering, blocks for the rest as soon as that transaction ends before the moment', async () => {
     const sim = blocking({ earlyMs: 0, slackMs: 0.05 });
-    // The first timer (aimed a millisecond early) fires on time; the one waiting on answers would fire well after the moment.
     let timers = 0;
-    const wait = new PreciseWait({ ...sim, timer: async (ms: number) => { timers++; if (timers === 1) sim.t += ms; else { await new Promise((r) => setTimeout(r, 5)); sim.t += 10; } } });
+    const wait: PreciseWait = new PreciseWait({ ...sim, timer: async (ms: number) => {
+      timers++;
+      if (timers === 1) {
+        // The first timer, aimed a millisecond early, fires on time; the transaction's last answer came 2 ms before.
+        sim.t += ms - 2;
+        wait.nudge();
+        sim.t += 2;
+      } else {
+        // The one waiting on answers would fire well after the moment.
+        await new Promise((r) => setTimeout(r, 5));
+        sim.t += 10;
+      }
+    } });
     const release = wait.hold();
+    wait.nudge();
     const due = sim.t + 20;
     const done = wait.until(due);
-    // The wait is on answers now; the transaction's last answer came before it began.
     for (let i = 0; timers < 2 && i < 1000; i++) await new Promise((r) => setImmediate(r));
     release();
     await done;
     expect(sim.t).to.be.at.least(due);
     expect(sim.t - due).to.be.below(0.1);
     expect(wait.stats).to.include({ blocked: 1, coarse: 0, precise: 0 });
+  });
+
+  it('does not count on a transaction in flight that has not answered lately (a long statement, a probe\'s poll): one timer, aimed at the moment', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05, turnMs: 0.01 });
+    const wait = new PreciseWait(sim);
+    const release = wait.hold();
+    wait.nudge();
+    sim.t += 6;
+    const due = sim.t + 20;
+    await wait.until(due);
+    expect(sim.timers).to.equal(1);
+    expect(sim.t).to.be.at.least(due);
+    expect(wait.stats).to.include({ precise: 1, nudged: 0 });
+    release();
+  });
+
+  it('aims no earlier than its fine stretch: with none, one timer at the moment', async () => {
+    const sim = blocking({ earlyMs: 0, slackMs: 0.05 });
+    const wait = new PreciseWait(sim, { fineMs: 0 });
+    const due = sim.t + 20;
+    await wait.until(due);
+    expect(sim.timers).to.equal(1);
+    expect(sim.t).to.be.at.least(due);
   });
 
   it('does not block when its last stretch begins closer to the moment than the spin: it spins', async () => {
