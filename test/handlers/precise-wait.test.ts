@@ -271,6 +271,44 @@ describe('precise wait', () => {
     release();
   });
 
+  it('when the answers it counted on do not come before its timer, turns the rest instead of waiting on them again', async () => {
+    const sim = blocking({ earlyMs: 0.8, slackMs: 0.05, turnMs: 0.01 });
+    let timers = 0;
+    const wait: PreciseWait = new PreciseWait({ ...sim, timer: async (ms: number) => {
+      timers++;
+      if (timers === 1) {
+        // Aimed a millisecond early, it fires 1.2 ms before the moment; the transaction's last answer came 2 ms before that.
+        sim.t += ms - 0.2 - 2;
+        wait.nudge();
+        sim.t += 2;
+      } else {
+        // No answer after that; timers fire 0.8 ms early.
+        sim.t += Math.max(0.05, ms - 0.8);
+      }
+    } });
+    const release = wait.hold();
+    wait.nudge();
+    const due = sim.t + 20;
+    await wait.until(due);
+    expect(sim.t).to.be.at.least(due);
+    expect(timers).to.equal(2);
+    expect(wait.stats).to.include({ precise: 1, coarse: 0, nudged: 0 });
+    release();
+  });
+
+  it('with nothing in flight and no way to block, aims its timer at the moment though an answer came lately: one timer, the rest turned', async () => {
+    const sim = simulated({ earlyMs: 0.8, turnMs: 0.01 });
+    const wait = new PreciseWait(sim);
+    // The last transaction answered 2 ms ago and has ended: no answer is coming.
+    wait.nudge();
+    sim.t += 2;
+    const due = sim.t + 20;
+    await wait.until(due);
+    expect(sim.timers).to.equal(1);
+    expect(sim.t).to.be.at.least(due);
+    expect(wait.stats).to.include({ precise: 1, nudged: 0 });
+  });
+
   it('aims no earlier than its fine stretch: with none, one timer at the moment', async () => {
     const sim = blocking({ earlyMs: 0, slackMs: 0.05 });
     const wait = new PreciseWait(sim, { fineMs: 0 });
