@@ -41,7 +41,7 @@ import { Sender } from '../../trigger/send/sender';
 import { urlOf } from '../lib/bench-worker';
 import { parsePgbenchLog, runPgbench } from '../lib/pgbench';
 import { canPin, withSplitCpus } from '../lib/affinity';
-import { bootstrap, RoundHistograms, showInterval, type Interval } from '../lib/bootstrap';
+import { bootstrap, pickedMerge, showInterval, type Interval } from '../lib/bootstrap';
 import { cpuWindow } from '../lib/proc';
 import { makeRow, median, round, type Row } from '../lib/report';
 
@@ -154,7 +154,6 @@ export function spreadOf(value: number, xs: readonly number[], interval: Interva
   };
 }
 
-
 /** Ours / pgbench's of the three percentiles, from each side's pooled histograms. */
 export function pooledRatios(worker: Pooled, pgbench: Pooled): Record<(typeof RATIOS)[number], number> {
   return {
@@ -172,13 +171,11 @@ export function pooledRatios(worker: Pooled, pgbench: Pooled): Record<(typeof RA
  * keeps the design's balance), and each side of a resample pooled as {@link pooledRatios} does.
  */
 export function pooledIntervals(rounds: readonly { readonly worker: Pooled; readonly pgbench: Pooled; readonly pgbenchFirst: boolean }[], resamples = 2000): Record<(typeof RATIOS)[number], Interval | null> {
-  const w = { latency: new RoundHistograms(rounds.map((r) => r.worker.latency)), lag: new RoundHistograms(rounds.map((r) => r.worker.lag)) };
-  const p = { latency: new RoundHistograms(rounds.map((r) => r.pgbench.latency)), lag: new RoundHistograms(rounds.map((r) => r.pgbench.lag)) };
-  return bootstrap(rounds.length, (picks) => {
-    const [wp50, wp99] = w.latency.percentiles([50, 99], picks);
-    const [pp50, pp99] = p.latency.percentiles([50, 99], picks);
-    return { latencyRatioP50: wp50! / pp50!, latencyRatioP99: wp99! / pp99!, lagRatioP99: w.lag.percentile(99, picks) / p.lag.percentile(99, picks) };
-  }, { resamples, strata: rounds.map((r) => (r.pgbenchFirst ? 0 : 1)) });
+  const side = (s: 'worker' | 'pgbench', picks: Uint32Array): Pooled => ({
+    latency: pickedMerge(rounds.map((r) => r[s].latency), picks),
+    lag: pickedMerge(rounds.map((r) => r[s].lag), picks),
+  });
+  return bootstrap(rounds.length, (picks) => pooledRatios(side('worker', picks), side('pgbench', picks)), { resamples, strata: rounds.map((r) => (r.pgbenchFirst ? 0 : 1)) });
 }
 
 /**

@@ -13,7 +13,8 @@
  *
  * Seeded: the same rounds give the same interval.
  */
-import type { Histogram } from '../../handlers/metrics/histogram';
+import { Histogram } from '../../handlers/metrics/histogram';
+import { median } from './report';
 
 export interface BootstrapOptions {
   /** @default 2000 */
@@ -78,7 +79,8 @@ export function bootstrap<K extends string>(n: number, statistic: (picks: Uint32
   const byStratum = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const key = opts.strata?.[i] ?? 0;
-    byStratum.set(key, [...(byStratum.get(key) ?? []), i]);
+    if (!byStratum.has(key)) byStratum.set(key, []);
+    byStratum.get(key)!.push(i);
   }
   const groups = [...byStratum.values()];
   const random = generator(opts.seed ?? 1);
@@ -111,69 +113,12 @@ export function bootstrap<K extends string>(n: number, statistic: (picks: Uint32
 
 /** The median of the picked values (each counted as often as it was picked). */
 export function pickedMedian(values: readonly number[], picks: Uint32Array): number {
-  const xs: number[] = [];
-  values.forEach((v, i) => { for (let c = 0; c < picks[i]!; c++) xs.push(v); });
-  xs.sort((a, z) => a - z);
-  const mid = xs.length >> 1;
-  return xs.length % 2 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
+  return median(values.flatMap((v, i) => Array<number>(picks[i]!).fill(v)));
 }
 
-/**
- * Several histograms (one per round) on one axis of bucket values, so that the percentile of any
- * weighted sum of them, as {@link Histogram.percentile} would read it from their merge, is one pass
- * over an array instead of merging Maps.
- */
-export class RoundHistograms {
-  private readonly values: number[];
-  private readonly counts: Float64Array[];
-  private readonly mins: number[];
-  private readonly maxes: number[];
-  private readonly sum: Float64Array;
-
-  constructor(rounds: readonly Histogram[]) {
-    const data = rounds.map((h) => h.toData());
-    this.values = [...new Set(data.flatMap((d) => d.values))].sort((a, z) => a - z);
-    const index = new Map(this.values.map((v, i) => [v, i]));
-    this.counts = data.map((d) => {
-      const c = new Float64Array(this.values.length);
-      d.values.forEach((v, i) => { c[index.get(v)!] = d.counts[i]!; });
-      return c;
-    });
-    this.mins = rounds.map((h) => (h.count ? h.min : Infinity));
-    this.maxes = rounds.map((h) => (h.count ? h.max : -Infinity));
-    this.sum = new Float64Array(this.values.length);
-  }
-
-  /** The p-th percentile (nearest rank, bucket value clamped to the exact min and max) of the rounds merged, round i counted picks[i] times. */
-  percentile(p: number, picks: Uint32Array): number {
-    return this.percentiles([p], picks)[0]!;
-  }
-
-  /** Several percentiles of the same merge, summed once (see {@link percentile}). */
-  percentiles(ps: readonly number[], picks: Uint32Array): number[] {
-    this.sum.fill(0);
-    let n = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    for (let r = 0; r < this.counts.length; r++) {
-      const k = picks[r]!;
-      if (!k) continue;
-      const c = this.counts[r]!;
-      for (let i = 0; i < c.length; i++) {
-        if (c[i]) { this.sum[i]! += k * c[i]!; n += k * c[i]!; }
-      }
-      if (this.mins[r]! < min) min = this.mins[r]!;
-      if (this.maxes[r]! > max) max = this.maxes[r]!;
-    }
-    return ps.map((p) => {
-      if (n === 0) return 0;
-      const rank = Math.max(1, Math.ceil((p / 100) * n));
-      let seen = 0;
-      for (let i = 0; i < this.sum.length; i++) {
-        seen += this.sum[i]!;
-        if (seen >= rank) return Math.min(max, Math.max(min, this.values[i]!));
-      }
-      return max;
-    });
-  }
+/** The rounds' histograms merged, round i counted picks[i] times: a resample's pooled side. */
+export function pickedMerge(rounds: readonly Histogram[], picks: Uint32Array): Histogram {
+  const merged = new Histogram();
+  rounds.forEach((h, i) => { for (let c = 0; c < picks[i]!; c++) merged.merge(h); });
+  return merged;
 }
