@@ -19,8 +19,9 @@
  * every 0.1 ms at 1,500 TPC-B transactions a second). Whoever handles such an event calls
  * {@link PreciseWait.nudge}, which ends a wait whose moment has come, as a turn would, for free.
  * A wait that began within {@link NUDGED_RECENTLY_MS} of a nudge, or with a transaction in flight
- * ({@link PreciseWait.hold}), expects more of them and does not turn: it ends on the first nudge at
- * or after its moment, or on its timer if none comes (then, if that was early, it turns the rest).
+ * ({@link PreciseWait.hold}) that answered within {@link ANSWERS_FLOWING_MS}, expects more of them
+ * and does not turn: it ends on the first nudge at or after its moment, on that transaction's end
+ * (then it blocks), or on its timer if none comes (then, if that was early, it turns the rest).
  *
  * And while nothing is in flight (no transaction holds the wait, {@link PreciseWait.hold}), no
  * answer can arrive for the loop to handle, so the last stretch needs no turning at all: the wait
@@ -146,8 +147,8 @@ export class PreciseWait {
         this.stats.blocked += 1;
         return;
       }
-      // While a transaction is in flight its answers will come, and its end lets the wait block:
-      // either ends the wait, on time or nearly, without turning.
+      // While a transaction in flight is answering, its next answer will come, and its end lets
+      // the wait block: either ends the wait, on time or nearly, without turning.
       const recently = now - this.nudgedAt <= NUDGED_RECENTLY_MS;
       if (t - now <= this.fineMs && (recently || (onAnswers && this.answersFlowing(now)))) {
         const ended = await this.nudgedOrTimer(t, now);
