@@ -351,7 +351,7 @@ INSERT INTO item SELECT i, 1000000 FROM generate_series(1, 10000) AS i ON CONFLI
   });
 
   it('reports how far ahead the sender\'s clock is when a message arrives before it was sent', async () => {
-    const ahead = JSON.stringify({ ...JSON.parse(body({ kind: 'statements', op: 'select', count: 1 })), sentAt: Math.round(systemClock.now()) + 3_000 });
+    const ahead = JSON.stringify({ ...JSON.parse(body({ kind: 'statements', op: 'select', count: 1 })), sentAt: Math.floor(systemClock.now()) + 3_000 });
     await worker.handle(sqsEvent([ahead]), context);
     const facts = sink.invocations[sink.invocations.length - 1]!.messages[0]!;
     expect(facts.senderAheadMs).to.be.within(1_000, 3_000);

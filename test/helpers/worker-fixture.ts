@@ -62,9 +62,9 @@ export function body(fields: Record<string, unknown>, runId = 'test-run'): strin
       return hash ? { ...m, hash } : m;
     });
   }
-  // Stamped with the clock the worker reads (systemClock), as a sender whose clock agrees with it: Date.now() can step away
+  // Stamped with the clock the worker reads (systemClock, whole ms and never after now), as a sender whose clock agrees with it: Date.now() can step away
   // from it on a VM (a CI run saw 14 s), which the worker would rightly report as the sender's clock being ahead.
-  return JSON.stringify({ v: 1, runId, seq: seq++, sentAt: Math.round(systemClock.now()), workload: 'seed', ...withHashes });
+  return JSON.stringify({ v: 1, runId, seq: seq++, sentAt: Math.floor(systemClock.now()), workload: 'seed', ...withHashes });
 }
 
 export function sqsEvent(bodies: string[]): SQSEvent {
