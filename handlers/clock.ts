@@ -25,9 +25,104 @@ export interface Clock {
    * is called, sleepUntil does not block the thread (handlers/precise-wait.ts). @default no-op
    */
   hold?(): () => void;
+  /**
+   * Set the clock to the wall clock again if the two are more than `CLOCK_STEP_MS` apart; returns
+   * the step taken, ms (0: none). Call it only where nothing is being timed: the Lambda worker
+   * calls it as each invocation starts. @default absent (never resynced)
+   */
+  resync?(): number;
 }
 
-const now = (): number => performance.timeOrigin + performance.now();
+/** How far the clock may be from the wall clock before `resync` sets it again, ms (Date.now() counts whole ms). */
+export const CLOCK_STEP_MS = 2;
+/** Clock reads this close together (ms) were not split by a pause. */
+const ADJACENT_READS_MS = 0.02;
+/** How long `resync` looks for the wall clock's next tick to anchor on, ms of monotonic time. */
+const TICK_SEARCH_MS = 3;
+
+/**
+ * Epoch milliseconds read as the wall clock at an anchor plus the monotonic high-resolution
+ * clock since (sub-millisecond, and never stepped: NTP only slews its rate, so a duration between
+ * two reads does not carry a step of the wall clock), with `resync` to set the anchor again where
+ * nothing is being timed.
+ *
+ * Why resync: the anchor is the wall clock at process start (`performance.timeOrigin`), and
+ * Linux's monotonic clock does not count time the machine was suspended, nor follow a step of
+ * the wall clock, while the schedule's moments are the trigger's wall clock. A Lambda execution
+ * environment lives for many invocations, frozen in between
+ * (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html), and its system
+ * clock is synchronised by NTP (the `TZ` entry of
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html). Whether a frozen
+ * environment's monotonic clock stops, AWS does not say; on a VM it can fall behind: a process on
+ * this project's CI VM read `Date.now()` 14 s ahead of `timeOrigin + performance.now()`. A worker
+ * reading that would start every statement 14 s late, report no lag, and blame the sender's clock.
+ * Browser telemetry re-anchors similarly after a suspend (bugsnag-js-performance#175).
+ *
+ * Only at a resync, never in between: a step in the middle of a wait or a statement would make
+ * a wait end early or spin for the step's length, and a latency wrong by the step.
+ */
+export function anchoredClock(
+  wall: () => number = Date.now,
+  mono: () => number = () => performance.now(),
+  origin: number = performance.timeOrigin,
+): { now: () => number; resync: () => number } {
+  let offset = origin;
+  /** One read of both clocks, or undefined when something came between (a GC pause, the thread descheduled). */
+  const read = (): { m: number; w: number } | undefined => {
+    const a = mono();
+    const w = wall();
+    const b = mono();
+    return b - a < ADJACENT_READS_MS ? { m: (a + b) / 2, w } : undefined;
+  };
+  return {
+    now: () => offset + mono(),
+    /**
+     * Returns the step taken, ms; 0 when the clocks agree within CLOCK_STEP_MS, or when three
+     * attempts to read them together were interrupted (the next resync tries again).
+     */
+    resync: () => {
+      let first: { m: number; w: number } | undefined;
+      for (let attempt = 0; attempt < 3 && first === undefined; attempt++) first = read();
+      if (first === undefined) return 0;
+      // In step, w is the clock floored to the whole ms: w - (offset + m) in (-1, 0], give or take
+      // the 0.01 ms between the wall clock's read and the reads' midpoint.
+      if (Math.abs(first.w - (offset + first.m)) <= CLOCK_STEP_MS) return 0;
+      // Anchor on a tick of the wall clock, where it reads exactly its new value: the first read
+      // that sees a new value, when the read before it was moments earlier (no pause between).
+      let next = first.w + 0.5 - first.m; // no clean tick seen: the middle of its millisecond
+      let prev = first;
+      const until = first.m + TICK_SEARCH_MS;
+      for (let i = 0; i < 100_000; i++) {
+        const r = read();
+        if (r === undefined) {
+          const m = mono();
+          if (m >= until) break;
+          prev = { m, w: Number.NaN };
+          continue;
+        }
+        // The tick came between the two reads' wall clock reads: within about 0.03 ms of their midpoint.
+        if (r.w !== prev.w && !Number.isNaN(prev.w) && r.m - prev.m < 2 * ADJACENT_READS_MS) { next = r.w - (prev.m + r.m) / 2; break; }
+        if (r.m >= until) break;
+        prev = r;
+      }
+      const step = next - offset;
+      offset = next;
+      return step;
+    },
+  };
+}
+
+/** `resync`, moving the times a precise wait keeps (its last nudge, its budget's refill) with the step. */
+export function resyncWith(resync: () => number, wait: Pick<PreciseWait, 'clockStepped'>): () => number {
+  return () => {
+    const step = resync();
+    if (step !== 0) wait.clockStepped(step);
+    return step;
+  };
+}
+
+const anchored = anchoredClock();
+const now = anchored.now;
 
 /** What a blocking wait sleeps on: nobody ever notifies it, so Atomics.wait sleeps its whole timeout. */
 const blockCell = new Int32Array(new SharedArrayBuffer(4));
@@ -59,4 +154,5 @@ export const systemClock: Clock = {
   sleepUntil: (t) => systemWait.until(t),
   nudge: () => systemWait.nudge(),
   hold: () => systemWait.hold(),
+  resync: resyncWith(anchored.resync, systemWait),
 };

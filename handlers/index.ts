@@ -28,6 +28,8 @@ const worker = createWorker({
   sink: new CloudWatchSink(config.metricNamespace),
   logger,
   redelivery: new SqsRedelivery(logger),
+  // One invocation at a time in an execution environment: each sets the clock to the wall clock.
+  resyncClock: true,
 });
 
 export async function handler(event: SQSEvent | CloudFormationCustomResourceEvent, context: Context): Promise<SQSBatchResponse | CustomResourceResult> {

@@ -243,6 +243,16 @@ export class PreciseWait {
     }
   }
 
+  /**
+   * The clock was set `stepMs` forward (or back) between waits (`Clock.resync`): the times kept
+   * from before move with it, so the last nudge is as long ago as it was, and a step back leaves
+   * the turning budget as it was instead of in debt.
+   */
+  clockStepped(stepMs: number): void {
+    this.nudgedAt += stepMs;
+    this.refilledAt += stepMs;
+  }
+
   /** A transaction is in flight and answered lately ({@link ANSWERS_FLOWING_MS}): its next answer will nudge. */
   private answersFlowing(now: number): boolean {
     return this.held > 0 && now - this.nudgedAt <= ANSWERS_FLOWING_MS;

@@ -47,6 +47,14 @@ export interface WorkerDeps {
    * (metrics reach the sink only when an invocation ends). @default none
    */
   readonly live?: LiveCounters;
+  /**
+   * Set the clock to the wall clock as an invocation starts with no other running in this process
+   * (`Clock.resync`, clock.ts): a resync while another invocation is timing something would step
+   * its waits and latencies. For Lambda, where an execution environment runs one invocation at a
+   * time (Lambda Managed Instances run several at once in one process: then it resyncs when none
+   * is running). Not for the local engine, whose sender reads the same clock. @default false
+   */
+  readonly resyncClock?: boolean;
 }
 
 export interface LiveCounters {
@@ -372,99 +380,115 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
   }
 
+  /** Invocations running in this process: the clock is resynced only when none is. */
+  let invocations = 0;
+
   return {
     async handle(event, context) {
       const log = logger.child({ requestId: context.awsRequestId });
-      const receivedAt = clock.now();
-      // Lambda's deadline: every statement ends, and the metrics are published, before it.
-      const deadline = receivedAt + context.getRemainingTimeInMillis();
-      const { publishBy, sendBy } = invocationTimes(deadline, config, 0);
-      const collector = new Collector();
-      // A long invocation publishes its seconds as they pass (metrics/periodic-publish.ts), each
-      // publish (retries included) over by `publishBy`: the margin after it is the final publish's.
-      const periodic = new PeriodicPublish(collector, sink, clock, { startedAt: receivedAt, phaseMs: random() * PUBLISH_EVERY_MS, by: publishBy, log });
-      const failed: string[] = [];
-      const retries: RetryRequest[] = [];
-      /** A slice or probe held its pools for minutes: they are dropped before the environment freezes. */
-      let heldPools = false;
-
-      try {
-        await Promise.all(event.Records.map(async (record: SQSRecord) => {
-          let msg: Message;
-          try {
-            msg = parseMessage(record.body, receivedAt);
-            // Refuse a host, or a script this worker does not have as planned, before anything connects anywhere.
-            if (msg.kind !== 'init' && msg.hosts) {
-              for (const t of ['reader', 'writer'] as const) resolveEndpoint(config, allowlist, t, msg.hosts);
-            }
-            if (msg.kind === 'statements') scriptFor(catalog, msg.workload, msg.op, msg.hash);
-            if (msg.kind === 'slice') for (const m of msg.mix) scriptFor(catalog, msg.workload, m.op, m.hash);
-            if (msg.kind === 'init') checkInit(catalog, msg);
-          } catch (err) {
-            const reason = err instanceof InvalidMessageError ? err.message : describeError(err);
-            const facts = collector.run(runIdOf(record.body));
-            facts.invalid += 1;
-            const last = isLastReceive(record, config.maxReceiveCount);
-            if (last) facts.deadLettered += 1;
-            log.warn({ messageId: record.messageId, reason, ...(last ? { deadLettered: true } : {}) }, 'invalid message');
-            failed.push(record.messageId);
-            retries.push({ record, delaySeconds: retryDelaySeconds(record, true, config.maxReceiveCount) });
-            return;
-          }
-          const facts = collector.run(msg.runId);
-          const dwell = receivedAt - msg.sentAt;
-          facts.dwell.record(dwell);
-          // A message cannot arrive before it was sent: the sender's clock is ahead of ours.
-          if (dwell < 0) facts.senderAheadMs = Math.max(facts.senderAheadMs, -dwell);
-          if (seen.has(msg.runId, msg.seq)) {
-            facts.duplicate += 1;
-            log.info({ messageId: record.messageId, runId: msg.runId, seq: msg.seq, kind: msg.kind }, 'duplicate: this environment already ran this message; not run again');
-            return;
-          }
-          seen.claim(msg.runId, msg.seq);
-          if (msg.kind === 'slice' || msg.kind === 'probe') heldPools = true;
-          try {
-            await runMessage(msg, collector, deadline);
-            facts.ok += 1;
-          } catch (err) {
-            seen.release(msg.runId, msg.seq);
-            facts.failed += 1;
-            // On its last receive a failed message goes to the dead-letter queue: counted for its run.
-            const last = isLastReceive(record, config.maxReceiveCount);
-            if (last) facts.deadLettered += 1;
-            failed.push(record.messageId);
-            retries.push({ record, delaySeconds: retryDelaySeconds(record, false, config.maxReceiveCount) });
-            log.warn({ messageId: record.messageId, runId: msg.runId, kind: msg.kind, error: describeError(err), errorClass: errorClassOf(err), ...(last ? { deadLettered: true } : {}) }, 'message failed');
-          }
-        }));
-      } finally {
-        await periodic.stop();
+      if (deps.resyncClock && invocations === 0) {
+        const stepMs = clock.resync?.() ?? 0;
+        if (stepMs !== 0) log.warn({ stepMs: Math.round(stepMs * 1000) / 1000 }, 'worker clock set to the wall clock (it had drifted while the environment was frozen, or the wall clock stepped)');
       }
-
-      // The environment freezes when we return: leave no idle connections behind (pools.ts, drop).
-      if (heldPools) pools.drop();
-      // Both end by `sendBy`. The final publish is not delayed to spread it: the trigger's fleet
-      // model (trigger/plan/fleet.ts, HOLD_MS) has an invocation end a moment after its slice. What
-      // is left for it is at most a minute's seconds (one request); when many land together, the
-      // throttled ones are retried with jittered backoff (metrics/cloudwatch-sink.ts).
-      const stopSending = new AbortController();
-      const timer = new AbortController();
-      void clock.sleep(Math.max(0, sendBy - clock.now()), timer.signal).then(() => { if (!timer.signal.aborted) stopSending.abort(); });
+      invocations += 1;
       try {
-        await Promise.all([
-          retries.length && deps.redelivery ? deps.redelivery.retry(retries, stopSending.signal) : undefined,
-          sink.publish(collector.finish(clock.now()), { by: sendBy }).catch((err: unknown) => {
-            // Losing one invocation's metrics is bad; redoing its database work would be worse.
-            log.error({ error: describeError(err) }, 'publishing metrics failed');
-          }),
-        ]);
+        return await handleBatch(event, context, log);
       } finally {
-        timer.abort();
+        invocations -= 1;
       }
-      return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
     },
     init: (workload, opts = {}) => runInit({ workload, ...opts }),
     interrupt: () => { interrupted = true; },
     close: () => pools.close(),
   };
+
+  async function handleBatch(event: SQSEvent, context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>, log: Logger): Promise<SQSBatchResponse> {
+    const receivedAt = clock.now();
+    // Lambda's deadline: every statement ends, and the metrics are published, before it.
+    const deadline = receivedAt + context.getRemainingTimeInMillis();
+    const { publishBy, sendBy } = invocationTimes(deadline, config, 0);
+    const collector = new Collector();
+    // A long invocation publishes its seconds as they pass (metrics/periodic-publish.ts), each
+    // publish (retries included) over by `publishBy`: the margin after it is the final publish's.
+    const periodic = new PeriodicPublish(collector, sink, clock, { startedAt: receivedAt, phaseMs: random() * PUBLISH_EVERY_MS, by: publishBy, log });
+    const failed: string[] = [];
+    const retries: RetryRequest[] = [];
+    /** A slice or probe held its pools for minutes: they are dropped before the environment freezes. */
+    let heldPools = false;
+
+    try {
+      await Promise.all(event.Records.map(async (record: SQSRecord) => {
+        let msg: Message;
+        try {
+          msg = parseMessage(record.body, receivedAt);
+          // Refuse a host, or a script this worker does not have as planned, before anything connects anywhere.
+          if (msg.kind !== 'init' && msg.hosts) {
+            for (const t of ['reader', 'writer'] as const) resolveEndpoint(config, allowlist, t, msg.hosts);
+          }
+          if (msg.kind === 'statements') scriptFor(catalog, msg.workload, msg.op, msg.hash);
+          if (msg.kind === 'slice') for (const m of msg.mix) scriptFor(catalog, msg.workload, m.op, m.hash);
+          if (msg.kind === 'init') checkInit(catalog, msg);
+        } catch (err) {
+          const reason = err instanceof InvalidMessageError ? err.message : describeError(err);
+          const facts = collector.run(runIdOf(record.body));
+          facts.invalid += 1;
+          const last = isLastReceive(record, config.maxReceiveCount);
+          if (last) facts.deadLettered += 1;
+          log.warn({ messageId: record.messageId, reason, ...(last ? { deadLettered: true } : {}) }, 'invalid message');
+          failed.push(record.messageId);
+          retries.push({ record, delaySeconds: retryDelaySeconds(record, true, config.maxReceiveCount) });
+          return;
+        }
+        const facts = collector.run(msg.runId);
+        const dwell = receivedAt - msg.sentAt;
+        facts.dwell.record(dwell);
+        // A message cannot arrive before it was sent: the sender's clock is ahead of ours.
+        if (dwell < 0) facts.senderAheadMs = Math.max(facts.senderAheadMs, -dwell);
+        if (seen.has(msg.runId, msg.seq)) {
+          facts.duplicate += 1;
+          log.info({ messageId: record.messageId, runId: msg.runId, seq: msg.seq, kind: msg.kind }, 'duplicate: this environment already ran this message; not run again');
+          return;
+        }
+        seen.claim(msg.runId, msg.seq);
+        if (msg.kind === 'slice' || msg.kind === 'probe') heldPools = true;
+        try {
+          await runMessage(msg, collector, deadline);
+          facts.ok += 1;
+        } catch (err) {
+          seen.release(msg.runId, msg.seq);
+          facts.failed += 1;
+          // On its last receive a failed message goes to the dead-letter queue: counted for its run.
+          const last = isLastReceive(record, config.maxReceiveCount);
+          if (last) facts.deadLettered += 1;
+          failed.push(record.messageId);
+          retries.push({ record, delaySeconds: retryDelaySeconds(record, false, config.maxReceiveCount) });
+          log.warn({ messageId: record.messageId, runId: msg.runId, kind: msg.kind, error: describeError(err), errorClass: errorClassOf(err), ...(last ? { deadLettered: true } : {}) }, 'message failed');
+        }
+      }));
+    } finally {
+      await periodic.stop();
+    }
+
+    // The environment freezes when we return: leave no idle connections behind (pools.ts, drop).
+    if (heldPools) pools.drop();
+    // Both end by `sendBy`. The final publish is not delayed to spread it: the trigger's fleet
+    // model (trigger/plan/fleet.ts, HOLD_MS) has an invocation end a moment after its slice. What
+    // is left for it is at most a minute's seconds (one request); when many land together, the
+    // throttled ones are retried with jittered backoff (metrics/cloudwatch-sink.ts).
+    const stopSending = new AbortController();
+    const timer = new AbortController();
+    void clock.sleep(Math.max(0, sendBy - clock.now()), timer.signal).then(() => { if (!timer.signal.aborted) stopSending.abort(); });
+    try {
+      await Promise.all([
+        retries.length && deps.redelivery ? deps.redelivery.retry(retries, stopSending.signal) : undefined,
+        sink.publish(collector.finish(clock.now()), { by: sendBy }).catch((err: unknown) => {
+          // Losing one invocation's metrics is bad; redoing its database work would be worse.
+          log.error({ error: describeError(err) }, 'publishing metrics failed');
+        }),
+      ]);
+    } finally {
+      timer.abort();
+    }
+    return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+  }
 }

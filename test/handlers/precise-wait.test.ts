@@ -449,6 +449,26 @@ describe('precise wait', () => {
     expect(wait.stats.precise).to.equal(4);
   });
 
+  it('after its clock steps back (a resync between waits), turns from the budget it had, not one in debt', async () => {
+    const sim = simulated({ earlyMs: 0.9, turnMs: 0.01 });
+    const wait = new PreciseWait(sim, { turnShare: 0.05, burstMs: 2 });
+    sim.t -= 3_000;
+    wait.clockStepped(-3_000);
+    await wait.until(sim.t + 5);
+    expect(wait.stats).to.include({ precise: 1, coarse: 0 });
+  });
+
+  it('after its clock steps back, a nudge from before the step is as long ago as it was: not one just now', async () => {
+    const sim = simulated({ earlyMs: 0.9, turnMs: 0.01 });
+    const wait = new PreciseWait(sim);
+    wait.nudge();
+    sim.t += 10;
+    sim.t -= 3_000;
+    wait.clockStepped(-3_000);
+    await wait.until(sim.t + 5);
+    expect(wait.stats).to.include({ precise: 1, coarse: 0 });
+  });
+
   it('pays several spins from one budget before it is spent', async () => {
     const sim = blocking({ earlyMs: 0.8, slackMs: 0 });
     const wait = new PreciseWait(sim, { turnShare: 0, burstMs: 1 });

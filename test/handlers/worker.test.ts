@@ -358,4 +358,55 @@ INSERT INTO item SELECT i, 1000000 FROM generate_series(1, 10000) AS i ON CONFLI
     await worker.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
     expect(sink.invocations[sink.invocations.length - 1]!.messages[0]!.senderAheadMs).to.equal(0);
   });
+
+  /** The real clock, except that it reads `behind` ms behind the wall clock until it is resynced. */
+  const driftedClock = (behind: number) => {
+    const c = { resyncs: 0, behind };
+    const clock = { ...systemClock, now: () => systemClock.now() - c.behind, resync: () => { c.resyncs++; const step = c.behind; c.behind = 0; return step; } };
+    return { c, clock };
+  };
+
+  it('in Lambda, sets its clock to the wall clock as each invocation starts, before it reads the time, and logs the step', async () => {
+    const { c, clock } = driftedClock(14_000);
+    const own = new CapturedLog();
+    const sunk = new MemorySink();
+    const lambda = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: sunk, logger: own.logger, clock, resyncClock: true });
+    try {
+      await lambda.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+      // A clock 14 s behind would have read the message as sent 14 s in the future.
+      expect(sunk.invocations[0]!.messages[0]!.senderAheadMs).to.equal(0);
+      expect(own.entries().find((e) => String(e.msg).startsWith('worker clock set to the wall clock'))?.stepMs).to.equal(14_000);
+      await lambda.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+      expect(c.resyncs).to.equal(2);
+    } finally {
+      await lambda.close();
+    }
+  });
+
+  it('in Lambda, does not resync its clock while another invocation runs in the process (Lambda Managed Instances run several at once)', async () => {
+    const { c, clock } = driftedClock(0);
+    const lambda = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: log.logger, clock, resyncClock: true });
+    try {
+      const running = lambda.handle(sqsEvent([body({ kind: 'slice', mix: [{ op: 'select', weight: 1 }], rate: 50, durationMs: 300, startAt: Math.floor(systemClock.now()) + 50 })]), context);
+      expect(c.resyncs).to.equal(1);
+      await lambda.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+      expect(c.resyncs).to.equal(1);
+      await running;
+      await lambda.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+      expect(c.resyncs).to.equal(2);
+    } finally {
+      await lambda.close();
+    }
+  });
+
+  it('in the local engine (invocations overlap), never resyncs its clock', async () => {
+    const { c, clock } = driftedClock(14_000);
+    const local = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: log.logger, clock });
+    try {
+      await local.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+      expect(c.resyncs).to.equal(0);
+    } finally {
+      await local.close();
+    }
+  });
 });
