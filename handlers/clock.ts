@@ -33,7 +33,10 @@ export interface Clock {
   resync?(): number;
 }
 
-/** How far the clock may be from the wall clock before `resync` sets it again, ms (Date.now() counts whole ms). */
+/**
+ * How far the clock may be from the middle of the wall clock's millisecond before `resync` sets it
+ * again, ms: a clock up to 1.5 ms off is left, one more than 2.5 ms off is set (Date.now() counts whole ms).
+ */
 export const CLOCK_STEP_MS = 2;
 /** Clock reads this close together (ms) were not split by a pause. */
 const ADJACENT_READS_MS = 0.02;
@@ -84,9 +87,10 @@ export function anchoredClock(
       let first: { m: number; w: number } | undefined;
       for (let attempt = 0; attempt < 3 && first === undefined; attempt++) first = read();
       if (first === undefined) return 0;
-      // In step, w is the clock floored to the whole ms: w - (offset + m) in (-1, 0], give or take
-      // the 0.01 ms between the wall clock's read and the reads' midpoint.
-      if (Math.abs(first.w - (offset + first.m)) <= CLOCK_STEP_MS) return 0;
+      // Date.now() is the wall clock floored to the whole ms: compared with the middle of its
+      // millisecond, a clock in step is within 0.5 ms (give or take the 0.01 ms between the wall
+      // clock's read and the reads' midpoint).
+      if (Math.abs(first.w + 0.5 - (offset + first.m)) <= CLOCK_STEP_MS) return 0;
       // Anchor on a tick of the wall clock, where it reads exactly its new value: the first read
       // that sees a new value, when the read before it was moments earlier (no pause between).
       let next = first.w + 0.5 - first.m; // no clean tick seen: the middle of its millisecond

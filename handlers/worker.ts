@@ -51,8 +51,10 @@ export interface WorkerDeps {
    * Set the clock to the wall clock as an invocation starts with no other running in this process
    * (`Clock.resync`, clock.ts): a resync while another invocation is timing something would step
    * its waits and latencies. For Lambda, where an execution environment runs one invocation at a
-   * time (Lambda Managed Instances run several at once in one process: then it resyncs when none
-   * is running). Not for the local engine, whose sender reads the same clock. @default false
+   * time (Lambda Managed Instances, which this stack does not use, run several at once in each
+   * worker thread, each thread with its own module state: then a thread resyncs when none of its
+   * invocations is running, which under steady load may be never). Not for the local engine, whose
+   * sender reads the same clock. @default false
    */
   readonly resyncClock?: boolean;
 }

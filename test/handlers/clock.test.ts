@@ -58,22 +58,31 @@ describe('the clock', () => {
     expect(clock.now()).to.be.closeTo(c.real - 3_000, 0.005);
   });
 
-  it('takes no step while the clocks are within CLOCK_STEP_MS of each other', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
-    c.real += 777.777;
-    c.wallError = CLOCK_STEP_MS - 0.05; // NTP's residual error, not a step
-    expect(clock.resync()).to.equal(0);
-    expect(clock.now()).to.be.closeTo(c.real, 0.001);
-  });
+  // Date.now() counts whole ms, so a clock CLOCK_STEP_MS - 0.6 ms off is within the tolerance at
+  // every phase of the millisecond, and one CLOCK_STEP_MS + 0.6 ms off beyond it: each is tried at several phases.
+  const phases = [0.01, 0.25, 0.5, 0.75, 0.99];
 
-  it('steps once the clocks are just beyond CLOCK_STEP_MS apart', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
-    c.real += 777.777;
-    c.wallError = CLOCK_STEP_MS + 1.05; // Date.now() floors: it reads more than CLOCK_STEP_MS ahead whatever the fraction
-    expect(clock.resync()).to.be.closeTo(CLOCK_STEP_MS + 1.05, 0.01);
-  });
+  for (const [label, error] of [['ahead of', 1], ['behind', -1]] as const) {
+    it(`takes no step while the wall clock is CLOCK_STEP_MS - 0.6 ms ${label} it, at any phase of its millisecond`, () => {
+      for (const phase of phases) {
+        const c = clocks(origin);
+        const clock = anchoredClock(c.wall, c.mono, origin);
+        c.real = Math.floor(origin) + 10_000 + phase;
+        c.wallError = error * (CLOCK_STEP_MS - 0.6); // NTP's residual error, not a step
+        expect(clock.resync(), `phase ${phase}`).to.equal(0);
+      }
+    });
+
+    it(`steps once the wall clock is CLOCK_STEP_MS + 0.6 ms ${label} it, at any phase of its millisecond`, () => {
+      for (const phase of phases) {
+        const c = clocks(origin);
+        const clock = anchoredClock(c.wall, c.mono, origin);
+        c.real = Math.floor(origin) + 10_000 + phase;
+        c.wallError = error * (CLOCK_STEP_MS + 0.6);
+        expect(clock.resync(), `phase ${phase}`).to.be.closeTo(error * (CLOCK_STEP_MS + 0.6), 0.01);
+      }
+    });
+  }
 
   it('follows no step between resyncs: a duration between two reads does not carry one', () => {
     const c = clocks(origin);
@@ -218,11 +227,11 @@ describe('the clock', () => {
     }
   });
 
-  it('is the real clock: after a resync, within a millisecond of Date.now()', () => {
+  it('is the real clock: after a resync, within its step tolerance of Date.now()', () => {
     systemClock.resync!();
     const a = Date.now();
     const t = systemClock.now();
     const b = Date.now();
-    expect(t).to.be.within(a - CLOCK_STEP_MS, b + 1 + CLOCK_STEP_MS);
+    expect(t).to.be.within(a + 0.5 - CLOCK_STEP_MS - 0.01, b + 0.5 + CLOCK_STEP_MS + 0.01);
   });
 });

@@ -399,6 +399,22 @@ INSERT INTO item SELECT i, 1000000 FROM generate_series(1, 10000) AS i ON CONFLI
     }
   });
 
+  it('in Lambda, resyncs again after an invocation that failed with an unexpected error', async () => {
+    const { c, clock } = driftedClock(0);
+    // A redelivery that breaks its contract (it must not throw): the invocation rejects.
+    const redelivery = { retry: () => Promise.reject(new Error('unexpected')) };
+    const lambda = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: log.logger, clock, resyncClock: true, redelivery });
+    try {
+      let failed: unknown;
+      await lambda.handle(sqsEvent(['{"v":1,"kind":"nonsense"}']), context).catch((err: unknown) => { failed = err; });
+      expect(String(failed)).to.contain('unexpected');
+      await lambda.handle(sqsEvent([body({ kind: 'statements', op: 'select', count: 1 })]), context);
+      expect(c.resyncs).to.equal(2);
+    } finally {
+      await lambda.close();
+    }
+  });
+
   it('in the local engine (invocations overlap), never resyncs its clock', async () => {
     const { c, clock } = driftedClock(14_000);
     const local = createWorker({ catalog: projectCatalog(), config: configFor(cluster), sink: new MemorySink(), logger: log.logger, clock });
