@@ -30,17 +30,20 @@ function clocks(origin: number) {
 
 describe('the clock', () => {
   const origin = 1_796_000_000_000.3;
+  /** A clock anchored at `origin` on simulated wall and monotonic clocks. */
+  const anchored = () => {
+    const c = clocks(origin);
+    return { c, clock: anchoredClock(c.wall, c.mono, origin) };
+  };
 
   it('reads the wall clock at its anchor plus monotonic time, to the sub-millisecond', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     c.real += 1234.567;
     expect(clock.now()).to.be.closeTo(origin + 1234.567, 0.001);
   });
 
   it('resyncs to the wall clock when the monotonic clock missed time (a suspended or frozen machine)', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     c.real += 60_000.6;
     c.missed = 14_000; // 14 s the monotonic clock did not count, as a CI process here saw
     expect(clock.now()).to.be.closeTo(c.real - 14_000, 0.001);
@@ -50,8 +53,7 @@ describe('the clock', () => {
   });
 
   it('resyncs to the wall clock when it stepped back', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     c.real += 10_000;
     c.wallError = -3_000;
     expect(clock.resync()).to.be.closeTo(-3_000, 0.01);
@@ -65,8 +67,7 @@ describe('the clock', () => {
   for (const [label, error] of [['ahead of', 1], ['behind', -1]] as const) {
     it(`takes no step while the wall clock is CLOCK_STEP_MS - 0.6 ms ${label} it, at any phase of its millisecond`, () => {
       for (const phase of phases) {
-        const c = clocks(origin);
-        const clock = anchoredClock(c.wall, c.mono, origin);
+        const { c, clock } = anchored();
         c.real = Math.floor(origin) + 10_000 + phase;
         c.wallError = error * (CLOCK_STEP_MS - 0.6); // NTP's residual error, not a step
         expect(clock.resync(), `phase ${phase}`).to.equal(0);
@@ -75,8 +76,7 @@ describe('the clock', () => {
 
     it(`steps once the wall clock is CLOCK_STEP_MS + 0.6 ms ${label} it, at any phase of its millisecond`, () => {
       for (const phase of phases) {
-        const c = clocks(origin);
-        const clock = anchoredClock(c.wall, c.mono, origin);
+        const { c, clock } = anchored();
         c.real = Math.floor(origin) + 10_000 + phase;
         c.wallError = error * (CLOCK_STEP_MS + 0.6);
         expect(clock.resync(), `phase ${phase}`).to.be.closeTo(error * (CLOCK_STEP_MS + 0.6), 0.01);
@@ -85,8 +85,7 @@ describe('the clock', () => {
   }
 
   it('follows no step between resyncs: a duration between two reads does not carry one', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     const start = clock.now();
     c.real += 40;
     c.wallError = 5_000; // the wall clock steps in the middle of a statement
@@ -95,8 +94,7 @@ describe('the clock', () => {
   });
 
   it('does not take a pause between its reads of the two clocks for a step', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     c.real += 1_000;
     c.pauses = [5]; // 5 ms lost between reading the monotonic clock and the wall clock
     expect(clock.resync()).to.equal(0);
@@ -104,8 +102,7 @@ describe('the clock', () => {
   });
 
   it('gives up, leaving the clock as it was, when three attempts to read the clocks together are interrupted', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     c.real += 1_000;
     c.missed = 9_000;
     c.pauses = [5, 0, 5, 0, 5]; // each attempt (monotonic, wall, monotonic) loses 5 ms after its first read
@@ -114,8 +111,7 @@ describe('the clock', () => {
   });
 
   it('reads again after an interrupted attempt and takes the step it then sees', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     c.real += 1_000;
     c.missed = 9_000;
     c.pauses = [5]; // only the first attempt is interrupted
@@ -124,8 +120,7 @@ describe('the clock', () => {
   });
 
   it('takes the step from its first clean read of the two clocks, whatever a later read would have met', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     c.real += 1_000;
     c.missed = 9_000;
     c.pauses = [0, 0, 0, 0, 0.5]; // a third read, were there one, would be interrupted
@@ -133,8 +128,7 @@ describe('the clock', () => {
   });
 
   it('does not anchor on a tick seen by a read that was itself interrupted: it waits for the next one', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     c.real += 60_000; // true time ends in .3 ms: the next tick is 0.7 ms away
     c.missed = 14_000;
     c.pauses = [0, 0, 0, 0, 0.95]; // the search's second read loses 0.95 ms between its two monotonic reads, across the tick
@@ -143,8 +137,7 @@ describe('the clock', () => {
   });
 
   it('ends its search within its time however often it is interrupted, anchored on the middle of the millisecond', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     c.real += 60_000;
     c.missed = 14_000;
     c.pauses = [0, 0, ...Array<number>(1_000).fill(0.5)]; // every read after the first is interrupted
@@ -154,8 +147,7 @@ describe('the clock', () => {
   });
 
   it('does not anchor on a tick it saw only after a pause: it waits for the next one', () => {
-    const c = clocks(origin);
-    const clock = anchoredClock(c.wall, c.mono, origin);
+    const { c, clock } = anchored();
     c.real += 60_000; // true time ends in .3 ms: the next tick is 0.7 ms away
     c.missed = 14_000;
     c.pauses = [0, 0, 0, 0, 0, 0.95]; // the thread loses 0.95 ms in the search, across the tick
