@@ -26,9 +26,10 @@ export interface Clock {
    */
   hold?(): () => void;
   /**
-   * Set the clock to the wall clock again if the two are more than `CLOCK_STEP_MS` apart; returns
-   * the step taken, ms (0: none). Call it only where nothing is being timed: the Lambda worker
-   * calls it as each invocation starts. @default absent (never resynced)
+   * Set the clock to the wall clock again if it is more than `CLOCK_STEP_MS` off the middle of
+   * `Date.now()`'s millisecond; returns the step taken, ms (0: none). Call it only where nothing is
+   * being timed: the Lambda worker calls it as an invocation starts with no other running.
+   * @default absent (never resynced)
    */
   resync?(): number;
 }
@@ -80,8 +81,9 @@ export function anchoredClock(
   return {
     now: () => offset + mono(),
     /**
-     * Returns the step taken, ms; 0 when the clocks agree within CLOCK_STEP_MS, or when three
-     * attempts to read them together were interrupted (the next resync tries again).
+     * Returns the step taken, ms; 0 when the clock is within CLOCK_STEP_MS of the middle of the
+     * wall clock's millisecond, or when three attempts to read the two together were interrupted
+     * (the next resync tries again).
      */
     resync: () => {
       let first: { m: number; w: number } | undefined;
